@@ -67,38 +67,84 @@ COLUMNS: tuple[Column, ...] = (
     Column("cpt", "code", True, "CPT or HCPCS code billed, upper-case, no decimals or spaces."),
     # optional
     Column("line_number", "int", False, "Line number within the claim (1, 2, ...)."),
-    Column("patient_id", "text", False, "Patient account or MRN (identifying: redacted on request)."),
+    Column(
+        "patient_id", "text", False, "Patient account or MRN (identifying: redacted on request)."
+    ),
     Column("patient_name", "text", False, "Patient name (identifying: redacted on request)."),
     Column("billing_provider", "text", False, "Billing provider or group."),
     Column("payer_plan", "text", False, "Plan or product within the payer (e.g. Medicare Part B)."),
-    Column("modifiers", "list", False, "Modifiers in order, up to 4 (e.g. '25' or '50' or 'RT,59')."),
+    Column(
+        "modifiers", "list", False, "Modifiers in order, up to 4 (e.g. '25' or '50' or 'RT,59')."
+    ),
     Column("units", "number", False, "Units of service billed."),
-    Column("diagnosis_codes", "list", False, "ICD-10-CM codes in pointer order, with the dot (M54.16)."),
+    Column(
+        "diagnosis_codes", "list", False, "ICD-10-CM codes in pointer order, with the dot (M54.16)."
+    ),
     Column("charge", "money", False, "Billed charge for the line."),
     Column("allowed", "money", False, "Amount the payer allowed."),
     Column("paid", "money", False, "Amount the payer paid."),
     Column("adjustment", "money", False, "Contractual and other adjustments."),
-    Column("patient_responsibility", "money", False, "Deductible, coinsurance and copay owed by the patient."),
-    Column("status", "status", False, "One of paid, partially_paid, denied, rejected, pending, voided."),
-    Column("denial_codes", "list", False, "Claim adjustment reason codes as GROUP-CODE (CO-197, PR-1)."),
+    Column(
+        "patient_responsibility",
+        "money",
+        False,
+        "Deductible, coinsurance and copay owed by the patient.",
+    ),
+    Column(
+        "status", "status", False, "One of paid, partially_paid, denied, rejected, pending, voided."
+    ),
+    Column(
+        "denial_codes", "list", False, "Claim adjustment reason codes as GROUP-CODE (CO-197, PR-1)."
+    ),
     Column("remark_codes", "list", False, "Remittance advice remark codes (N290, M127)."),
     Column("submitted_date", "date", False, "Date the claim was first submitted to the payer."),
     Column("paid_date", "date", False, "Date the payer paid or adjudicated the line."),
-    Column("claim_frequency", "int", False, "Claim frequency code: 1 original, 7 replacement, 8 void."),
-    Column("edited_before_submission", "bool", False, "True when the claim was edited (scrubber or manual) before it went out."),
+    Column(
+        "claim_frequency", "int", False, "Claim frequency code: 1 original, 7 replacement, 8 void."
+    ),
+    Column(
+        "edited_before_submission",
+        "bool",
+        False,
+        "True when the claim was edited (scrubber or manual) before it went out.",
+    ),
     Column("authorization_number", "text", False, "Prior authorization number on the claim."),
-    Column("place_of_service", "code", False, "Two-digit place-of-service code (11 office, 22 outpatient hospital, 24 ASC)."),
-    Column("muscles_treated", "int", False, "Documented number of muscles injected (trigger-point lines)."),
-    Column("spinal_levels", "list", False, "Documented spinal levels treated (e.g. 'L4-L5,L5-S1')."),
+    Column(
+        "place_of_service",
+        "code",
+        False,
+        "Two-digit place-of-service code (11 office, 22 outpatient hospital, 24 ASC).",
+    ),
+    Column(
+        "muscles_treated",
+        "int",
+        False,
+        "Documented number of muscles injected (trigger-point lines).",
+    ),
+    Column(
+        "spinal_levels", "list", False, "Documented spinal levels treated (e.g. 'L4-L5,L5-S1')."
+    ),
     Column("laterality", "text", False, "Documented side: left, right or bilateral."),
-    Column("imaging_guidance", "text", False, "Documented guidance: fluoroscopy, ct, ultrasound or none."),
-    Column("cpm_minutes", "number", False, "Chronic pain management minutes documented for the line's month."),
+    Column(
+        "imaging_guidance",
+        "text",
+        False,
+        "Documented guidance: fluoroscopy, ct, ultrasound or none.",
+    ),
+    Column(
+        "cpm_minutes",
+        "number",
+        False,
+        "Chronic pain management minutes documented for the line's month.",
+    ),
 )
 
 #: Provenance columns added by the loader.
 PROVENANCE: tuple[Column, ...] = (
     Column("source_file", "text", True, "Export file the line was read from."),
-    Column("source_row", "int", True, "Row number in that file, as a spreadsheet program numbers it."),
+    Column(
+        "source_row", "int", True, "Row number in that file, as a spreadsheet program numbers it."
+    ),
 )
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS + PROVENANCE}
@@ -125,7 +171,9 @@ def list_contains(values: pd.Series, item: str | tuple[str, ...] | list[str]) ->
     padded = LIST_SEP + values.fillna("").astype("string") + LIST_SEP
     result = pd.Series(False, index=values.index)
     for one in items:
-        result |= padded.str.contains(LIST_SEP + one + LIST_SEP, regex=False).fillna(False).astype(bool)
+        result |= (
+            padded.str.contains(LIST_SEP + one + LIST_SEP, regex=False).fillna(False).astype(bool)
+        )
     return result
 
 
@@ -153,5 +201,7 @@ def columns_markdown() -> str:
     """The column table as Markdown, for the README (a test keeps the README in sync)."""
     rows = ["| column | type | required | meaning |", "|---|---|---|---|"]
     for col in COLUMNS:
-        rows.append(f"| `{col.name}` | {col.kind} | {'yes' if col.required else 'no'} | {col.meaning} |")
+        rows.append(
+            f"| `{col.name}` | {col.kind} | {'yes' if col.required else 'no'} | {col.meaning} |"
+        )
     return "\n".join(rows)

@@ -1,0 +1,342 @@
+"""Audit many client practices in one go: one workbook and one JSON per client, plus an index.
+
+Layout of the input folder: one client per subfolder (all export files in it are combined), or,
+when the folder holds export files directly, one client per file. A client folder may hold its own
+``auditkit.toml`` (thresholds) and ``mapping.toml`` (or ``*.mapping.toml``, header mapping); they
+take precedence over the batch-wide ``--config`` and ``--mapping``.
+
+Clients run in parallel processes (:class:`concurrent.futures.ProcessPoolExecutor`), or as tasks on
+a Dask distributed cluster when a scheduler address is given. A failing client never stops the
+others unless ``fail_fast`` is set; its error goes into the index.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditkit.errors import AuditkitError, InputError
+
+#: File endings read as exports or remittances.
+EXPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".835", ".edi", ".x12", ".era")
+CONFIG_NAME = "auditkit.toml"
+MAPPING_RE = re.compile(r"(^|\.)mapping\.toml$", re.IGNORECASE)
+
+INDEX_COLUMNS = (
+    "client",
+    "status",
+    "error",
+    "files",
+    "lines",
+    "claims",
+    "clean_claim_rate",
+    "denial_rate",
+    "dollars_at_risk",
+    "high",
+    "medium",
+    "low",
+    "info",
+    "top_finding",
+    "workbook",
+    "json",
+)
+
+
+@dataclass
+class Client:
+    """One client practice of a batch."""
+
+    name: str
+    inputs: list[str]
+    config: str | None = None
+    mapping: str | None = None
+
+
+@dataclass
+class ClientOutcome:
+    """One row of the index."""
+
+    client: str
+    status: str  # "ok" or "error"
+    error: str = ""
+    files: int = 0
+    lines: int | None = None
+    claims: int | None = None
+    clean_claim_rate: float | None = None
+    denial_rate: float | None = None
+    dollars_at_risk: float | None = None
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    info: int = 0
+    top_finding: str = ""
+    workbook: str = ""
+    json: str = ""
+    worst: str | None = None
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[ClientOutcome] = field(default_factory=list)
+    index_csv: Path | None = None
+    index_xlsx: Path | None = None
+    stopped_early: bool = False
+
+    @property
+    def failed(self) -> list[ClientOutcome]:
+        return [o for o in self.outcomes if o.status != "ok"]
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^\w.-]+", "_", name).strip("._")
+    return cleaned or "client"
+
+
+def _is_export(path: Path) -> bool:
+    return (
+        path.is_file()
+        and path.suffix.lower() in EXPORT_SUFFIXES
+        and not path.name.startswith((".", "~$"))
+    )
+
+
+def discover_clients(input_dir: str | os.PathLike[str]) -> list[Client]:
+    """Find the clients in ``input_dir`` (see the module docstring for the layout)."""
+    root = Path(input_dir)
+    if not root.is_dir():
+        raise InputError("not a folder", path=root, hint="give the folder that holds the clients")
+    clients: list[Client] = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name.lower()):
+        if entry.is_dir() and not entry.name.startswith("."):
+            files = sorted(p for p in entry.iterdir() if _is_export(p))
+            config = entry / CONFIG_NAME
+            mappings = sorted(
+                p for p in entry.iterdir() if p.is_file() and MAPPING_RE.search(p.name)
+            )
+            clients.append(
+                Client(
+                    name=entry.name,
+                    inputs=[str(p) for p in files],
+                    config=str(config) if config.is_file() else None,
+                    mapping=str(mappings[0]) if mappings else None,
+                )
+            )
+        elif _is_export(entry):
+            clients.append(Client(name=entry.stem, inputs=[str(entry)]))
+    if not clients:
+        raise InputError(
+            "no clients found: expected subfolders or export files",
+            path=root,
+            hint="put each client's exports in its own subfolder",
+        )
+    return clients
+
+
+def run_client(
+    client: Client,
+    out_dir: str,
+    config: str | None = None,
+    mapping: str | None = None,
+    select: Sequence[str] | None = None,
+    redact_key: bytes | None = None,
+    with_lines: bool = False,
+) -> ClientOutcome:
+    """Audit one client and write its workbook and JSON. Never raises for a user's mistake."""
+    from auditkit import pipeline
+
+    outcome = ClientOutcome(client=client.name, status="ok", files=len(client.inputs))
+    if not client.inputs:
+        outcome.status, outcome.error = "error", f"{client.name}: no export files in the folder"
+        return outcome
+    try:
+        redactor = None
+        if redact_key is not None:
+            from auditkit.redact import Redactor
+
+            redactor = Redactor(redact_key)
+        job = pipeline.audit(
+            client.inputs,
+            mapping=client.mapping or mapping,
+            config=client.config or config,
+            select=select,
+            redactor=redactor,
+        )
+        stem = Path(out_dir) / _safe_name(client.name)
+        pipeline.write_outputs(
+            job,
+            json_path=f"{stem}.json",
+            out=f"{stem}.xlsx",
+            with_lines=with_lines,
+            practice=client.name,
+        )
+    except AuditkitError as exc:
+        outcome.status, outcome.error = "error", str(exc)
+        return outcome
+    except Exception as exc:  # noqa: BLE001 - one client's crash must not stop the batch
+        outcome.status = "error"
+        outcome.error = (
+            f"internal error ({type(exc).__name__}); re-run this client alone with --verbose"
+        )
+        return outcome
+    summary = job.result.summary
+    outcome.lines = int(summary.get("lines") or len(job.lines.frame))
+    outcome.claims = summary.get("claims")
+    outcome.clean_claim_rate = summary.get("clean_claim_rate")
+    outcome.denial_rate = summary.get("denial_rate")
+    outcome.dollars_at_risk = summary.get("dollars_at_risk")
+    by_sev = summary.get("findings_by_severity") or {}
+    outcome.high = int(by_sev.get("high", 0))
+    outcome.medium = int(by_sev.get("medium", 0))
+    outcome.low = int(by_sev.get("low", 0))
+    outcome.info = int(by_sev.get("info", 0))
+    findings = job.result.findings
+    if len(findings):
+        top = findings.iloc[0]  # the engine sorts by severity, then dollars at risk
+        outcome.top_finding = f"[{top['severity']}] {top['message']}"
+    outcome.worst = pipeline.worst_severity(job.result)
+    outcome.workbook = f"{stem.name}.xlsx"
+    outcome.json = f"{stem.name}.json"
+    return outcome
+
+
+def _write_index(outcomes: list[ClientOutcome], out_dir: Path) -> tuple[Path, Path]:
+    from auditkit.pipeline import atomic_write_bytes
+
+    rows = [{k: asdict(o)[k] for k in INDEX_COLUMNS} for o in outcomes]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=INDEX_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    csv_path = atomic_write_bytes(out_dir / "index.csv", text.getvalue().encode("utf-8"))
+
+    from auditkit.excel.index_writer import write_index_workbook
+
+    xlsx_path = write_index_workbook(rows, INDEX_COLUMNS, out_dir / "index.xlsx")
+    return csv_path, xlsx_path
+
+
+Notify = Callable[[ClientOutcome, int, int], None]
+
+
+def run_batch(
+    input_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    jobs: int | None = None,
+    config: str | None = None,
+    mapping: str | None = None,
+    select: Sequence[str] | None = None,
+    fail_fast: bool = False,
+    scheduler: str | None = None,
+    redact: bool = False,
+    with_lines: bool = False,
+    notify: Notify | None = None,
+) -> BatchResult:
+    """Audit every client in ``input_dir``; write per-client outputs and the index to ``out_dir``."""
+    clients = discover_clients(input_dir)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    key = os.urandom(32) if redact else None
+    kwargs: dict[str, Any] = {
+        "out_dir": str(out),
+        "config": config,
+        "mapping": mapping,
+        "select": list(select) if select else None,
+        "redact_key": key,
+        "with_lines": with_lines,
+    }
+    if scheduler:
+        outcomes, stopped = _run_dask(clients, scheduler, kwargs, fail_fast, notify)
+    else:
+        outcomes, stopped = _run_local(
+            clients, jobs or os.cpu_count() or 1, kwargs, fail_fast, notify
+        )
+    order = {c.name: i for i, c in enumerate(clients)}
+    outcomes.sort(key=lambda o: order.get(o.client, len(order)))
+    csv_path, xlsx_path = _write_index(outcomes, out)
+    return BatchResult(outcomes, csv_path, xlsx_path, stopped)
+
+
+def _run_local(
+    clients: list[Client], jobs: int, kwargs: dict[str, Any], fail_fast: bool, notify: Notify | None
+) -> tuple[list[ClientOutcome], bool]:
+    outcomes: list[ClientOutcome] = []
+    stopped = False
+    if jobs <= 1:
+        for client in clients:
+            outcome = run_client(client, **kwargs)
+            outcomes.append(outcome)
+            if notify:
+                notify(outcome, len(outcomes), len(clients))
+            if fail_fast and outcome.status != "ok":
+                stopped = True
+                break
+        return outcomes, stopped
+    with ProcessPoolExecutor(max_workers=min(jobs, len(clients))) as pool:
+        pending = {pool.submit(run_client, c, **kwargs) for c in clients}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome = future.result()
+                outcomes.append(outcome)
+                if notify:
+                    notify(outcome, len(outcomes), len(clients))
+                if fail_fast and outcome.status != "ok":
+                    stopped = True
+            if stopped:
+                for future in pending:
+                    future.cancel()
+                break
+    return outcomes, stopped
+
+
+def _run_dask(
+    clients: list[Client],
+    address: str,
+    kwargs: dict[str, Any],
+    fail_fast: bool,
+    notify: Notify | None,
+) -> tuple[list[ClientOutcome], bool]:
+    try:
+        from distributed import Client as DaskClient
+        from distributed import as_completed
+    except ImportError as exc:
+        raise InputError(
+            "--scheduler needs the cluster extra", hint="pip install 'auditkit[cluster]'"
+        ) from exc
+    try:
+        dask = DaskClient(address, timeout="10s")
+    except OSError as exc:
+        raise InputError(
+            f"cannot reach the Dask scheduler at {address}",
+            hint="check the address and that it runs",
+        ) from exc
+    outcomes: list[ClientOutcome] = []
+    stopped = False
+    try:
+        futures = [
+            dask.submit(
+                run_client, c, pure=False, key=f"auditkit-{_safe_name(c.name)}-{i}", **kwargs
+            )
+            for i, c in enumerate(clients)
+        ]
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes.append(outcome)
+            if notify:
+                notify(outcome, len(outcomes), len(clients))
+            if fail_fast and outcome.status != "ok":
+                stopped = True
+                for other in futures:
+                    other.cancel()
+                break
+    finally:
+        dask.close()
+    return outcomes, stopped

@@ -1,0 +1,406 @@
+"""The ``auditkit`` command line: thin commands over the library.
+
+Exit codes: 0 success; 1 findings at or above ``--fail-on``, or some clients of a batch failed;
+2 usage or input error (a message on one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from auditkit import __version__
+from auditkit.audits.result import SEVERITIES
+from auditkit.errors import AuditkitError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 1 findings at or above --fail-on, or some batch clients failed; "
+    "2 usage or input error."
+)
+
+
+class Console:
+    """Where progress and messages go: stderr, so stdout stays machine-readable."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.tty = sys.stderr.isatty()
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text, err=True)
+
+    def detail(self, text: str) -> None:
+        if self.verbose and not self.quiet:
+            click.echo(text, err=True)
+
+    def progress(self, stage: str, detail: str) -> None:
+        if not self.quiet:
+            click.echo(f"{stage}: {detail}", err=True)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"auditkit: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _split_select(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _default_config(config: str | None) -> str | None:
+    if config:
+        return config
+    here = Path("auditkit.toml")
+    return str(here) if here.is_file() else None
+
+
+common_quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+common_verbose = click.option("--verbose", "-v", is_flag=True, help="Print more detail.")
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES_HELP,
+)
+@click.version_option(__version__, prog_name="auditkit")
+def cli() -> None:
+    """Audit pain-management billing exports and write colour-coded findings to Excel.
+
+    \b
+    Example:
+      auditkit audit sample_exports/medirev_charges.csv --out audit.xlsx
+    """
+
+
+@cli.command()
+@click.argument("exports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping file (TOML) for headers.")
+@click.option("--json", "as_json", is_flag=True, help="Print the mapping as JSON.")
+def columns(exports: Sequence[str], mapping: str | None, as_json: bool) -> None:
+    """Show how each export's headers map to auditkit's columns.
+
+    \b
+    Example:
+      auditkit columns sample_exports/practiflow_charge_detail.xlsx
+      auditkit columns export.csv --mapping mypm.toml --json
+    """
+    from auditkit.ingest import inspect
+
+    try:
+        reports = inspect(list(exports), mapping=mapping)
+    except AuditkitError as exc:
+        _fail(str(exc))
+    if as_json:
+        payload = {
+            "files": [
+                {
+                    "path": r.path,
+                    "header_row": r.header_row,
+                    "mapping": r.mapping,
+                    "missing_required": r.missing_required,
+                    "unmapped_headers": r.unmapped_headers,
+                }
+                for r in reports
+            ]
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    for r in reports:
+        where = f"header on row {r.header_row}" if r.header_row else "no header found"
+        if r.sheet:
+            where += f", sheet '{r.sheet}'"
+        click.echo(f"{r.path} ({where})")
+        width = max((len(k) for k in r.mapping), default=10)
+        for canonical, header in r.mapping.items():
+            shown = ", ".join(header) if isinstance(header, list) else header
+            click.echo(f"  {canonical:<{width}}  <- {shown}")
+        if r.missing_required:
+            click.echo(f"  missing required: {', '.join(r.missing_required)}")
+        if r.unmapped_headers:
+            click.echo(f"  not used: {', '.join(r.unmapped_headers)}")
+    if any(r.missing_required for r in reports):
+        sys.exit(EXIT_USAGE)
+
+
+def _print_summary(job, console: Console) -> None:
+    s = job.result.summary
+    lines = s.get("lines", len(job.lines.frame))
+    console.info(f"{lines:,} claim lines, {s.get('claims', 0):,} claims")
+
+    def pct(key: str) -> str:
+        value = s.get(key)
+        return "n/a" if value is None else f"{value:.1%}"
+
+    console.info(f"clean-claim rate {pct('clean_claim_rate')}, denial rate {pct('denial_rate')}")
+    by_sev = s.get("findings_by_severity") or {}
+    counts = ", ".join(f"{by_sev.get(k, 0)} {k}" for k in SEVERITIES)
+    risk = s.get("dollars_at_risk")
+    console.info(f"findings: {counts}" + (f"; ${risk:,.0f} at risk" if risk else ""))
+    for run in job.result.audits:
+        if run.status != "ran":
+            console.detail(f"  skipped {run.id}: {run.reason}")
+    for report in job.lines.inputs:
+        if report.problems:
+            console.info(f"{report.path}: {len(report.problems)} row(s) could not be read")
+        for warning in report.warnings:
+            console.detail(f"{report.path}: {warning}")
+
+
+@cli.command()
+@click.argument("exports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping file (TOML) for headers.")
+@click.option(
+    "--config", type=click.Path(dir_okay=False), help="Thresholds (TOML). Default: ./auditkit.toml."
+)
+@click.option("--select", help="Comma-separated audit ids to run (default: all).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results as JSON.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write a new audit workbook (.xlsx).")
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False),
+    help="Write the audit sheets into an existing .xlsx/.xlsm (other sheets are kept).",
+)
+@click.option("--template", type=click.Path(dir_okay=False), help="Start --out from this template.")
+@click.option("--with-lines", is_flag=True, help="Add the normalised claim lines sheet.")
+@click.option("--practice", help="Practice name for the Summary/cover sheet.")
+@click.option("--period", help="Period audited, e.g. 'Oct 2026'.")
+@click.option("--prepared-by", help="Name for the cover sheet.")
+@click.option(
+    "--remits",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="X12 835 remittance file(s) to join to the export (repeatable).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    help="Exit 1 when any finding is at or above this severity.",
+)
+@click.option("--redact", is_flag=True, help="Replace patient names and ids with pseudonyms.")
+@common_quiet
+@common_verbose
+def audit(
+    exports: Sequence[str],
+    mapping: str | None,
+    config: str | None,
+    select: str | None,
+    json_path: str | None,
+    out: str | None,
+    into: str | None,
+    template: str | None,
+    with_lines: bool,
+    practice: str | None,
+    period: str | None,
+    prepared_by: str | None,
+    remits: Sequence[str],
+    fail_on: str | None,
+    redact: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Run the audits on one or more exports (or X12 835 files).
+
+    \b
+    Examples:
+      auditkit audit sample_exports/medirev_charges.csv --out audit.xlsx
+      auditkit audit jan.csv feb.csv --json audit.json --fail-on high
+      auditkit audit export.xlsx --into monthly.xlsm --practice "Valley Pain"
+    """
+    from auditkit import pipeline
+
+    console = Console(quiet, verbose)
+    if out and into:
+        _fail("use either --out (new workbook) or --into (existing workbook), not both")
+    try:
+        job = pipeline.audit(
+            exports,
+            mapping=mapping,
+            config=_default_config(config),
+            select=_split_select(select),
+            remits=remits,
+            redact=redact,
+            progress=console.progress,
+        )
+        written = pipeline.write_outputs(
+            job,
+            json_path=json_path,
+            out=out,
+            into=into,
+            template=template,
+            with_lines=with_lines,
+            practice=practice,
+            period=period,
+            prepared_by=prepared_by,
+            progress=console.progress,
+        )
+    except AuditkitError as exc:
+        _fail(str(exc))
+    _print_summary(job, console)
+    for note in job.notes:
+        console.info(note)
+    for path in written:
+        console.info(f"wrote {path}")
+    if fail_on and pipeline.reaches(job.result, fail_on):
+        console.info(f"findings at or above '{fail_on}': exit 1")
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("input_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), help="Parallel processes (default: CPUs)."
+)
+@click.option(
+    "--config", type=click.Path(dir_okay=False), help="Thresholds for every client (TOML)."
+)
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Header mapping for every client.")
+@click.option("--select", help="Comma-separated audit ids to run (default: all).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first client that fails.")
+@click.option("--scheduler", help="Dask scheduler address (needs auditkit[cluster]).")
+@click.option("--with-lines", is_flag=True, help="Add the claim lines sheet to each workbook.")
+@click.option("--redact", is_flag=True, help="Replace patient names and ids with pseudonyms.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    help="Also exit 1 when any client has a finding at or above this severity.",
+)
+@common_quiet
+@common_verbose
+def batch(
+    input_dir: str,
+    out_dir: str,
+    jobs: int | None,
+    config: str | None,
+    mapping: str | None,
+    select: str | None,
+    fail_fast: bool,
+    scheduler: str | None,
+    with_lines: bool,
+    redact: bool,
+    fail_on: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Audit many clients: one subfolder (or one file) per client.
+
+    Writes CLIENT.xlsx and CLIENT.json per client, plus index.xlsx and index.csv. A client
+    folder may hold its own auditkit.toml and mapping.toml.
+
+    \b
+    Example:
+      auditkit batch clients/ --out audits/ --jobs 4
+      auditkit batch clients/ --out audits/ --scheduler tcp://10.0.0.5:8786
+    """
+    from auditkit.batch import run_batch
+    from auditkit.pipeline import reaches_severity
+
+    console = Console(quiet, verbose)
+
+    def notify(outcome, done: int, total: int) -> None:
+        state = "ok" if outcome.status == "ok" else f"error: {outcome.error}"
+        console.info(f"[{done}/{total}] {outcome.client}: {state}")
+
+    try:
+        result = run_batch(
+            input_dir,
+            out_dir,
+            jobs=jobs,
+            config=_default_config(config),
+            mapping=mapping,
+            select=_split_select(select),
+            fail_fast=fail_fast,
+            scheduler=scheduler,
+            redact=redact,
+            with_lines=with_lines,
+            notify=notify,
+        )
+    except AuditkitError as exc:
+        _fail(str(exc))
+    ok = len(result.outcomes) - len(result.failed)
+    console.info(f"{ok} client(s) audited, {len(result.failed)} failed; index: {result.index_xlsx}")
+    if result.stopped_early:
+        console.info("stopped at the first failure (--fail-fast)")
+    if result.failed:
+        sys.exit(EXIT_FINDINGS)
+    if fail_on and any(reaches_severity(o.worst, fail_on) for o in result.outcomes):
+        console.info(f"findings at or above '{fail_on}': exit 1")
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("audits")
+def list_audits() -> None:
+    """List every audit: id, title, severities and the columns it needs.
+
+    \b
+    Example:
+      auditkit audits
+    """
+    from auditkit.audits.registry import all_audits
+
+    for spec in all_audits():
+        sev = "/".join(spec.severities)
+        click.echo(f"{spec.id:<30} {spec.title}")
+        click.echo(f"{'':<30} severities: {sev}; needs: {', '.join(spec.columns)}")
+
+
+@cli.command()
+@click.argument("audit_id")
+def explain(audit_id: str) -> None:
+    """Print an audit's documentation.
+
+    \b
+    Example:
+      auditkit explain tpi-ratio
+    """
+    from auditkit.audits.registry import docs
+
+    try:
+        click.echo(docs(audit_id))
+    except AuditkitError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.argument("path", default="auditkit.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a commented auditkit.toml with every threshold and its default.
+
+    \b
+    Example:
+      auditkit init            # writes ./auditkit.toml
+      auditkit init client/auditkit.toml
+    """
+    from auditkit.config import default_config_toml
+    from auditkit.pipeline import atomic_write_bytes
+
+    target = Path(path)
+    if target.exists() and not force:
+        _fail(f"{target} already exists (use --force to overwrite it)")
+    try:
+        atomic_write_bytes(target, default_config_toml().encode("utf-8"))
+    except AuditkitError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {target}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the console script."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="auditkit")
+    except KeyboardInterrupt:
+        click.echo("auditkit: interrupted", err=True)
+        sys.exit(130)
