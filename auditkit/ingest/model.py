@@ -9,11 +9,17 @@ import pandas as pd
 
 @dataclass
 class RowProblem:
-    """A row that could not be read (kept out of the table, always reported)."""
+    """A row, or one cell of it, that could not be read (always reported).
+
+    ``kept`` is False when the row was left out of the table (no claim number, date of service
+    or code, or the row could not be parsed at all), True when the row was kept and only the
+    value in ``column`` was left blank.
+    """
 
     row: int  # 1-based row number as a spreadsheet program shows it
     column: str | None  # the export's header, when one column is at fault
     message: str
+    kept: bool = False
 
 
 @dataclass
@@ -28,10 +34,13 @@ class FileReport:
     delimiter: str | None = None  # for text files
     mapping: dict[str, str | list[str]] = field(default_factory=dict)  # canonical -> header(s)
     missing_required: list[str] = field(default_factory=list)
-    unmapped_headers: list[str] = field(default_factory=list)
-    footer_rows: list[int] = field(default_factory=list)  # totals/footer rows left out
-    problems: list[RowProblem] = field(default_factory=list)  # unreadable rows, left out
+    unmapped_headers: list[str] = field(default_factory=list)  # headers not recognised
+    footer_rows: list[int] = field(default_factory=list)  # totals, footers, repeated headers
+    problems: list[RowProblem] = field(default_factory=list)  # examples, up to 100 per column
     warnings: list[str] = field(default_factory=list)
+    rows_left_out: int = 0  # data rows not in the table (all counted, see problems for examples)
+    cells_unread: int = 0  # values left blank because they could not be read (rows kept)
+    ignored_headers: list[str] = field(default_factory=list)  # known, but no canonical column
 
 
 @dataclass

@@ -1,0 +1,538 @@
+"""``load`` and ``inspect``: export files in, canonical claim lines (and reports) out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from auditkit.claims import BY_NAME, LIST_SEP, REQUIRED, conform
+from auditkit.errors import ConfigError, InputError
+from auditkit.ingest import normalise as norm
+from auditkit.ingest.footers import interior_non_data
+from auditkit.ingest.headers import (
+    MIN_RECOGNISED,
+    HeaderMatch,
+    closest_headers,
+    find_header_row,
+    match_headers,
+)
+from auditkit.ingest.mapping import ColumnMapping, load_mapping
+from auditkit.ingest.model import ClaimLines, FileReport, RowProblem
+from auditkit.ingest.readers import Candidate, RawTable, Source, TextSource, WorkbookSource
+from auditkit.ingest.sniff import sniff
+
+PathLike = str | Path
+#: Row problems kept as examples per column (the warnings carry the full counts).
+MAX_EXAMPLES = 100
+#: A line without these cannot be placed or audited, so it is left out (and reported).
+LINE_KEYS: tuple[str, ...] = ("claim_id", "date_of_service", "cpt")
+#: Canonical values put in the problem message: "'abc' is not {what}".
+_WHAT = {
+    "date": "a date",
+    "money": "an amount",
+    "number": "a number",
+    "int": "a whole number",
+    "cpt": "a 5-character CPT/HCPCS code",
+    "place_of_service": "a two-digit place-of-service code",
+    "modifiers": "a list of 2-character modifiers (at most 4)",
+    "diagnosis_codes": "a list of ICD-10-CM codes",
+    "denial_codes": "a list of claim adjustment reason codes",
+    "remark_codes": "a list of remark codes",
+    "spinal_levels": "a list of spinal levels (like L4-L5)",
+}
+#: Columns read through a word table: unknown words are summarised, not listed row by row.
+_WORD_COLUMNS = {
+    "status": "status words",
+    "edited_before_submission": "yes/no values",
+    "claim_frequency": "claim frequency codes",
+    "laterality": "laterality words",
+    "imaging_guidance": "imaging guidance words",
+}
+_HINT_WORDS = {
+    "status": "add them under [status] in a mapping file",
+}
+
+
+def _as_paths(paths: PathLike | Sequence[PathLike]) -> list[tuple[Path, str]]:
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    items = [(Path(p), str(p)) for p in paths]
+    if not items:
+        raise InputError("no export files given", hint="name one or more CSV/Excel/835 files")
+    return items
+
+
+# --------------------------------------------------------------------------------------------
+# choosing the header row (and sheet)
+
+
+@dataclass
+class _Choice:
+    candidate: Candidate
+    header_index: int
+    headers: list[str]
+    match: HeaderMatch
+    missing: list[str]
+
+    @property
+    def header_row(self) -> int:
+        return self.header_index + 1
+
+    def where(self, display: str) -> str:
+        sheet = f" sheet {self.candidate.sheet!r}" if self.candidate.sheet else ""
+        return f"{display}{sheet} row {self.header_row}"
+
+
+def _choose(source: Source, mapping: ColumnMapping | None, display: str) -> _Choice:
+    """The first sheet whose header row names every required column, else the best one."""
+    best: _Choice | None = None
+    config_error: ConfigError | None = None
+    for candidate in source.candidates():
+        index = find_header_row(candidate.grid, mapping)
+        if index < 0:
+            continue
+        headers = list(candidate.grid[index])
+        while headers and not headers[-1]:
+            headers.pop()
+        sheet = f" sheet {candidate.sheet!r}" if candidate.sheet else ""
+        try:
+            match = match_headers(headers, mapping, where=f"{display}{sheet} row {index + 1}")
+        except ConfigError as exc:
+            config_error = config_error or exc
+            continue
+        missing = [name for name in REQUIRED if name not in match.columns]
+        choice = _Choice(candidate, index, headers, match, missing)
+        if not missing:
+            return choice
+        if best is None or len(match.columns) > len(best.match.columns):
+            best = choice
+    if best is None or (config_error is not None and len(best.match.columns) < MIN_RECOGNISED):
+        if config_error is not None:
+            raise config_error
+        raise InputError(
+            "has no data (every row and sheet is blank)",
+            path=display,
+            hint="export the report again from the PM system",
+        )
+    return best
+
+
+def _missing_error(display: str, choice: _Choice) -> InputError:
+    unmapped = [choice.headers[p] for p in choice.match.unmapped]
+    parts = []
+    for name in choice.missing:
+        close = closest_headers(name, unmapped)
+        near = f" (closest header: {', '.join(repr(c) for c in close)})" if close else ""
+        parts.append(name + near)
+    sheet = f"sheet {choice.candidate.sheet!r}: " if choice.candidate.sheet else ""
+    example = choice.missing[0]
+    return InputError(
+        f"{sheet}no column found for required {', '.join(parts)}",
+        path=display,
+        row=choice.header_row,
+        hint=f'name the export\'s headers in a mapping file, e.g. [columns] {example} = "Header", '
+        "and pass it with --mapping (`auditkit columns FILE` lists what was recognised)",
+    )
+
+
+def _report(display: str, source: Source, choice: _Choice, warning: str | None) -> FileReport:
+    report = FileReport(
+        path=display,
+        header_row=choice.header_row,
+        sheet=choice.candidate.sheet,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        mapping=choice.match.as_report(choice.headers),
+        missing_required=list(choice.missing),
+        unmapped_headers=[choice.headers[p] for p in choice.match.unmapped],
+        ignored_headers=[choice.headers[p] for p in choice.match.ignored],
+        warnings=list(choice.match.warnings),
+    )
+    if warning:
+        report.warnings.insert(0, f"{display} {warning}")
+    return report
+
+
+def _open(path: Path, display: str) -> tuple[Source | None, str | None]:
+    sniffed = sniff(path, display)
+    if sniffed.kind == "x12":
+        return None, sniffed.warning
+    if sniffed.kind == "text":
+        return TextSource(path, display), sniffed.warning
+    return WorkbookSource(path, display), sniffed.warning
+
+
+def _read_x12(path: Path, display: str) -> tuple[pd.DataFrame, FileReport]:
+    try:
+        from auditkit.ingest.x12 import read_claim_lines
+    except ImportError as exc:
+        raise InputError(
+            "is an X12 835 remittance file, but 835 support is not installed in this auditkit",
+            path=display,
+            hint="load the practice's CSV or Excel export instead, or update auditkit",
+        ) from exc
+    frame, report = read_claim_lines(path)
+    report.path = display
+    frame = frame.copy()
+    frame["source_file"] = display
+    if "source_row" not in frame.columns:
+        frame["source_row"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    return frame, report
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def inspect(
+    paths: PathLike | Sequence[PathLike],
+    mapping: str | Path | Mapping[str, Any] | None = None,
+) -> list[FileReport]:
+    """Find the header row of each file and report how its headers map (nothing is parsed).
+
+    For the ``auditkit columns`` command: each report has ``header_row``, ``sheet``,
+    ``mapping`` (canonical -> header, or a list of headers), ``missing_required`` and
+    ``unmapped_headers``. Unreadable files raise :class:`InputError`; mapping problems raise
+    :class:`ConfigError`. Missing required columns are reported, not raised.
+    """
+    mp = load_mapping(mapping)
+    reports = []
+    for path, display in _as_paths(paths):
+        source, warning = _open(path, display)
+        if source is None:
+            reports.append(_read_x12(path, display)[1])
+            continue
+        choice = _choose(source, mp, display)
+        reports.append(_report(display, source, choice, warning))
+    return reports
+
+
+def load(
+    paths: PathLike | Sequence[PathLike],
+    mapping: str | Path | Mapping[str, Any] | None = None,
+) -> ClaimLines:
+    """Read one or more exports (CSV/TSV/TXT, XLSX/XLSM/XLS, X12 835) as canonical claim lines.
+
+    Several files are stacked into one table; ``source_file`` and ``source_row`` say where each
+    line came from. Columns and dtypes follow :mod:`auditkit.claims`; only columns some file
+    has are present. ``mapping`` (a TOML path or a dict, see :mod:`auditkit.ingest.mapping`)
+    completes or overrides header detection. Input files are only ever read.
+
+    Raises :class:`InputError` (one line naming file, row, column and the fix) for files that
+    cannot be read or lack required columns, :class:`ConfigError` for mapping problems.
+    """
+    mp = load_mapping(mapping)
+    frames = []
+    reports = []
+    for path, display in _as_paths(paths):
+        source, warning = _open(path, display)
+        if source is None:
+            frame, report = _read_x12(path, display)
+        else:
+            choice = _choose(source, mp, display)
+            report = _report(display, source, choice, warning)
+            if choice.missing:
+                raise _missing_error(display, choice)
+            raw = source.read(choice.candidate, choice.header_index)
+            frame = build_frame(raw, choice.match, mp, report)
+        report.rows = len(frame)
+        frames.append(frame)
+        reports.append(report)
+    if len(frames) == 1:
+        combined = frames[0]
+    else:
+        combined = pd.concat([f for f in frames], ignore_index=True, sort=False)
+    combined = conform(combined.reset_index(drop=True))
+    return ClaimLines(combined, reports)
+
+
+# --------------------------------------------------------------------------------------------
+# raw cells -> canonical columns
+
+
+def _display_values(sources: list[pd.Series]) -> pd.Series:
+    texts = [norm.as_text(s) for s in sources]
+    if len(texts) == 1:
+        return texts[0]
+    joined = texts[0].fillna("")
+    for more in texts[1:]:
+        joined = joined + " | " + more.fillna("")
+    return joined
+
+
+class _LazyDisplay:
+    """The cells as the export shows them, computed only when a message needs them."""
+
+    def __init__(self, sources: list[pd.Series]) -> None:
+        self.sources = sources
+        self.value: pd.Series | None = None
+
+    def __call__(self) -> pd.Series:
+        if self.value is None:
+            self.value = _display_values(self.sources)
+        return self.value
+
+
+def _parse(
+    name: str, sources: list[pd.Series], mapping: ColumnMapping | None, groups: pd.Series | None
+) -> tuple[norm.Parsed, pd.Series | None, list[str]]:
+    """Parse one canonical column; returns (parsed, cpt-embedded modifiers, format notes)."""
+    kind = BY_NAME[name].kind
+    first = sources[0]
+    notes: list[str] = []
+    if name == "cpt":
+        cpt = norm.parse_cpt(first)
+        return norm.Parsed(cpt.values, cpt.bad), cpt.modifiers, notes
+    list_parsers: dict[str, Callable[..., norm.Parsed]] = {
+        "modifiers": norm.parse_modifiers,
+        "diagnosis_codes": norm.parse_diagnoses,
+        "remark_codes": norm.parse_remark_codes,
+        "spinal_levels": norm.parse_spinal_levels,
+    }
+    if name == "denial_codes":
+        return norm.parse_denial_codes(*sources, groups=groups), None, notes
+    if name in list_parsers:
+        return list_parsers[name](*sources), None, notes
+    if name == "status":
+        return norm.parse_status(first, mapping.status if mapping else None), None, notes
+    word_parsers = {
+        "edited_before_submission": norm.parse_bool,
+        "claim_frequency": norm.parse_frequency,
+        "laterality": norm.parse_laterality,
+        "imaging_guidance": norm.parse_imaging,
+        "place_of_service": norm.parse_place_of_service,
+    }
+    if name in word_parsers:
+        return word_parsers[name](first), None, notes
+    if kind == "date":
+        parsed, formats = norm.read_dates(first)
+        day_first = [f for f in formats if f.startswith("%d")]
+        if day_first:
+            notes.append("dates read as day/month/year (" + ", ".join(day_first) + ")")
+        return parsed, None, notes
+    if kind == "money":
+        return norm.parse_money(first), None, notes
+    if kind == "number":
+        return norm.parse_number(first), None, notes
+    if kind == "int":
+        return norm.parse_int(first), None, notes
+    return norm.clean_text(first), None, notes
+
+
+def _examples(rows: pd.Series, values: pd.Series, mask: pd.Series, limit: int = 3) -> str:
+    picked = mask[mask].index[:limit]
+    return ", ".join(f"row {rows[i]}: {values[i]!r}" for i in picked)
+
+
+def build_frame(
+    raw: RawTable, match: HeaderMatch, mapping: ColumnMapping | None, report: FileReport
+) -> pd.DataFrame:
+    """Turn a raw table into canonical columns, filling ``report`` (problems, footers, ...)."""
+    data = raw.data
+    key_columns = [match.columns[name][0] for name in REQUIRED if name in match.columns]
+    blank, footer = interior_non_data(data, raw.headers, key_columns)
+    row_numbers = pd.Series(raw.rows, index=data.index)
+    report.footer_rows = sorted(raw.footer_rows + row_numbers[footer].tolist())
+    report.problems.extend(raw.problems[:MAX_EXAMPLES])
+    if raw.problems:
+        report.warnings.append(
+            f"{len(raw.problems):,} rows could not be split into the header's columns and were "
+            f"left out (e.g. {', '.join(f'row {p.row}' for p in raw.problems[:3])})"
+        )
+    report.warnings.extend(raw.warnings)
+    keep = ~(blank | footer)
+    data = data[keep]
+    rows = row_numbers[keep]
+    n = len(data)
+    if n == 0:
+        report.warnings.append("no claim lines below the header row")
+
+    def header_of(name: str) -> str:
+        return " + ".join(raw.headers[p] for p in match.columns[name])
+
+    groups = None
+    if "denial_group" in match.columns:
+        groups = data[match.columns["denial_group"][0]]
+        if "denial_codes" not in match.columns:
+            report.warnings.append(
+                f"column {header_of('denial_group')!r} (CARC group) found without a denial "
+                "code column; ignored"
+            )
+
+    # pass 1: parse every column
+    parsed: dict[str, _Column] = {}
+    embedded = None
+    for name, positions in match.columns.items():
+        if name not in BY_NAME:
+            continue
+        sources = [data[p] for p in positions]
+        result, mods, notes = _parse(name, sources, mapping, groups)
+        for note in notes:
+            report.warnings.append(f"column {header_of(name)!r}: {note}")
+        if mods is not None and bool((mods != "").any()):
+            embedded = mods
+        if BY_NAME[name].kind == "list":
+            missing = result.values.isna() | (result.values == "")
+        else:
+            missing = result.values.isna() & ~result.bad
+        column = _Column(header_of(name), result.values, result.bad, missing, _LazyDisplay(sources))
+        if n and name in REQUIRED:
+            _fail_if_unreadable(report, name, column, rows)
+        parsed[name] = column
+
+    # lines without a claim number, a date of service or a code cannot be audited: left out
+    left_out = pd.Series(False, index=data.index)
+    for name in LINE_KEYS:
+        column = parsed[name]
+        # an odd-looking code is kept as written (and reported); an unreadable date is not
+        unreadable = (
+            column.bad if BY_NAME[name].kind == "date" else pd.Series(False, index=data.index)
+        )
+        if unreadable.any():
+            _record_problems(report, column, name, unreadable, rows, kept=False)
+        if column.missing.any():
+            _record_problems(
+                report,
+                column,
+                name,
+                column.missing,
+                rows,
+                kept=False,
+                message=f"blank {column.header}: the line cannot be audited without it",
+            )
+        left_out |= unreadable | column.missing
+    kept = ~left_out
+
+    # pass 2: report the other problems on the lines that stay
+    for name, column in parsed.items():
+        bad = column.bad & kept
+        if name in _WORD_COLUMNS:
+            if bad.any():
+                _summarise_words(report, column, name, bad)
+        elif bad.any() and not (name in LINE_KEYS and BY_NAME[name].kind == "date"):
+            _record_problems(report, column, name, bad, rows, kept=True)
+        if name in REQUIRED and name not in LINE_KEYS:
+            missing = column.missing & kept
+            if missing.any():
+                report.warnings.append(
+                    f"column {column.header!r}: blank on {int(missing.sum()):,} of "
+                    f"{int(kept.sum()):,} lines (e.g. "
+                    f"{', '.join(f'row {r}' for r in rows[missing].iloc[:3])}); kept with no {name}"
+                )
+    out = {name: column.values for name, column in parsed.items()}
+
+    if embedded is not None:
+        header = header_of("cpt")
+        if "modifiers" in out:
+            both = (out["modifiers"].fillna("") + LIST_SEP + embedded).str.strip(LIST_SEP)
+            out["modifiers"] = norm.parse_modifiers(both).values
+        else:
+            out["modifiers"] = embedded.fillna("").astype(norm.TEXT)
+            report.mapping.setdefault("modifiers", header)
+        report.warnings.append(
+            f"column {header!r}: modifiers written after the code (like 64483-50) were moved "
+            "to the modifiers column"
+        )
+
+    report.problems.sort(key=lambda problem: problem.row)
+    report.rows_left_out = int(left_out.sum()) + len(raw.problems)
+    if left_out.any():
+        report.warnings.append(
+            f"{int(left_out.sum()):,} lines left out because a claim number, date of service "
+            "or code is blank or unreadable (see problems)"
+        )
+
+    frame = pd.DataFrame(out, index=data.index)[~left_out]
+    frame["source_file"] = pd.Series(report.path, index=frame.index, dtype=norm.TEXT)
+    frame["source_row"] = rows[~left_out].astype("Int64")
+    return frame.reset_index(drop=True)
+
+
+@dataclass
+class _Column:
+    """One parsed canonical column and what is needed to report on it."""
+
+    header: str
+    values: pd.Series
+    bad: pd.Series
+    missing: pd.Series
+    shown: _LazyDisplay
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def _fail_if_unreadable(report: FileReport, name: str, column: _Column, rows: pd.Series) -> None:
+    """A required column that is blank or unreadable on every line is the wrong column."""
+    if not bool((column.missing | column.bad).all()):
+        return
+    if bool(column.missing.all()):
+        raise InputError(
+            "is blank on every row",
+            path=report.path,
+            row=int(rows.iloc[0]),
+            column=column.header,
+            hint=f"this column was taken as {name}; name the right one in a mapping file",
+        )
+    first = column.bad[column.bad].index[0]
+    raise InputError(
+        f"none of the {int(column.bad.sum()):,} values could be read as {_what(name)} "
+        f"(first: {column.shown()[first]!r})",
+        path=report.path,
+        row=int(rows[first]),
+        column=column.header,
+        hint=f"check that this is the {name} column, or name the right one in a mapping file",
+    )
+
+
+def _what(name: str) -> str:
+    return _WHAT.get(name, _WHAT.get(BY_NAME[name].kind, "a value"))
+
+
+def _record_problems(
+    report: FileReport,
+    column: _Column,
+    name: str,
+    bad: pd.Series,
+    rows: pd.Series,
+    *,
+    kept: bool,
+    message: str | None = None,
+) -> None:
+    count = int(bad.sum())
+    if not count:
+        return
+    shown = column.shown() if message is None else None
+    for i in bad[bad].index[:MAX_EXAMPLES]:
+        text = message or f"{shown[i]!r} is not {_what(name)}"
+        report.problems.append(RowProblem(int(rows[i]), column.header, text, kept=kept))
+    if message is None:
+        if not kept:
+            effect = "those lines were left out"
+        elif name == "cpt":
+            effect = "kept as written"
+        else:
+            effect = "the values were left blank"
+        report.warnings.append(
+            f"column {column.header!r}: {_plural(count, 'value')} could not be read as "
+            f"{_what(name)} ({_examples(rows, shown, bad)}); {effect}"
+        )
+    if kept and name != "cpt":
+        report.cells_unread += count
+
+
+def _summarise_words(report: FileReport, column: _Column, name: str, bad: pd.Series) -> None:
+    counts = column.shown()[bad].value_counts()
+    listed = ", ".join(f"{word!r} ({count:,})" for word, count in counts.iloc[:8].items())
+    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+    hint = _HINT_WORDS.get(name, "")
+    report.warnings.append(
+        f"column {column.header!r}: unknown {_WORD_COLUMNS[name]} left blank: {listed}{more}"
+        + (f"; {hint}" if hint else "")
+    )
+    report.cells_unread += int(bad.sum())
