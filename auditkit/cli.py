@@ -105,10 +105,12 @@ def columns(exports: Sequence[str], mapping: str | None, as_json: bool) -> None:
             "files": [
                 {
                     "path": r.path,
+                    "sheet": r.sheet,
                     "header_row": r.header_row,
                     "mapping": r.mapping,
                     "missing_required": r.missing_required,
                     "unmapped_headers": r.unmapped_headers,
+                    "ignored_headers": r.ignored_headers,
                 }
                 for r in reports
             ]
@@ -126,8 +128,10 @@ def columns(exports: Sequence[str], mapping: str | None, as_json: bool) -> None:
             click.echo(f"  {canonical:<{width}}  <- {shown}")
         if r.missing_required:
             click.echo(f"  missing required: {', '.join(r.missing_required)}")
+        if r.ignored_headers:
+            click.echo(f"  known, not used: {', '.join(r.ignored_headers)}")
         if r.unmapped_headers:
-            click.echo(f"  not used: {', '.join(r.unmapped_headers)}")
+            click.echo(f"  not recognised: {', '.join(r.unmapped_headers)}")
     if any(r.missing_required for r in reports):
         sys.exit(EXIT_USAGE)
 

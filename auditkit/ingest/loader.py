@@ -247,6 +247,17 @@ def load(
     else:
         combined = pd.concat([f for f in frames], ignore_index=True, sort=False)
     combined = conform(combined.reset_index(drop=True))
+    if "claim_status_code" in combined.columns:
+        # Remittances can reverse a payment in one file and re-pay it in another: net them
+        # across all files read together so money is not counted twice.
+        from auditkit.ingest.x12 import net_reversals
+
+        combined, netted, _ = net_reversals(combined)
+        combined = combined.reset_index(drop=True)
+        if netted:
+            reports[-1].warnings.append(
+                f"{netted} payment reversal(s) netted against their original payments"
+            )
     return ClaimLines(combined, reports)
 
 

@@ -183,3 +183,17 @@ def test_managed_care_impossible_bpr_date_is_a_warning() -> None:
     assert any("BPR16" in w and "20002316" in w for w in report.warnings)
     # claim-level CO-A2 (50 + 55) stays off the lines, and the report says so
     assert any("claim-level adjustments (105.00)" in w for w in report.warnings)
+
+
+def test_load_nets_a_reversal_against_its_original_in_another_file() -> None:
+    """The original payment and its reversal arrive in different files: counted once."""
+    from auditkit.ingest import load
+
+    base = Path(__file__).parent / "fixtures"
+    lines = load([base / "reversal_original.835", base / "reversal_only.835"])
+    frame = lines.frame
+    # REV3001 was paid 411.40, reversed (-411.40) and re-paid 440.51: only the re-payment stays
+    assert sorted(frame["claim_id"]) == ["REV3001", "REV3002"]
+    assert frame.loc[frame["claim_id"] == "REV3001", "paid"].tolist() == [440.51]
+    assert (frame["status"] != "voided").all()
+    assert any("netted" in w for r in lines.inputs for w in r.warnings)
