@@ -1,0 +1,1 @@
+"""Tests of auditkit.synth and the bundled sample exports."""
