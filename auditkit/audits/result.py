@@ -13,7 +13,8 @@ SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "info")
 SCOPES: tuple[str, ...] = ("line", "claim", "provider", "payer", "code", "practice")
 
 #: Columns of ``AuditResult.findings``, in order. ``evidence`` holds a dict (counts, rates,
-#: sample claim ids); ``source_file``/``source_row`` point line findings back to the export.
+#: sample claim ids); ``source_file``/``source_row`` point line findings back to the export
+#: (None for findings about a provider, payer, code or the practice, or when not known).
 FINDING_COLUMNS: tuple[str, ...] = (
     "audit",
     "severity",
@@ -28,6 +29,8 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "why",
     "fix",
     "evidence",
+    "source_file",
+    "source_row",
 )
 
 
@@ -43,6 +46,8 @@ class AuditRun:
     #: From the audit's docstring: the revenue effect and how to fix, shown above its sheet.
     why: str = ""
     fix: str = ""
+    #: Canonical columns the audit needs that the data lacks (why it was skipped).
+    missing_columns: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,62 @@
+"""The one list of audits. Docs, the CLI, the config file and the workbook all read from it.
+
+To add an audit: write ``auditkit/audits/<name>.py`` with a class derived from
+:class:`auditkit.audits.base.Audit`, import it here and append it to :data:`AUDITS`.
+"""
+
+from __future__ import annotations
+
+from auditkit.audits.base import Audit
+from auditkit.audits.clean_claim_rate import CleanClaimRate
+from auditkit.audits.paid_vs_denied import PaidVsDenied
+from auditkit.audits.tpi_ratio import TpiRatio
+from auditkit.errors import ConfigError
+
+#: Every audit, in the order they run and are reported.
+AUDITS: tuple[type[Audit], ...] = (
+    TpiRatio,
+    PaidVsDenied,
+    CleanClaimRate,
+)
+
+_BY_ID: dict[str, type[Audit]] = {a.id: a for a in AUDITS}
+if len(_BY_ID) != len(AUDITS):  # pragma: no cover - guards against a copy-paste id
+    raise RuntimeError("two audits share an id")
+
+
+def all_audits() -> tuple[type[Audit], ...]:
+    """Every registered audit class, in registry order."""
+    return AUDITS
+
+
+def ids() -> list[str]:
+    return list(_BY_ID)
+
+
+def get(audit_id: str) -> type[Audit]:
+    """The audit class with this id; ConfigError listing the valid ids otherwise."""
+    try:
+        return _BY_ID[audit_id]
+    except KeyError:
+        raise ConfigError(
+            f"unknown audit '{audit_id}'", hint=f"valid audits: {', '.join(_BY_ID)}"
+        ) from None
+
+
+def docs(audit_id: str) -> str:
+    """The audit's documentation as plain text (what ``auditkit explain ID`` prints)."""
+    audit = get(audit_id)
+    doc = audit.doc()
+    out = [f"{audit.id}: {audit.title}", "", doc.summary, ""]
+    for name, text in doc.sections.items():
+        out += [name, "-" * len(name), text, ""]
+    out += ["Severities", "----------", ", ".join(audit.severities), ""]
+    if audit.thresholds:
+        header = f"Settings (in [{audit.id}] of the config file)"
+        out += [header, "-" * len(header)]
+        width = max(len(t.name) for t in audit.thresholds)
+        for t in audit.thresholds:
+            default = str(t.default).lower() if isinstance(t.default, bool) else repr(t.default)
+            out.append(f"{t.name.ljust(width)} = {default:<8}  {t.help}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"

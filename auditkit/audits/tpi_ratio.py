@@ -1,0 +1,295 @@
+"""Audit ``tpi-ratio``: 20552 versus 20553 on trigger-point injection lines."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import (
+    Audit,
+    Context,
+    NothingToAudit,
+    Threshold,
+    findings_frame,
+    line_findings,
+    money,
+    pct,
+    usable,
+)
+from auditkit.audits.kpis import tpi_mix
+from auditkit.audits.result import empty_findings
+from auditkit.audits.stats import two_proportion_z
+
+SAMPLE_CLAIMS = 5
+
+
+class TpiRatio(Audit):
+    """Trigger-point injections coded 20552 when the group or the note points to 20553.
+
+    Why it matters
+    --------------
+    20553 (three or more muscles) pays more than 20552 (one or two muscles). A physician who
+    bills 20552 far more often than colleagues treating similar patients usually has a note
+    template that does not record the muscle count, or a coder who defaults to the lower code:
+    each such line leaves the fee difference unpaid. The other way round, a 20553 line without a
+    documented muscle count is what a reviewer asks for first; it is denied or taken back when
+    the note cannot show three muscles.
+
+    What is flagged
+    ---------------
+    - A rendering physician whose share of 20553 among trigger-point lines is at least
+      ``min_gap`` below the rest of the group's, with at least ``min_lines`` trigger-point lines
+      on each side and a one-sided two-proportion z-test below ``alpha``. Medium; high when the
+      gap is at least ``high_gap``.
+    - Where ``muscles_treated`` is exported: each 20552 line with 3 or more muscles documented
+      (undercoded, high); each 20553 line with no muscle count (denial risk, medium); each 20553
+      line with fewer than 3 muscles documented (overcoded, high: refund risk).
+
+    Rejected and voided lines are left out, so a claim sent twice counts once.
+
+    Dollars at risk: the fee difference between the two codes for the lines concerned (for a
+    physician, the lines needed to reach the group's share), from ``[fee_schedule]`` in the
+    config when given, else the practice's mean paid amount per code and payer; for a 20553 line
+    without a muscle count, the whole 20553 fee.
+
+    How to fix
+    ----------
+    Put a muscle count (naming each muscle) in the trigger-point note template and code from it:
+    one or two muscles 20552, three or more 20553, once per session. Review the flagged
+    physician's recent notes with the coder, and send corrected claims for undercoded lines that
+    are still inside the payer's correction window.
+
+    Columns needed
+    --------------
+    Required: cpt, rendering_provider. Optional: muscles_treated (line checks), date_of_service
+    (monthly table), paid and status (fee estimate when no fee schedule is configured), payer.
+    """
+
+    id = "tpi-ratio"
+    title = "Trigger-point injections: 20552 versus 20553"
+    severities = ("high", "medium", "info")
+    columns = ("cpt", "rendering_provider")
+    optional_columns = ("muscles_treated", "date_of_service", "paid", "status", "payer")
+    thresholds = (
+        Threshold(
+            "min_lines",
+            int,
+            20,
+            "Trigger-point lines a physician (and the rest of the group) needs before being compared.",
+            min=1,
+        ),
+        Threshold(
+            "min_gap",
+            float,
+            0.20,
+            "How far below the rest of the group a physician's 20553 share must be (0.20 = 20 points).",
+            min=0,
+            max=1,
+        ),
+        Threshold(
+            "high_gap",
+            float,
+            0.40,
+            "A gap at least this large makes the physician finding high instead of medium.",
+            min=0,
+            max=1,
+        ),
+        Threshold(
+            "alpha",
+            float,
+            0.05,
+            "Significance level of the one-sided test that the physician's share is lower.",
+            min=0,
+            max=1,
+        ),
+    )
+
+    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
+        tpi = context.tpi_lines
+        if not tpi.any():
+            raise NothingToAudit("no 20552 or 20553 lines in the data")
+        tpi_lines = lines[tpi]
+        payers = context.payer[tpi]
+        fee_52, src_52 = context.fees(pd.Series("20552", index=payers.index), payers)
+        fee_53, src_53 = context.fees(pd.Series("20553", index=payers.index), payers)
+        fee_diff = (fee_53 - fee_52).clip(lower=0.0)
+        fee_diff.index = tpi_lines.index
+        fee_53.index = tpi_lines.index
+        fee_source = src_53.where(src_53.eq(src_52), "mixed")
+        fee_source.index = tpi_lines.index
+
+        parts = [self._providers(tpi_lines, fee_diff, fee_source, settings, context)]
+        parts.append(self._muscles(tpi_lines, fee_diff, fee_53, fee_source))
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+
+    def _providers(
+        self,
+        tpi_lines: pd.DataFrame,
+        fee_diff: pd.Series,
+        fee_source: pd.Series,
+        settings: SimpleNamespace,
+        context: Context,
+    ) -> pd.DataFrame:
+        mix = tpi_mix(context)["tpi_mix_by_provider"].set_index("provider")
+        rest_n = mix["lines"].sum() - mix["lines"]
+        rest_53 = mix["n_20553"].sum() - mix["n_20553"]
+        rest_share = rest_53 / rest_n.where(rest_n > 0)
+        gap = rest_share - mix["share_20553"]
+        _, p_lower, _ = two_proportion_z(mix["n_20553"], mix["lines"], rest_53, rest_n)
+        flagged = (
+            (mix["lines"] >= settings.min_lines)
+            & (rest_n >= settings.min_lines)
+            & (gap >= settings.min_gap)
+            & (p_lower < settings.alpha)
+        )
+        if not flagged.any():
+            return empty_findings()
+        prov = mix.index[flagged.to_numpy()]
+        found = mix.loc[prov].assign(
+            rest_lines=rest_n[prov],
+            rest_20553=rest_53[prov],
+            rest_share=rest_share[prov],
+            gap=gap[prov],
+            p_value=p_lower[flagged.to_numpy()],
+        )
+        providers = context.provider[tpi_lines.index]
+        on_52 = tpi_lines["cpt"].astype("string").eq("20552").fillna(False).astype(bool)
+        mean_diff = fee_diff[on_52].groupby(providers[on_52]).mean()
+        source = fee_source[on_52].groupby(providers[on_52]).first()
+        samples = (
+            tpi_lines.loc[on_52 & providers.isin(prov), "claim_id"]
+            .groupby(providers[on_52 & providers.isin(prov)])
+            .apply(lambda ids: list(ids.astype(str).unique()[:SAMPLE_CLAIMS]))
+            if "claim_id" in tpi_lines
+            else pd.Series(dtype=object)
+        )
+        found["fee_difference"] = mean_diff.reindex(prov).fillna(0.0)
+        found["excess_lines"] = found["gap"] * found["lines"]
+        found["dollars"] = (found["excess_lines"] * found["fee_difference"]).round(2)
+        severity = np.where(found["gap"] >= settings.high_gap, "high", "medium")
+        # One message per flagged physician (a handful), so a loop is fine here.
+        messages, evidence = [], []
+        for r in found.itertuples():
+            priced = (
+                f"{money(r.dollars)} at {money(r.fee_difference)} per line"
+                if r.fee_difference
+                else "no paid amounts or fee schedule to price them"
+            )
+            messages.append(
+                f"{r.Index} billed 20553 on {int(r.n_20553)} of {int(r.lines)} trigger-point "
+                f"lines ({pct(r.share_20553)}) and 20552 on {int(r.n_20552)}; the rest of the "
+                f"group billed 20553 on {pct(r.rest_share)} ({int(r.rest_20553)} of "
+                f"{int(r.rest_lines)}), {r.gap * 100:.0f} points higher. About "
+                f"{r.excess_lines:.0f} more lines would be 20553 at the group's share "
+                f"({priced})."
+            )
+            evidence.append(
+                {
+                    "n_20552": int(r.n_20552),
+                    "n_20553": int(r.n_20553),
+                    "lines": int(r.lines),
+                    "share_20553": round(float(r.share_20553), 4),
+                    "rest_lines": int(r.rest_lines),
+                    "rest_20553": int(r.rest_20553),
+                    "rest_share_20553": round(float(r.rest_share), 4),
+                    "gap": round(float(r.gap), 4),
+                    "p_value": float(r.p_value),
+                    "excess_lines": round(float(r.excess_lines), 1),
+                    "fee_difference": round(float(r.fee_difference), 2),
+                    "fee_source": str(source.get(r.Index, "none")),
+                    "sample_claims_20552": samples.get(r.Index, []),
+                }
+            )
+        return findings_frame(
+            self,
+            severity=severity,
+            scope="provider",
+            provider=list(prov),
+            cpt="20552",
+            dollars_at_risk=found["dollars"].to_numpy(),
+            message=messages,
+            evidence=evidence,
+        )
+
+    def _muscles(
+        self,
+        tpi_lines: pd.DataFrame,
+        fee_diff: pd.Series,
+        fee_53: pd.Series,
+        fee_source: pd.Series,
+    ) -> pd.DataFrame:
+        if "muscles_treated" not in tpi_lines.columns:
+            return empty_findings()
+        muscles = tpi_lines["muscles_treated"].astype("Float64")
+        if not usable(tpi_lines, "muscles_treated"):
+            return findings_frame(
+                self,
+                severity="info",
+                scope="practice",
+                message=(
+                    f"muscles_treated is blank on all {len(tpi_lines)} trigger-point lines, so "
+                    "the line checks against the documented muscle count were not done."
+                ),
+                evidence={"trigger_point_lines": len(tpi_lines)},
+                fix="Export the muscle count with each trigger-point line to get line checks.",
+            )
+        cpt = tpi_lines["cpt"].astype("string")
+        count_text = muscles.round().astype("Int64").astype("string")
+        rules = (
+            (
+                cpt.eq("20552") & muscles.ge(3),
+                "high",
+                "20552 billed with " + count_text + " muscles documented; 3 or more muscles "
+                "is 20553 (undercoded).",
+                fee_diff,
+                "Send a corrected claim as 20553 if still inside the payer's window; code from "
+                "the documented muscle count.",
+            ),
+            (
+                cpt.eq("20553") & muscles.isna(),
+                "medium",
+                pd.Series(
+                    "20553 billed with no muscle count documented; the note must show 3 or more "
+                    "muscles or the line is denied or taken back on review.",
+                    index=tpi_lines.index,
+                ),
+                fee_53,
+                "Add the number and names of the muscles injected to the note; if fewer than 3, "
+                "correct the line to 20552.",
+            ),
+            (
+                cpt.eq("20553") & muscles.lt(3),
+                "high",
+                "20553 billed with " + count_text + " muscles documented; 1 or 2 muscles is "
+                "20552 (overcoded, refund risk).",
+                fee_diff,
+                "Correct the line to 20552 (or amend the note if more muscles were injected) "
+                "and refund any overpayment.",
+            ),
+        )
+        parts = []
+        for mask, severity, message, dollars, fix in rules:
+            mask = mask.fillna(False).astype(bool)
+            if not mask.any():
+                continue
+            rows = tpi_lines[mask]
+            # One dict per finding (the evidence column holds dicts).
+            evidence = [
+                {"muscles_treated": None if pd.isna(m) else int(m), "fee_source": str(s)}
+                for m, s in zip(muscles[mask], fee_source[mask], strict=True)
+            ]
+            parts.append(
+                line_findings(
+                    self,
+                    rows,
+                    severity=severity,
+                    message=message[mask],
+                    dollars_at_risk=dollars[mask].fillna(0.0).round(2),
+                    evidence=evidence,
+                    fix=fix,
+                )
+            )
+        return pd.concat(parts, ignore_index=True) if parts else empty_findings()

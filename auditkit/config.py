@@ -1,0 +1,338 @@
+"""Settings for an audit run, read from a TOML file (usually ``auditkit.toml``).
+
+The file has one table per audit, named by the audit's id, holding that audit's thresholds, and
+three optional tables for the practice::
+
+    [practice]
+    name = "Valley Pain Associates"      # shown on reports
+    period = "2024"                       # free text shown on reports
+
+    [tpi-ratio]                           # any registered audit id
+    min_lines = 30                        # a threshold; `auditkit init` writes them all
+
+    [fee_schedule]                        # expected payment per code, any payer
+    "20552" = 62.50
+    "20553" = 74.10
+
+    [fee_schedule."Keystone Health"]      # a payer's own fees override the lines above
+    "20552" = 58.00
+
+    [reference]                           # replace a packaged reference file (same columns)
+    procedures = "my_procedures.csv"      # paths are relative to the config file
+    families = "my_families.csv"
+    carcs = "my_carcs.csv"
+
+Everything is optional; absent thresholds take their defaults. Unknown tables or keys and values of
+the wrong type are :class:`~auditkit.errors.ConfigError` naming the file, table and key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+
+from auditkit.errors import ConfigError
+
+#: Tables of the config file that are not audit ids.
+PRACTICE_KEYS: dict[str, str] = {
+    "name": "Practice name shown on reports.",
+    "period": "Period the data covers, free text shown on reports (e.g. '2024 Q1').",
+}
+REFERENCE_KEYS: tuple[str, ...] = ("procedures", "families", "carcs")
+SPECIAL_TABLES: tuple[str, ...] = ("practice", "fee_schedule", "reference")
+
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a text value"}
+_CODE = re.compile(r"^[0-9A-Z]{5}$")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One setting an audit reads, with its type, default and a one-line help text."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+
+    def check(self, value: Any, where: str) -> Any:
+        """Return ``value`` converted to this threshold's type, or raise ConfigError."""
+        if self.type is bool:
+            ok = isinstance(value, bool)
+        elif self.type is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        else:  # TOML booleans are not integers, even though Python's bool is an int
+            ok = isinstance(value, self.type) and not isinstance(value, bool)
+        if not ok:
+            raise ConfigError(f"{where}: expected {_TYPE_NAMES[self.type]}, got {_show(value)}")
+        if self.type is float:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ConfigError(f"{where}: expected a finite number, got {_show(value)}")
+        if self.type in (int, float):
+            low_ok = self.min is None or value >= self.min
+            high_ok = self.max is None or value <= self.max
+            if not (low_ok and high_ok):
+                raise ConfigError(f"{where}: expected {self.range_text()}, got {_show(value)}")
+        return value
+
+    def range_text(self) -> str:
+        noun = "an integer" if self.type is int else "a number"
+        if self.min is not None and self.max is not None:
+            return f"{noun} from {_num(self.min)} to {_num(self.max)}"
+        if self.min is not None:
+            return f"{noun} of at least {_num(self.min)}"
+        if self.max is not None:
+            return f"{noun} of at most {_num(self.max)}"
+        return noun
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """Expected payment per code: ``default[code]``, overridden by ``by_payer[payer][code]``."""
+
+    default: dict[str, float] = field(default_factory=dict)
+    by_payer: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.default or self.by_payer)
+
+    def lookup(self, codes: pd.Series, payers: pd.Series) -> pd.Series:
+        """Vectorised fee per line (NaN where the schedule has no fee for that code and payer)."""
+        codes = codes.astype("string")
+        result = codes.map(self.default).astype("float64")
+        if self.by_payer:
+            rows = [(p, c, f) for p, fees in self.by_payer.items() for c, f in fees.items()]
+            table = pd.DataFrame(rows, columns=["payer", "code", "fee"])
+            keys = pd.DataFrame({"payer": payers.astype("string"), "code": codes})
+            table = table.astype({"payer": "string", "code": "string"})
+            merged = keys.merge(table, on=["payer", "code"], how="left")["fee"].to_numpy()
+            override = pd.Series(merged, index=codes.index, dtype="float64")
+            result = override.fillna(result)
+        return result
+
+
+@dataclass
+class Config:
+    """A validated configuration: audit thresholds given by the user, practice settings, fees,
+    reference overrides. Use :meth:`settings` to get an audit's thresholds with defaults filled."""
+
+    audits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    practice: dict[str, str] = field(default_factory=dict)
+    fee_schedule: FeeSchedule = field(default_factory=FeeSchedule)
+    reference: dict[str, Path] = field(default_factory=dict)
+    source: str | None = None
+
+    def settings(self, audit: Any) -> SimpleNamespace:
+        """The audit's thresholds: the user's values over the declared defaults."""
+        given = self.audits.get(audit.id, {})
+        return SimpleNamespace(**{t.name: given.get(t.name, t.default) for t in audit.thresholds})
+
+    def effective(self) -> dict[str, dict[str, Any]]:
+        """``{audit_id: {threshold: value}}`` for every registered audit."""
+        from auditkit.audits.registry import all_audits
+
+        return {a.id: vars(self.settings(a)) for a in all_audits()}
+
+
+def load_config(source: str | Path | Mapping[str, Any] | Config | None = None) -> Config:
+    """Read and validate a config: a TOML file path, an already-parsed mapping, a Config or None.
+
+    Raises :class:`~auditkit.errors.ConfigError` for a missing or malformed file, unknown tables or
+    keys, and values of the wrong type or out of range.
+    """
+    if source is None:
+        return Config()
+    if isinstance(source, Config):
+        return source
+    if isinstance(source, Mapping):
+        return _validate(dict(source), label="config", base=Path.cwd())
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found", path=path, hint="run `auditkit init` to write one"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the config file ({exc.__class__.__name__})", path=path
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+    return _validate(data, label=str(source), base=path.parent)
+
+
+def _validate(data: dict[str, Any], label: str, base: Path) -> Config:
+    from auditkit.audits.registry import all_audits
+
+    audits = {a.id: a for a in all_audits()}
+
+    def fail(message: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(message, path=label, hint=hint)
+
+    config = Config(source=label)
+    for section, body in data.items():
+        if section not in audits and section not in SPECIAL_TABLES:
+            valid = ", ".join([*SPECIAL_TABLES, *audits])
+            raise fail(f"unknown table [{section}]", hint=f"valid tables: {valid}")
+        if not isinstance(body, dict):
+            raise fail(f"{section}: expected a table [{section}], got {_show(body)}")
+        if section == "practice":
+            for key, value in body.items():
+                if key not in PRACTICE_KEYS:
+                    raise fail(
+                        f"[practice] {key}: unknown setting",
+                        hint=f"valid: {', '.join(PRACTICE_KEYS)}",
+                    )
+                if not isinstance(value, str):
+                    raise fail(f"[practice] {key}: expected a text value, got {_show(value)}")
+            config.practice = dict(body)
+        elif section == "fee_schedule":
+            config.fee_schedule = _fee_schedule(body, fail)
+        elif section == "reference":
+            config.reference = _reference(body, base, fail)
+        else:
+            declared = {t.name: t for t in audits[section].thresholds}
+            checked = {}
+            for key, value in body.items():
+                if key not in declared:
+                    valid = ", ".join(declared) or "(this audit has no settings)"
+                    raise fail(f"[{section}] {key}: unknown setting", hint=f"valid: {valid}")
+                try:
+                    checked[key] = declared[key].check(value, f"[{section}] {key}")
+                except ConfigError as exc:
+                    raise fail(exc.message) from None
+            config.audits[section] = checked
+    return config
+
+
+def _fee(value: Any, where: str, fail: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise fail(f"{where}: expected a fee in dollars (a number), got {_show(value)}")
+    if value < 0:
+        raise fail(f"{where}: expected a fee of at least 0, got {_show(value)}")
+    return float(value)
+
+
+def _code(key: str, where: str, fail: Any) -> str:
+    code = key.strip().upper()
+    if not _CODE.match(code):
+        raise fail(
+            f"{where}: '{key}' is not a procedure code", hint='write codes as "20552" = 62.5'
+        )
+    return code
+
+
+def _fee_schedule(body: dict[str, Any], fail: Any) -> FeeSchedule:
+    default: dict[str, float] = {}
+    by_payer: dict[str, dict[str, float]] = {}
+    for key, value in body.items():
+        if isinstance(value, dict):
+            fees = {}
+            for code, fee in value.items():
+                where = f'[fee_schedule."{key}"] {code}'
+                fees[_code(code, where, fail)] = _fee(fee, where, fail)
+            by_payer[key] = fees
+        else:
+            where = f"[fee_schedule] {key}"
+            default[_code(key, where, fail)] = _fee(value, where, fail)
+    return FeeSchedule(default=default, by_payer=by_payer)
+
+
+def _reference(body: dict[str, Any], base: Path, fail: Any) -> dict[str, Path]:
+    paths = {}
+    for key, value in body.items():
+        if key not in REFERENCE_KEYS:
+            raise fail(
+                f"[reference] {key}: unknown file", hint=f"valid: {', '.join(REFERENCE_KEYS)}"
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"[reference] {key}: expected a file path, got {_show(value)}")
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise fail(f"[reference] {key}: file not found: {path}")
+        paths[key] = path
+    return paths
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def default_config_toml() -> str:
+    """A complete config file: every audit's thresholds at their defaults, each with a comment.
+
+    Loading the text back gives the defaults (a test checks this); ``auditkit init`` writes it.
+    """
+    from auditkit.audits.registry import all_audits
+
+    out = [
+        "# auditkit settings. Every value below is the default; change what you need.",
+        "# Delete a line to go back to its default. Run `auditkit explain AUDIT-ID` for details.",
+        "",
+        "[practice]",
+        '# name = "Valley Pain Associates"   # shown on reports',
+        '# period = "2024"                   # shown on reports',
+        "",
+    ]
+    for audit in all_audits():
+        out.append(f"# {audit.id}: {audit.title}")
+        out.append(f"[{audit.id}]")
+        for t in audit.thresholds:
+            extra = f" ({t.range_text()})" if t.type in (int, float) else ""
+            out.append(f"# {t.help}{extra}")
+            out.append(f"{t.name} = {_toml_value(t.default)}")
+        out.append("")
+    out += [
+        "# Expected payment per code (dollars), used to put a value on coding gaps.",
+        "# Without it auditkit uses the practice's own mean paid amount per code and payer.",
+        "[fee_schedule]",
+        '# "20552" = 62.50',
+        '# "20553" = 74.10',
+        "",
+        "# A payer's own fees override the general ones:",
+        '# [fee_schedule."Keystone Health"]',
+        '# "20552" = 58.00',
+        "",
+        "# Use your own copy of a packaged reference file (same columns; paths relative to",
+        "# this file). See auditkit/reference/*.csv for the packaged ones.",
+        "[reference]",
+        '# procedures = "my_procedures.csv"',
+        '# families = "my_families.csv"',
+        '# carcs = "my_carcs.csv"',
+        "",
+    ]
+    return "\n".join(out)
