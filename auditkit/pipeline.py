@@ -115,6 +115,9 @@ def to_json(job: Job) -> dict[str, Any]:
         item["message"] = str(row.get("message") or "")
         item["fix"] = str(row.get("fix") or "")
         item["evidence"] = _jsonable(row.get("evidence"))
+        item["source_file"] = _jsonable(row.get("source_file"))
+        source_row = _jsonable(row.get("source_row"))
+        item["source_row"] = int(source_row) if source_row is not None else None
         records.append(item)
     return {
         "auditkit_version": __version__,

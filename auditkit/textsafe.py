@@ -13,7 +13,11 @@ import re
 MAX_CELL_CHARS = 32_767
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRUNCATION_MARK = " …[truncated]"
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Control characters XML 1.0 forbids, as a pattern any regex engine (also Arrow's) accepts.
+CONTROL_CHARS = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
+#: Everything XML 1.0 forbids: those controls, U+FFFE/U+FFFF and lone surrogates (text decoded
+#: with ``surrogateescape``); openpyxl cannot save any of them.
+ILLEGAL_XML = re.compile(CONTROL_CHARS[:-1] + "\ud800-\udfff\ufffe\uffff]")
 
 
 def looks_like_formula(text: str) -> bool:
@@ -27,7 +31,7 @@ def safe_text(text: str) -> str:
     The caller still has to store the result as a *string* cell (openpyxl: ``data_type = "s"``),
     which is what keeps a leading ``=`` from becoming a formula.
     """
-    cleaned = _ILLEGAL_XML.sub("", text)
+    cleaned = ILLEGAL_XML.sub("", text)
     if len(cleaned) > MAX_CELL_CHARS:
         cleaned = cleaned[: MAX_CELL_CHARS - len(TRUNCATION_MARK)] + TRUNCATION_MARK
     return cleaned

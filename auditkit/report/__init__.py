@@ -1,0 +1,43 @@
+"""The report model of an audit workbook, independent of the library that writes it.
+
+``build_report(result, lines)`` turns an :class:`~auditkit.audits.result.AuditResult` into a
+:class:`~auditkit.report.model.Report`; the openpyxl writer (``auditkit.excel.openpyxl_writer``)
+and the xlwings writer render the same report. Styles live in :mod:`auditkit.report.style`,
+key indicators in :mod:`auditkit.report.kpis`, positions in :mod:`auditkit.report.layout`.
+"""
+
+from __future__ import annotations
+
+from auditkit.report.build import build_report
+from auditkit.report.model import (
+    Block,
+    Chart,
+    Column,
+    Fact,
+    Facts,
+    Figure,
+    Link,
+    Report,
+    Series,
+    Sheet,
+    Table,
+    Text,
+    Title,
+)
+
+__all__ = [
+    "Block",
+    "Chart",
+    "Column",
+    "Fact",
+    "Facts",
+    "Figure",
+    "Link",
+    "Report",
+    "Series",
+    "Sheet",
+    "Table",
+    "Text",
+    "Title",
+    "build_report",
+]

@@ -1,0 +1,215 @@
+"""The report model: what an audit workbook contains, independent of the library that writes it.
+
+A :class:`Report` is a list of :class:`Sheet`; a sheet is a vertical flow of blocks:
+
+* :class:`Title` - a sheet title or a section heading;
+* :class:`Text` - a paragraph (optionally labelled, e.g. "Why it matters");
+* :class:`Facts` - label/value rows, optionally with a benchmark and a traffic-light status;
+* :class:`Table` - a typed table (a DataFrame plus :class:`Column` specs) written as a real
+  Excel table, rows optionally coloured by severity, cells optionally linking elsewhere;
+* :class:`Figure` - a small data table with a chart (:class:`Chart`, a spec) beside it.
+
+Values are plain Python/pandas data and styles are names into :mod:`auditkit.report.style`,
+so the openpyxl writer and the xlwings writer render the same model. Positions (which row a
+block starts on, column widths, where a link points) come from :mod:`auditkit.report.layout`.
+
+What a writer does with each sheet (``auditkit.excel.openpyxl_writer`` is the reference):
+
+* column widths from ``layout.column_widths``; blocks at the rows ``layout.place`` gives, all
+  from column A; freeze below the header of the table named by ``Sheet.freeze``;
+* ``Title``: one cell (style.TITLE_LOOK / HEADING_LOOK); ``Text``: one cell merged across
+  ``layout.text_columns`` with wrapping, ``layout.text_height`` tall, label in bold first;
+* ``Facts``: label, value (number format of its kind, STATUS_LOOK fill when it has a status),
+  then for a grid the status word (STATUS_LABEL) and the benchmark;
+* ``Table``: a real Excel table, header in HEADER_LOOK, number formats by column kind
+  (``style.number_format``), wrapping columns with ``layout.row_heights``, rows coloured by the
+  ``row_look`` column's severity (SEVERITY_LOOK), link cells pointing at
+  ``layout.resolve(report, link)``;
+* ``Figure``: the chart at the figure's first row, its table ``table_offset`` rows below;
+* every text value literally as text, never as a formula (``safety.formula_like`` says which
+  need care), and every sheet marked as auditkit's (``auditkit.excel.markers``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a :class:`Table`: DataFrame column ``key`` shown as ``header``."""
+
+    key: str
+    header: str
+    kind: str = "text"  # one of auditkit.report.style.KINDS
+    width: float | None = None  # in characters; None: estimated from the content
+    wrap: bool = False  # long text wraps within the column (rows grow to show it)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to one data row (0-based) of a table anywhere in the report."""
+
+    table: str  # Table.key
+    row: int
+
+
+@dataclass
+class Title:
+    text: str
+    level: int = 1  # 1: sheet title, 2: section heading
+
+
+@dataclass
+class Text:
+    """A paragraph, written across the sheet's width with wrapping."""
+
+    text: str
+    label: str | None = None  # shown in bold before the text, e.g. "Why it matters"
+    tone: str = "body"  # "body", "note" or "warning" (see style.TONE_LOOK)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One label/value row. ``status`` is a key of style.STATUS_LOOK (None: no traffic light)."""
+
+    label: str
+    value: Any
+    kind: str = "text"
+    benchmark: str | None = None
+    status: str | None = None
+
+
+@dataclass
+class Facts:
+    """Label/value rows. With ``headers`` it is a grid of up to four columns: label, value,
+    status (the word for the traffic light) and benchmark, in that order; the benchmark comes
+    last so long benchmark text can run on into the empty cells to its right."""
+
+    rows: list[Fact]
+    headers: tuple[str, ...] | None = None
+
+    @property
+    def columns(self) -> int:
+        return len(self.headers) if self.headers else 2
+
+
+@dataclass
+class Table:
+    """A typed table. ``frame`` holds one column per :class:`Column` key, already sanitised."""
+
+    key: str  # unique in the report; links and Excel table names derive from it
+    columns: list[Column]
+    frame: pd.DataFrame
+    #: Column whose values (severities) colour whole rows with style.SEVERITY_LOOK.
+    row_look: str | None = None
+    #: Column key -> one Link (or None) per row; those cells link to the target row.
+    links: dict[str, list[Link | None]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One chart series: a column of the figure's table."""
+
+    column: str
+    label: str
+    color: str | None = None
+    as_line: bool = False  # drawn as a line over the bars (a target, a benchmark)
+
+
+@dataclass
+class Chart:
+    """A bar chart over the figure's table: categories from one column, series from others."""
+
+    title: str
+    category: str
+    series: list[Series]
+    value_kind: str = "integer"  # number format kind of the value axis
+    horizontal: bool = False
+    stacked: bool = False
+    value_max: float | None = None
+    width_cm: float | None = None  # None: as wide as the figure's table, at least 15 cm
+    height_rows: int = 16
+
+
+@dataclass
+class Figure:
+    """A chart with its data table just below it, so a reader sees the numbers behind it."""
+
+    table: Table
+    chart: Chart
+
+    @property
+    def height(self) -> int:
+        return self.chart.height_rows + 1 + len(self.table)
+
+    @property
+    def table_offset(self) -> int:
+        """Rows from the top of the figure to its table's header row."""
+        return self.chart.height_rows
+
+
+Block = Title | Text | Facts | Table | Figure
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a name (made valid and unique), what it is for, and its blocks."""
+
+    name: str
+    role: str  # "summary", "audit", "about", "lines"
+    blocks: list[Block] = field(default_factory=list)
+    #: Key of the table whose header row is frozen and printed on every page.
+    freeze: str | None = None
+
+    def tables(self) -> list[Table]:
+        found = []
+        for block in self.blocks:
+            if isinstance(block, Table):
+                found.append(block)
+            elif isinstance(block, Figure):
+                found.append(block.table)
+        return found
+
+
+@dataclass
+class Report:
+    """Everything one audit workbook shows."""
+
+    sheets: list[Sheet]
+    title: str
+    generated_at: datetime
+    version: str
+    practice: str | None = None
+    period: str | None = None
+    prepared_by: str | None = None
+
+    def sheet(self, name: str) -> Sheet:
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        raise KeyError(name)
+
+    def find_table(self, key: str) -> tuple[Sheet, Table]:
+        """The sheet and table with this key (KeyError when absent)."""
+        for sheet in self.sheets:
+            for table in sheet.tables():
+                if table.key == key:
+                    return sheet, table
+        raise KeyError(key)
+
+    def cover_values(self) -> dict[str, Any]:
+        """Values for a template's cover cells, by defined name; None means leave as is."""
+        return {
+            "AK_Practice": self.practice,
+            "AK_Period": self.period,
+            "AK_PreparedBy": self.prepared_by,
+            "AK_RunDate": self.generated_at,
+        }
