@@ -13,3 +13,29 @@ def audits_markdown() -> str:
         columns = ", ".join(f"`{c}`" for c in audit.columns)
         rows.append(f"| `{audit.id}` | {summary} | {', '.join(audit.severities)} | {columns} |")
     return "\n".join(rows)
+
+
+def update_readme(path: str = "README.md") -> bool:
+    """Rewrite the generated blocks of the README in place; True when something changed."""
+    import re
+    from pathlib import Path
+
+    from auditkit.claims import columns_markdown
+
+    readme = Path(path)
+    text = readme.read_text(encoding="utf-8")
+    new = text
+    for name, body in (("columns", columns_markdown()), ("audits", audits_markdown())):
+        new = re.sub(
+            rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)",
+            lambda m, body=body: m.group(1) + body + "\n" + m.group(2),
+            new,
+            flags=re.S,
+        )
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # python -m auditkit.docs: refresh the README's generated tables
+    print("README updated" if update_readme() else "README already up to date")

@@ -66,3 +66,12 @@ def test_conform_casts_and_orders() -> None:
     assert list(out.columns) == ["claim_id", "date_of_service", "cpt", "units", "extra"]
     assert out["date_of_service"].iloc[0] == pd.Timestamp("2026-03-04")
     assert str(out["units"].dtype) == "Float64"
+
+
+def test_readme_lists_every_registered_audit() -> None:
+    from auditkit.docs import audits_markdown
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- audits:start -->\n(.*?)\n<!-- audits:end -->", readme, re.S)
+    assert block, "README lost its audit table markers"
+    assert block.group(1).strip() == audits_markdown().strip()
