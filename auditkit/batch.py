@@ -238,9 +238,12 @@ def run_batch(
     redact: bool = False,
     with_lines: bool = False,
     notify: Notify | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> BatchResult:
     """Audit every client in ``input_dir``; write per-client outputs and the index to ``out_dir``."""
     clients = discover_clients(input_dir)
+    if on_start:
+        on_start(len(clients))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     key = os.urandom(32) if redact else None

@@ -26,24 +26,80 @@ EXIT_CODES_HELP = (
 
 
 class Console:
-    """Where progress and messages go: stderr, so stdout stays machine-readable."""
+    """Where progress and messages go: stderr, so stdout stays machine-readable.
 
-    def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
+    On a terminal, long steps show a live spinner and a batch shows a progress bar (rich); when
+    stderr is not a terminal (a scheduler, a pipe, a log file) the same events are plain lines.
+    """
+
+    def __init__(self, quiet: bool = False, verbose: bool = False, tty: bool | None = None) -> None:
         self.quiet = quiet
         self.verbose = verbose
-        self.tty = sys.stderr.isatty()
+        self.tty = sys.stderr.isatty() if tty is None else tty
+        self._rich = None
+        self._status = None
+        self._bar = None
+        if self.tty and not quiet:
+            from rich.console import Console as RichConsole
+
+            self._rich = RichConsole(stderr=True, highlight=False)
 
     def info(self, text: str) -> None:
-        if not self.quiet:
+        if self.quiet:
+            return
+        if self._rich is not None:
+            self._rich.print(text, markup=False)
+        else:
             click.echo(text, err=True)
 
     def detail(self, text: str) -> None:
-        if self.verbose and not self.quiet:
-            click.echo(text, err=True)
+        if self.verbose:
+            self.info(text)
 
     def progress(self, stage: str, detail: str) -> None:
-        if not self.quiet:
+        """A long step starts: 'reading', 'auditing', 'writing'."""
+        if self.quiet:
+            return
+        if self._rich is None:
             click.echo(f"{stage}: {detail}", err=True)
+            return
+        text = f"{stage} {detail} ..."
+        if self._status is None:
+            self._status = self._rich.status(text)
+            self._status.start()
+        else:
+            self._status.update(text)
+
+    def start_batch(self, total: int) -> None:
+        if self._rich is None or self.quiet:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self._rich,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("clients", total=total)
+
+    def client_done(self, line: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False)
+            self._bar.advance(self._task)
+        else:
+            self.info(line)
+
+    def stop(self) -> None:
+        """End any live display (before the final summary lines)."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def _fail(message: str) -> None:
@@ -248,7 +304,9 @@ def audit(
             progress=console.progress,
         )
     except AuditkitError as exc:
+        console.stop()
         _fail(str(exc))
+    console.stop()
     _print_summary(job, console)
     for note in job.notes:
         console.info(note)
@@ -315,7 +373,7 @@ def batch(
 
     def notify(outcome, done: int, total: int) -> None:
         state = "ok" if outcome.status == "ok" else f"error: {outcome.error}"
-        console.info(f"[{done}/{total}] {outcome.client}: {state}")
+        console.client_done(f"[{done}/{total}] {outcome.client}: {state}")
 
     try:
         result = run_batch(
@@ -330,9 +388,12 @@ def batch(
             redact=redact,
             with_lines=with_lines,
             notify=notify,
+            on_start=console.start_batch,
         )
     except AuditkitError as exc:
+        console.stop()
         _fail(str(exc))
+    console.stop()
     ok = len(result.outcomes) - len(result.failed)
     console.info(f"{ok} client(s) audited, {len(result.failed)} failed; index: {result.index_xlsx}")
     if result.stopped_early:
