@@ -232,3 +232,14 @@ def test_quiet_console_prints_nothing(capsys) -> None:
     console.info("hello")
     console.stop()
     assert capsys.readouterr().err == ""
+
+
+def test_config_is_found_in_the_current_folder(clean_csv, tmp_path: Path, monkeypatch) -> None:
+    """Without --config, ./auditkit.toml is read (and its mistakes are reported)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "auditkit.toml").write_text("[clean-claim-rate]\nnot_a_key = 1\n", encoding="utf-8")
+    result = runner.invoke(cli, ["audit", str(clean_csv), "--json", "o.json", "-q"])
+    assert result.exit_code == 2
+    assert "not_a_key" in result.output
+    (tmp_path / "auditkit.toml").unlink()
+    assert runner.invoke(cli, ["audit", str(clean_csv), "--json", "o.json", "-q"]).exit_code == 0
