@@ -207,7 +207,7 @@ def run_client(
 
 
 def _write_index(outcomes: list[ClientOutcome], out_dir: Path) -> tuple[Path, Path]:
-    from auditkit.pipeline import atomic_write_bytes
+    from auditkit.fileio import atomic_write_bytes
 
     rows = [{k: asdict(o)[k] for k in INDEX_COLUMNS} for o in outcomes]
     text = io.StringIO()

@@ -242,6 +242,16 @@ def _print_summary(job, console: Console) -> None:
     help="X12 835 remittance file(s) to join to the export (repeatable).",
 )
 @click.option(
+    "--auths",
+    type=click.Path(dir_okay=False),
+    help="Authorization export (for auth-mismatch).",
+)
+@click.option(
+    "--fee-schedule",
+    type=click.Path(dir_okay=False),
+    help="Contract fee schedule: payer, code, modifier, allowed (for underpayment).",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     help="Exit 1 when any finding is at or above this severity.",
@@ -263,6 +273,8 @@ def audit(
     period: str | None,
     prepared_by: str | None,
     remits: Sequence[str],
+    auths: str | None,
+    fee_schedule: str | None,
     fail_on: str | None,
     redact: bool,
     quiet: bool,
@@ -275,6 +287,7 @@ def audit(
       auditkit audit sample_exports/medirev_charges.csv --out audit.xlsx
       auditkit audit jan.csv feb.csv --json audit.json --fail-on high
       auditkit audit export.xlsx --into monthly.xlsm --practice "Valley Pain"
+      auditkit audit export.csv --auths auths.csv --fee-schedule fees.csv --out audit.xlsx
     """
     from auditkit import pipeline
 
@@ -288,6 +301,8 @@ def audit(
             config=_default_config(config),
             select=_split_select(select),
             remits=remits,
+            auths=auths,
+            fee_schedule=fee_schedule,
             redact=redact,
             progress=console.progress,
         )
@@ -450,7 +465,7 @@ def init(path: str, force: bool) -> None:
       auditkit init client/auditkit.toml
     """
     from auditkit.config import default_config_toml
-    from auditkit.pipeline import atomic_write_bytes
+    from auditkit.fileio import atomic_write_bytes
 
     target = Path(path)
     if target.exists() and not force:
@@ -460,6 +475,45 @@ def init(path: str, force: bool) -> None:
     except AuditkitError as exc:
         _fail(str(exc))
     click.echo(f"wrote {target}")
+
+
+@cli.command("excel-template")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option(
+    "--interpreter-win",
+    metavar="PATH",
+    help="python.exe the workbook runs on Windows (default: this Python, when run on Windows).",
+)
+@click.option(
+    "--interpreter-mac",
+    metavar="PATH",
+    help="python the workbook runs on macOS (default: this Python, when run on a Mac).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing workbook.")
+def excel_template(
+    out: str, interpreter_win: str | None, interpreter_mac: str | None, force: bool
+) -> None:
+    """Make a macro workbook that runs the audits from Excel (a Run audit button).
+
+    Writes OUT (.xlsm) and OUT's entry module (.py) beside it: keep the two together. See
+    "Use auditkit inside Excel" in the README.
+
+    \b
+    Example:
+      auditkit excel-template monthly_audit.xlsm
+    """
+    from auditkit.excel.template import build_template, default_interpreters
+
+    interpreters = default_interpreters()
+    if interpreter_win:
+        interpreters["Interpreter_Win"] = interpreter_win
+    if interpreter_mac:
+        interpreters["Interpreter_Mac"] = interpreter_mac
+    try:
+        workbook, module = build_template(out, interpreters=interpreters, force=force)
+    except AuditkitError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {workbook} and {module} (keep them together)")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -21,6 +21,8 @@ three optional tables for the practice::
     procedures = "my_procedures.csv"      # paths are relative to the config file
     families = "my_families.csv"
     carcs = "my_carcs.csv"
+    unit_limits = "my_unit_limits.csv"  # also imaging_bundles, dx_groups, bilateral_styles,
+                                        # spinal_sessions (see auditkit/reference/__init__.py)
 
 Everything is optional; absent thresholds take their defaults. Unknown tables or keys and values of
 the wrong type are :class:`~auditkit.errors.ConfigError` naming the file, table and key.
@@ -40,13 +42,15 @@ from typing import Any
 import pandas as pd
 
 from auditkit.errors import ConfigError
+from auditkit.reference import TABLE_COLUMNS as REFERENCE_TABLES
 
 #: Tables of the config file that are not audit ids.
 PRACTICE_KEYS: dict[str, str] = {
     "name": "Practice name shown on reports.",
     "period": "Period the data covers, free text shown on reports (e.g. '2024 Q1').",
 }
-REFERENCE_KEYS: tuple[str, ...] = ("procedures", "families", "carcs")
+#: Reference files a config may replace: every table auditkit.reference knows.
+REFERENCE_KEYS: tuple[str, ...] = tuple(REFERENCE_TABLES)
 SPECIAL_TABLES: tuple[str, ...] = ("practice", "fee_schedule", "reference")
 
 _TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a text value"}
@@ -333,6 +337,12 @@ def default_config_toml() -> str:
         '# procedures = "my_procedures.csv"',
         '# families = "my_families.csv"',
         '# carcs = "my_carcs.csv"',
+        "# Coding rules (confidence V rows are unverified: check them against your payers):",
+        '# imaging_bundles = "my_imaging_bundles.csv"',
+        '# dx_groups = "my_dx_groups.csv"',
+        '# unit_limits = "my_unit_limits.csv"',
+        '# bilateral_styles = "my_bilateral_styles.csv"',
+        '# spinal_sessions = "my_spinal_sessions.csv"',
         "",
     ]
     return "\n".join(out)

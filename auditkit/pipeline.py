@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from auditkit.audits.result import SEVERITIES, AuditResult
-from auditkit.errors import OutputError
+from auditkit.fileio import atomic_write_bytes
 from auditkit.ingest.model import ClaimLines
 
 PathLike = str | os.PathLike[str]
@@ -34,6 +33,8 @@ class Job:
     result: AuditResult
     remit_report: Any | None = None
     notes: list[str] = field(default_factory=list)
+    #: How the authorization export and fee schedule were read (FileReport each).
+    side_inputs: list[Any] = field(default_factory=list)
 
 
 def _quiet(stage: str, detail: str) -> None:
@@ -47,13 +48,21 @@ def audit(
     config: PathLike | dict | None = None,
     select: Sequence[str] | None = None,
     remits: Sequence[PathLike] = (),
+    auths: PathLike | None = None,
+    fee_schedule: PathLike | None = None,
     redact: bool = False,
     redactor: Any | None = None,
     progress: Progress = _quiet,
 ) -> Job:
-    """Read the exports (and remittances), optionally redact, and run the audits."""
+    """Read the exports (remittances, authorizations, fee schedule), optionally redact, audit.
+
+    With ``redact`` (or a ``redactor`` shared across a batch) patient names and ids are replaced
+    by pseudonyms before anything is audited, in the claim lines and the authorization export
+    alike, so authorizations still match their claims.
+    """
     from auditkit.audits import run_audits
     from auditkit.ingest import load
+    from auditkit.ingest.side_tables import read_authorizations, read_fee_schedule
 
     progress("reading", f"{len(paths)} file(s)")
     lines = load(list(paths), mapping=mapping)
@@ -67,13 +76,39 @@ def audit(
         frame, remit_report = join_remits(lines.frame, remit_lines.frame)
         lines = ClaimLines(frame=frame, inputs=lines.inputs + remit_lines.inputs)
         notes.append(str(remit_report))
+    auth_table = fee_table = None
+    side_inputs = []
+    if auths is not None:
+        progress("reading", "authorizations")
+        auth_table = read_authorizations(auths, mapping=None)
+        side_inputs.append(auth_table.report)
+    if fee_schedule is not None:
+        progress("reading", "fee schedule")
+        fee_table = read_fee_schedule(fee_schedule, mapping=None)
+        side_inputs.append(fee_table.report)
     if redact or redactor is not None:
+        from auditkit.ingest.side_tables import redact as redact_side
         from auditkit.redact import Redactor
 
-        lines = ClaimLines(frame=(redactor or Redactor()).frame(lines.frame), inputs=lines.inputs)
+        redactor = redactor or Redactor()
+        lines = ClaimLines(frame=redactor.frame(lines.frame), inputs=lines.inputs)
+        if auth_table is not None:
+            auth_table = redact_side(auth_table, redactor)
     progress("auditing", f"{len(lines.frame):,} lines")
-    result = run_audits(lines, select=list(select) if select else None, config=config)
-    return Job(lines=lines, result=result, remit_report=remit_report, notes=notes)
+    result = run_audits(
+        lines,
+        select=list(select) if select else None,
+        config=config,
+        auths=auth_table,
+        fee_schedule=fee_table,
+    )
+    return Job(
+        lines=lines,
+        result=result,
+        remit_report=remit_report,
+        notes=notes,
+        side_inputs=side_inputs,
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -121,7 +156,8 @@ def to_json(job: Job) -> dict[str, Any]:
         records.append(item)
     return {
         "auditkit_version": __version__,
-        "inputs": [{"path": r.path, "rows": int(r.rows)} for r in job.lines.inputs],
+        "inputs": [{"path": r.path, "rows": int(r.rows)} for r in job.lines.inputs]
+        + [{"path": r.path, "rows": int(r.rows)} for r in job.side_inputs],
         "summary": _jsonable(job.result.summary),
         "audits": [
             {"id": a.id, "status": a.status, "reason": a.reason, "findings": int(a.findings)}
@@ -129,28 +165,6 @@ def to_json(job: Job) -> dict[str, Any]:
         ],
         "findings": records,
     }
-
-
-def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then replace."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError("the folder does not exist", path=target, hint="create it first")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except PermissionError as exc:
-        raise OutputError(
-            "cannot write here: permission denied or the file is open in another program",
-            path=target,
-            hint="close it or choose another path",
-        ) from exc
-    except OSError as exc:
-        raise OutputError(f"cannot write: {exc.strerror}", path=target) from exc
-    return target
 
 
 def write_json(job: Job, path: PathLike) -> Path:

@@ -6,8 +6,10 @@ Examples::
     python sample_exports/generate.py --flavour clinicore --lines 5000 --seed 3 --out /tmp/x
 
 Each export comes with ``truth/<name>.csv`` (the canonical claim lines it was written from,
-restricted to the columns the export carries) and ``truth/<name>.planted.json`` (the planted
-errors per audit id). See README.md in this folder.
+restricted to the columns the export carries), ``truth/<name>.planted.json`` (the planted
+errors per audit id) and ``<system>_authorizations.csv`` (the practice's authorization log for
+that export, for ``--auths``); ``fee_schedule.csv`` (the contracted rates, for
+``--fee-schedule``) is shared by the three. See README.md in this folder.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from auditkit.synth import FLAVOURS
+from auditkit.synth.revenue import write_side_tables
 from auditkit.synth.samples import BUNDLED, write_sample
 
 HERE = Path(__file__).resolve().parent
@@ -42,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     flavours = [args.flavour] if args.flavour else list(BUNDLED)
     for flavour in flavours:
         paths = write_sample(flavour, args.out, n_lines=args.lines, seed=args.seed)
-        print(f"wrote {paths['export']} (+ {paths['truth'].name}, {paths['planted'].name})")
+        side = write_side_tables(flavour, args.out, n_lines=args.lines, seed=args.seed)
+        print(
+            f"wrote {paths['export']} (+ {paths['truth'].name}, {paths['planted'].name}, "
+            f"{side['auths'].name}, {side['fee_schedule'].name})"
+        )
     return 0
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import SimpleNamespace
@@ -129,6 +129,9 @@ class Audit:
     optional_columns: ClassVar[tuple[str, ...]] = ()
     #: The settings it reads, overridable in the config file under ``[<id>]``.
     thresholds: ClassVar[tuple[Threshold, ...]] = ()
+    #: Side tables it needs besides the claim lines ("auths", "fee_schedule"); it is skipped
+    #: with an ``info`` note naming the command-line option when one is not given.
+    side_tables: ClassVar[tuple[str, ...]] = ()
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         """Return the findings (a frame made by :func:`findings_frame`) for these lines."""
@@ -284,9 +287,26 @@ TPI_CODES = ("20552", "20553")
 class Context:
     """Shared, computed-once data for one audit run: derived columns, reference tables, fees."""
 
-    def __init__(self, lines: pd.DataFrame, config: Config) -> None:
+    def __init__(
+        self,
+        lines: pd.DataFrame,
+        config: Config,
+        *,
+        auths: pd.DataFrame | None = None,
+        fee_schedule: pd.DataFrame | None = None,
+    ) -> None:
         self.lines = lines
         self.config = config
+        #: Side tables (see :mod:`auditkit.ingest.side_tables`), None when not given.
+        self.auths = auths
+        self.fee_schedule = fee_schedule
+        self._memo: dict[str, Any] = {}
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per run: for measures computed outside this class (revenue)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @cached_property
     def reference(self) -> Reference:

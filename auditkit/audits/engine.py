@@ -22,6 +22,7 @@ from auditkit.claims import conform
 from auditkit.config import Config, load_config
 from auditkit.errors import InputError
 from auditkit.ingest.model import ClaimLines
+from auditkit.ingest.side_tables import SPECS, SideTable, as_side_table
 
 
 def _frame(lines: ClaimLines | pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +81,26 @@ def _skip_note(audit: type[Audit], missing: list[str], reason: str) -> pd.DataFr
     )
 
 
+def _side_skip_note(audit: type[Audit], absent: list[str]) -> tuple[str, pd.DataFrame]:
+    """The info note of an audit skipped because a side table was not given."""
+    specs = [SPECS[name] for name in absent]
+    needs = " and ".join(f"{s.what} ({s.option})" for s in specs)
+    reason = f"it needs {needs}"
+    note = findings_frame(
+        audit,
+        severity="info",
+        scope="practice",
+        message=f"{audit.id} was not run: {reason}.",
+        evidence={"missing_side_tables": absent},
+        fix=" ".join(
+            f"Save {s.what} from the PM system or the payer portal and pass it with {s.option}."
+            for s in specs
+        )
+        + " Then run again.",
+    )
+    return reason, note
+
+
 def _finish(parts: list[pd.DataFrame], order: list[str]) -> pd.DataFrame:
     """One findings frame: sorted by severity, then dollars (largest first), then audit order."""
     parts = [p for p in parts if len(p)]
@@ -108,18 +129,33 @@ def run_audits(
     lines: ClaimLines | pd.DataFrame,
     select: str | Iterable[str] | None = None,
     config: str | Path | Mapping[str, Any] | Config | None = None,
+    *,
+    auths: SideTable | pd.DataFrame | None = None,
+    fee_schedule: SideTable | pd.DataFrame | None = None,
 ) -> AuditResult:
     """Run the registered audits (or the ids in ``select``) over canonical claim lines.
 
     ``lines`` is what :func:`auditkit.load` returns, or a DataFrame with canonical columns.
     ``config`` is a TOML path, an already-parsed mapping or a :class:`~auditkit.config.Config`.
-    An audit whose required columns are absent (or empty) is skipped with an ``info`` finding
-    naming them. Raises ConfigError for an unknown audit id or a bad config.
+    ``auths`` and ``fee_schedule`` are the side tables of the revenue audits (what
+    :func:`auditkit.ingest.side_tables.read_authorizations` / ``read_fee_schedule`` return, or a
+    DataFrame with their column names); an audit that needs one that is not given is skipped
+    with an ``info`` note. An audit whose required columns are absent (or empty) is skipped with
+    an ``info`` finding naming them. Raises ConfigError for an unknown audit id or a bad config.
     """
     config = load_config(config)
     chosen = _selected(select)
     frame = _frame(lines)
-    context = Context(frame, config)
+    side = {
+        "auths": as_side_table(auths, "auths"),
+        "fee_schedule": as_side_table(fee_schedule, "fee_schedule"),
+    }
+    context = Context(
+        frame,
+        config,
+        auths=side["auths"].frame if side["auths"] is not None else None,
+        fee_schedule=side["fee_schedule"].frame if side["fee_schedule"] is not None else None,
+    )
     runs: list[AuditRun] = []
     parts: list[pd.DataFrame] = []
     for audit_cls in chosen:
@@ -127,9 +163,13 @@ def run_audits(
             audit_cls.id, audit_cls.title, "ran", why=audit_cls.why(), fix=audit_cls.fix()
         )
         missing, reason = _missing(frame, audit_cls)
+        absent = [name for name in audit_cls.side_tables if side.get(name) is None]
         if reason:
             run.status, run.reason, run.missing_columns = "skipped", reason, missing
             found = _skip_note(audit_cls, missing, reason)
+        elif absent:
+            run.status = "skipped"
+            run.reason, found = _side_skip_note(audit_cls, absent)
         else:
             try:
                 found = audit_cls().run(frame, config.settings(audit_cls), context)

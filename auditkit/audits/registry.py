@@ -6,10 +6,30 @@ To add an audit: write ``auditkit/audits/<name>.py`` with a class derived from
 
 from __future__ import annotations
 
+from auditkit.audits.addon_without_primary import AddonWithoutPrimary
+from auditkit.audits.ar_aging import ArAging
+from auditkit.audits.auth_mismatch import AuthMismatch
 from auditkit.audits.base import Audit
+from auditkit.audits.bilateral_style_inconsistent import BilateralStyleInconsistent
 from auditkit.audits.clean_claim_rate import CleanClaimRate
+from auditkit.audits.cpm_time import CpmTime
+from auditkit.audits.denial_root_cause import DenialRootCause
+from auditkit.audits.dx_linkage import DxLinkage
+from auditkit.audits.facet_third_level import FacetThirdLevel
+from auditkit.audits.frequency_limit import FrequencyLimit
+from auditkit.audits.imaging_bundled import ImagingBundled
+from auditkit.audits.laterality_missing import LateralityMissing
+from auditkit.audits.modifier_25_missing import Modifier25Missing
+from auditkit.audits.modifier_25_unsupported import Modifier25Unsupported
+from auditkit.audits.modifier_59_misuse import Modifier59Misuse
+from auditkit.audits.modifier_payer_inconsistent import ModifierPayerInconsistent
 from auditkit.audits.paid_vs_denied import PaidVsDenied
+from auditkit.audits.pre_submission_edits import PreSubmissionEdits
+from auditkit.audits.slow_collection import SlowCollection
+from auditkit.audits.tpi_once_per_session import TpiOncePerSession
 from auditkit.audits.tpi_ratio import TpiRatio
+from auditkit.audits.underpayment import Underpayment
+from auditkit.audits.units_exceed_limit import UnitsExceedLimit
 from auditkit.errors import ConfigError
 
 #: Every audit, in the order they run and are reported.
@@ -17,6 +37,26 @@ AUDITS: tuple[type[Audit], ...] = (
     TpiRatio,
     PaidVsDenied,
     CleanClaimRate,
+    Modifier25Missing,
+    Modifier25Unsupported,
+    LateralityMissing,
+    BilateralStyleInconsistent,
+    Modifier59Misuse,
+    ModifierPayerInconsistent,
+    DxLinkage,
+    FacetThirdLevel,
+    ImagingBundled,
+    AddonWithoutPrimary,
+    UnitsExceedLimit,
+    TpiOncePerSession,
+    FrequencyLimit,
+    CpmTime,
+    DenialRootCause,
+    SlowCollection,
+    ArAging,
+    PreSubmissionEdits,
+    AuthMismatch,
+    Underpayment,
 )
 
 _BY_ID: dict[str, type[Audit]] = {a.id: a for a in AUDITS}

@@ -19,7 +19,7 @@ def write_index_workbook(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], path: str | Path
 ) -> Path:
     """Write ``rows`` as the batch index table to ``path`` (atomically)."""
-    from auditkit.pipeline import atomic_write_bytes
+    from auditkit.fileio import atomic_write_bytes
     from auditkit.textsafe import safe_text
 
     wb = Workbook()

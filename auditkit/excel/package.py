@@ -15,10 +15,8 @@
 from __future__ import annotations
 
 import io
-import os
 import posixpath
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +28,7 @@ from openpyxl.workbook import Workbook
 from auditkit.errors import OutputError
 from auditkit.excel.markers import MARKER_NAME, marked_title
 from auditkit.excel.sheetdata import RowBlock
+from auditkit.fileio import atomic_write
 
 #: Zip entries bigger than this (estimated) are written with ZIP64 headers.
 _ZIP64_ESTIMATE = 1_500_000_000
@@ -66,45 +65,7 @@ def save_with_rows(wb: Workbook, target: Path, rows: Mapping[object, RowBlock]) 
     buffer = io.BytesIO()
     wb.save(buffer)
     parts = {ws.path.lstrip("/"): block for ws, block in rows.items()}  # type: ignore[attr-defined]
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise _output_error(exc, target) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            _splice(buffer, handle, parts)
-        _match_mode(Path(tmp), target)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise _output_error(exc, target) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
-
-
-def _output_error(exc: OSError, target: Path) -> OutputError:
-    if isinstance(exc, PermissionError):
-        return OutputError(
-            "cannot write: permission denied, or the file is open in another program",
-            path=target,
-            hint="close it or choose another path; the existing file was not changed",
-        )
-    return OutputError(
-        f"cannot write: {exc.strerror or exc}",
-        path=target,
-        hint="the existing file was not changed",
-    )
-
-
-def _match_mode(tmp: Path, target: Path) -> None:
-    """Give the new file the permissions of the one it replaces (mkstemp makes it private)."""
-    if target.exists():
-        os.chmod(tmp, target.stat().st_mode & 0o7777)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+    return atomic_write(target, lambda handle: _splice(buffer, handle, parts))
 
 
 def _splice(source: io.BytesIO, out, parts: Mapping[str, RowBlock]) -> None:

@@ -9,7 +9,7 @@ row numbers are listed in ``FileReport.footer_rows``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,8 +76,21 @@ def trailing_footer(rows: Sequence[Sequence[object]], width: int) -> tuple[int, 
     return end, sorted(footers)
 
 
-def _text_columns(data: pd.DataFrame) -> list[object]:
-    return [c for c in data.columns if isinstance(data[c].dtype, pd.StringDtype)]
+def _is_text(values: pd.Series) -> bool:
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return isinstance(dtype.categories.dtype, pd.StringDtype)
+    return isinstance(dtype, pd.StringDtype)
+
+
+def _text_test(values: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """``test`` (a vectorised check on text, missing -> False) over a text column, as a numpy
+    mask; on a categorical column it runs on the distinct values only."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hits = test(pd.Series(values.cat.categories)).fillna(False).to_numpy(dtype=bool)
+        codes = values.cat.codes.to_numpy()
+        return np.append(hits, False)[codes]  # code -1 (missing) takes the appended False
+    return test(values).fillna(False).to_numpy(dtype=bool)
 
 
 def interior_non_data(
@@ -90,30 +103,28 @@ def interior_non_data(
     and only those are classified one by one with :func:`row_kind`.
     """
     width = len(headers)
-    filled = data.notna().sum(axis=1)
+    filled = np.zeros(len(data), dtype=np.int32)
+    for col in data.columns:
+        filled += data[col].notna().to_numpy()
     blank = filled == 0
     candidate = ~blank & (filled <= max(2, width // 3))
-    text_cols = _text_columns(data)
+    text_cols = [c for c in data.columns if _is_text(data[c])]
     for col in text_cols[:3]:
-        candidate |= (
-            data[col]
-            .str.match(FOOTER_LABEL.pattern, flags=FOOTER_LABEL.flags)
-            .fillna(False)
-            .astype(bool)
+        candidate |= _text_test(
+            data[col], lambda s: s.str.match(FOOTER_LABEL.pattern, flags=FOOTER_LABEL.flags)
         )
-    repeats = pd.Series(0, index=data.index)
+    repeats = np.zeros(len(data), dtype=np.int32)
     for pos in key_columns:
         if pos in text_cols and headers[pos].strip():
-            same = data[pos].str.lower() == headers[pos].strip().lower()
-            repeats += same.fillna(False).astype(int)
-    repeated_header = repeats >= min(2, max(1, len(key_columns)))
-    footer = pd.Series(False, index=data.index)
-    footer |= repeated_header & (len(key_columns) > 0)
-    todo = np.flatnonzero((candidate & ~footer).to_numpy())
+            wanted = headers[pos].strip().lower()
+            repeats += _text_test(data[pos], lambda s, w=wanted: s.str.lower() == w)
+    footer = np.zeros(len(data), dtype=bool)
+    if len(key_columns) > 0:
+        footer |= repeats >= min(2, max(1, len(key_columns)))
+    todo = np.flatnonzero(candidate & ~footer)
     if len(todo):
         # only candidate rows (totals, notes: a handful per file) are looked at cell by cell
         subset = data.iloc[todo].astype(object)
         kinds = [row_kind(list(row), width) for row in subset.itertuples(index=False)]
-        hits = [data.index[i] for i, kind in zip(todo, kinds, strict=True) if kind == "footer"]
-        footer.loc[hits] = True
-    return blank, footer
+        footer[todo[[kind == "footer" for kind in kinds]]] = True
+    return pd.Series(blank, index=data.index), pd.Series(footer, index=data.index)

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.claims import BY_NAME, LIST_SEP, REQUIRED, conform
 from auditkit.errors import ConfigError, InputError
@@ -22,7 +25,14 @@ from auditkit.ingest.headers import (
 )
 from auditkit.ingest.mapping import ColumnMapping, load_mapping
 from auditkit.ingest.model import ClaimLines, FileReport, RowProblem
-from auditkit.ingest.readers import Candidate, RawTable, Source, TextSource, WorkbookSource
+from auditkit.ingest.readers import (
+    Candidate,
+    RawTable,
+    Source,
+    TextSource,
+    WorkbookSource,
+    code_dtype,
+)
 from auditkit.ingest.sniff import sniff
 
 PathLike = str | Path
@@ -239,6 +249,7 @@ def load(
                 raise _missing_error(display, choice)
             raw = source.read(choice.candidate, choice.header_index)
             frame = build_frame(raw, choice.match, mp, report)
+            del raw  # the export's cells are not needed any more: free them before conform
         report.rows = len(frame)
         frames.append(frame)
         reports.append(report)
@@ -286,6 +297,96 @@ class _LazyDisplay:
         if self.value is None:
             self.value = _display_values(self.sources)
         return self.value
+
+
+def _is_text(values: pd.Series) -> bool:
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return isinstance(dtype.categories.dtype, pd.StringDtype)
+    return isinstance(dtype, pd.StringDtype)
+
+
+@dataclass
+class _Distinct:
+    """The distinct rows of one or more text columns read side by side.
+
+    ``sources`` hold one Series per column (index 0..k-1, rows in order of first appearance);
+    ``codes`` give each line's row in them.
+    """
+
+    codes: np.ndarray
+    sources: list[pd.Series]
+
+
+def _distinct(columns: list[pd.Series]) -> _Distinct | None:
+    """The distinct rows of ``columns``, or ``None`` when cleaning every line is as good.
+
+    Exports repeat a few values per column (dates, codes, payers), so the cleaners run on the
+    distinct rows and the result is spread back: the same values as cleaning every line, since
+    each cleaner's result for a line depends on that line's cells only (a date column's format
+    is chosen from its distinct values in order of appearance, which this order keeps). Used
+    for categorical text (the streaming reader's) and for several text columns feeding one
+    list column; a single ``string`` column (mostly distinct values, or a workbook's) is
+    cleaned as it is.
+    """
+    if not all(_is_text(column) for column in columns):
+        return None
+    if len(columns) == 1:
+        column = columns[0]
+        if not isinstance(column.dtype, pd.CategoricalDtype):
+            return None
+        codes, categories = column.cat.codes.to_numpy(), column.cat.categories.array
+        if _first_appearance_order(codes, len(categories)):
+            # the reader numbers categories as they appear: missing cells become one more row
+            size = len(categories)
+            blank = codes < 0
+            if blank.any():
+                codes = np.where(blank, size, codes).astype(code_dtype(size + 1))
+                categories = categories.take(np.append(np.arange(size), -1), allow_fill=True)
+            return _Distinct(codes, [pd.Series(categories)])
+        line_codes, picked = pd.factorize(codes)
+        distinct = [pd.Series(categories.take(picked, allow_fill=True))]
+        return _Distinct(line_codes.astype(code_dtype(len(picked))), distinct)
+    parts: list[tuple[np.ndarray, Any]] = []
+    for column in columns:
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            parts.append((column.cat.codes.to_numpy(), column.cat.categories.array))
+        else:
+            parts.append(pd.factorize(column))
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    bound = 1
+    for codes, uniques in parts:
+        size = len(uniques) + 1
+        if bound * size >= 2**62:  # renumber the combinations so far before widening
+            key = pd.factorize(key)[0]
+            bound = int(key.max()) + 1 if len(key) else 1
+        key = key * size + (codes.astype(np.int64) + 1)
+        bound *= size
+    line_codes, combinations = pd.factorize(key)
+    # codes are numbered in order of first appearance, so a line starts a new distinct row
+    # exactly where the running maximum grows
+    first = np.zeros(len(combinations), dtype=np.int64)
+    if len(line_codes):
+        high = np.maximum.accumulate(line_codes)
+        first[1:] = np.flatnonzero(high[1:] != high[:-1]) + 1
+    distinct = [pd.Series(uniques.take(codes[first], allow_fill=True)) for codes, uniques in parts]
+    return _Distinct(line_codes.astype(code_dtype(len(combinations))), distinct)
+
+
+def _first_appearance_order(codes: np.ndarray, size: int) -> bool:
+    """True when every one of ``size`` categories is used and each first appears after all
+    lower ones (missing cells, code -1, anywhere)."""
+    if not len(codes):
+        return size == 0
+    high = np.maximum.accumulate(codes)
+    if int(high[-1]) != size - 1 or int(codes[0]) > 0:
+        return False
+    return bool((codes[1:].astype(np.int64) <= high[:-1].astype(np.int64) + 1).all())
+
+
+def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Per-distinct-row ``values`` taken back to every line."""
+    return pd.Series(values.array.take(codes), index=index)
 
 
 def _parse(
@@ -374,14 +475,31 @@ def build_frame(
                 "code column; ignored"
             )
 
-    # pass 1: parse every column
+    # pass 1: parse every column (masks without a hit share one all-False mask: a million
+    # lines times thirty columns of them would add up)
+    none = pd.Series(False, index=data.index)
     parsed: dict[str, _Column] = {}
     embedded = None
     for name, positions in match.columns.items():
         if name not in BY_NAME:
             continue
         sources = [data[p] for p in positions]
-        result, mods, notes = _parse(name, sources, mapping, groups)
+        with_groups = name == "denial_codes" and groups is not None
+        distinct = _distinct(sources + [groups] if with_groups else sources)
+        if distinct is None:
+            result, mods, notes = _parse(name, sources, mapping, groups)
+        else:
+            few = distinct.sources
+            result, mods, notes = _parse(
+                name, few[: len(sources)], mapping, few[-1] if with_groups else None
+            )
+            codes = distinct.codes
+            result = norm.Parsed(
+                _spread(result.values, codes, data.index),
+                pd.Series(result.bad.to_numpy(dtype=bool)[codes], index=data.index),
+            )
+            if mods is not None:
+                mods = _spread(mods, codes, data.index) if bool((mods != "").any()) else None
         for note in notes:
             report.warnings.append(f"column {header_of(name)!r}: {note}")
         if mods is not None and bool((mods != "").any()):
@@ -390,7 +508,13 @@ def build_frame(
             missing = result.values.isna() | (result.values == "")
         else:
             missing = result.values.isna() & ~result.bad
-        column = _Column(header_of(name), result.values, result.bad, missing, _LazyDisplay(sources))
+        column = _Column(
+            header_of(name),
+            result.values,
+            _or_none(result.bad, none),
+            _or_none(missing, none),
+            _LazyDisplay(sources),
+        )
         if n and name in REQUIRED:
             _fail_if_unreadable(report, name, column, rows)
         parsed[name] = column
@@ -400,9 +524,7 @@ def build_frame(
     for name in LINE_KEYS:
         column = parsed[name]
         # an odd-looking code is kept as written (and reported); an unreadable date is not
-        unreadable = (
-            column.bad if BY_NAME[name].kind == "date" else pd.Series(False, index=data.index)
-        )
+        unreadable = column.bad if BY_NAME[name].kind == "date" else none
         if unreadable.any():
             _record_problems(report, column, name, unreadable, rows, kept=False)
         if column.missing.any():
@@ -457,10 +579,19 @@ def build_frame(
             "or code is blank or unreadable (see problems)"
         )
 
-    frame = pd.DataFrame(out, index=data.index)[~left_out]
-    frame["source_file"] = pd.Series(report.path, index=frame.index, dtype=norm.TEXT)
-    frame["source_row"] = rows[~left_out].astype("Int64")
+    frame = pd.DataFrame(out, index=data.index, copy=False)
+    if left_out.any():
+        frame = frame[~left_out]
+        rows = rows[~left_out]
+    frame["source_file"] = _constant_text(report.path, len(frame), frame.index)
+    frame["source_row"] = rows.astype("Int64")
     return frame.reset_index(drop=True)
+
+
+def _constant_text(value: str, n: int, index: pd.Index) -> pd.Series:
+    """A text column holding ``value`` on every line (built in pyarrow, not from n objects)."""
+    array = pc.take(pa.array([value], pa.large_string()), pa.array(np.zeros(n, dtype=np.int8)))
+    return pd.Series(pd.array(array, dtype=norm.TEXT), index=index)
 
 
 @dataclass
@@ -472,6 +603,10 @@ class _Column:
     bad: pd.Series
     missing: pd.Series
     shown: _LazyDisplay
+
+
+def _or_none(mask: pd.Series, none: pd.Series) -> pd.Series:
+    return mask if bool(mask.any()) else none
 
 
 def _plural(count: int, word: str) -> str:

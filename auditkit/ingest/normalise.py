@@ -81,6 +81,12 @@ def as_text(values: pd.Series) -> pd.Series:
 
     Whole-number floats lose their ``.0`` (``20552.0`` -> ``"20552"``); dates become ISO text.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # the streaming CSV reader's columns: convert the categories, then spread them
+        categories = as_text(pd.Series(values.cat.categories))
+        codes = values.cat.codes.to_numpy()
+        text = categories.array.take(codes, allow_fill=True)
+        return pd.Series(text, index=values.index, name=values.name)
     if isinstance(values.dtype, pd.StringDtype):
         if values.dtype.storage == "pyarrow":
             return blank_to_na(values)

@@ -11,7 +11,24 @@ how sure it is (``C`` confirmed by CMS or a payer, ``S`` secondary source, ``V``
 * ``carcs.csv``: code, meaning, root_cause, source. Claim adjustment reason codes and the
   practice's root-cause group for each (a convention, not a standard: edit it freely).
 
-A practice can replace any of the three files with its own copy (same columns) from the config
+The coding-rule audits read five more (``confidence`` as above on every row):
+
+* ``procedures.csv`` also has an optional ``addon_window`` column: ``month`` where an add-on
+  needs its primary code in the same calendar month (G3003), blank for the same day.
+* ``imaging_bundles.csv``: imaging, first_code, last_code, rule, use_instead, source. An imaging
+  guidance code billed with a code in the range: ``included`` (part of it), ``not_billable``
+  (that kind of guidance is not billed with it) or ``wrong_pair`` (bill ``use_instead``).
+* ``dx_groups.csv``: family, kind, code, match, from_date, source. ICD-10-CM codes (``exact``)
+  or code prefixes (``prefix``) that support a procedure family (``supporting``), are axial or
+  nonspecific only (``axial``), or are not valid for services from ``from_date`` (``invalid``).
+* ``unit_limits.csv``: code, max_units, source. Units of a code per patient per day.
+* ``bilateral_styles.csv``: payer, style, source. How a payer wants a bilateral service:
+  ``50`` (one line, modifier 50, 1 unit), ``rtlt`` (an RT line and an LT line) or ``units``
+  (one line with 2 units). Payer names match case-insensitively.
+* ``spinal_sessions.csv``: code, kind, region, source. Which codes make an epidural, facet
+  injection or radiofrequency ablation session in which spinal region (frequency limits).
+
+A practice can replace any of these files with its own copy (same columns) from the config
 file::
 
     [reference]
@@ -22,7 +39,7 @@ file::
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +78,41 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "families": ("family", "first_code", "last_code", "source"),
     "carcs": ("code", "meaning", "root_cause", "source"),
+    "imaging_bundles": (
+        "imaging",
+        "first_code",
+        "last_code",
+        "rule",
+        "use_instead",
+        "source",
+        "confidence",
+    ),
+    "dx_groups": ("family", "kind", "code", "match", "from_date", "source", "confidence"),
+    "unit_limits": ("code", "max_units", "source", "confidence"),
+    "bilateral_styles": ("payer", "style", "source", "confidence"),
+    "spinal_sessions": ("code", "kind", "region", "source", "confidence"),
+}
+#: Columns a reference file may leave out, with the value they take then.
+OPTIONAL_COLUMNS: dict[str, dict[str, str]] = {"procedures": {"addon_window": ""}}
+#: Columns whose values come from a fixed list, per file ("" where a blank is allowed).
+CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "procedures": {"confidence": ("C", "S", "V"), "addon_window": ("day", "month", "")},
+    "imaging_bundles": {
+        "rule": ("included", "not_billable", "wrong_pair"),
+        "confidence": ("C", "S", "V"),
+    },
+    "dx_groups": {
+        "kind": ("supporting", "axial", "invalid"),
+        "match": ("exact", "prefix"),
+        "confidence": ("C", "S", "V"),
+    },
+    "unit_limits": {"confidence": ("C", "S", "V")},
+    "bilateral_styles": {"style": ("50", "rtlt", "units"), "confidence": ("C", "S", "V")},
+    "spinal_sessions": {
+        "kind": ("epidural", "facet injection", "radiofrequency ablation"),
+        "region": ("cervical-thoracic", "lumbar-sacral"),
+        "confidence": ("C", "S", "V"),
+    },
 }
 
 _YES_NO = {"yes", "no", "unknown", ""}
@@ -90,7 +142,10 @@ def _read(name: str, path: str | Path | None) -> pd.DataFrame:
             hint=f"it needs: {', '.join(TABLE_COLUMNS[name])}",
         )
     frame = frame.apply(lambda col: col.str.strip())
-    for col in ("code", "first_code", "last_code", "addon_to"):
+    for col, default in OPTIONAL_COLUMNS.get(name, {}).items():
+        if col not in frame.columns:
+            frame[col] = default
+    for col in ("code", "first_code", "last_code", "addon_to", "imaging", "use_instead"):
         if col in frame.columns:
             frame[col] = frame[col].str.upper()
     if "family" in frame.columns:
@@ -116,7 +171,33 @@ def _read(name: str, path: str | Path | None) -> pd.DataFrame:
                     column=col,
                 )
             frame[col] = frame[col].str.lower()
+    _check_coding_columns(name, frame, source)
     return frame
+
+
+def _bad_value(frame: pd.DataFrame, bad: pd.Series, source: Path, col: str, text: str) -> None:
+    """Raise a ConfigError naming the first row where ``bad`` holds."""
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ConfigError(
+            f"expected {text}, got '{frame[col].iloc[row]}'", path=source, row=row + 2, column=col
+        )
+
+
+def _check_coding_columns(name: str, frame: pd.DataFrame, source: Path) -> None:
+    """Check (and normalise in place) the columns with fixed values, unit limits and dates."""
+    for col, allowed in CHOICES.get(name, {}).items():
+        values = frame[col].str.upper() if col == "confidence" else frame[col].str.lower()
+        listed = ", ".join(repr(a) for a in allowed if a)
+        _bad_value(frame, ~values.isin(allowed), source, col, f"one of {listed}")
+        frame[col] = values
+    if "max_units" in frame.columns:
+        units = pd.to_numeric(frame["max_units"], errors="coerce")
+        _bad_value(frame, ~(units >= 0), source, "max_units", "a number of units of at least 0")
+    if "from_date" in frame.columns:
+        dates = pd.to_datetime(frame["from_date"], errors="coerce", format="%Y-%m-%d")
+        bad = frame["from_date"].ne("") & dates.isna()
+        _bad_value(frame, bad, source, "from_date", "a date as YYYY-MM-DD or a blank")
 
 
 @functools.cache
@@ -139,6 +220,13 @@ def carcs(path: str | Path | None = None) -> pd.DataFrame:
     return (_packaged("carcs") if path is None else _read("carcs", path)).copy()
 
 
+def table(name: str, path: str | Path | None = None) -> pd.DataFrame:
+    """Any reference table by name (a key of :data:`TABLE_COLUMNS`), packaged or a replacement."""
+    if name not in TABLE_COLUMNS:
+        raise ValueError(f"unknown reference table {name!r}")
+    return (_packaged(name) if path is None else _read(name, path)).copy()
+
+
 @dataclass(frozen=True)
 class Reference:
     """The three reference tables an audit run uses (packaged unless the config overrides)."""
@@ -146,6 +234,8 @@ class Reference:
     procedures: pd.DataFrame
     families: pd.DataFrame
     carcs: pd.DataFrame
+    #: Paths of the user's replacement files (the coding tables are read when an audit asks).
+    overrides: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
     def load(cls, overrides: dict[str, Path] | None = None) -> Reference:
@@ -154,7 +244,13 @@ class Reference:
             procedures=procedures(overrides.get("procedures")),
             families=family_ranges(overrides.get("families")),
             carcs=carcs(overrides.get("carcs")),
+            overrides=dict(overrides),
         )
+
+    def coding(self, name: str) -> pd.DataFrame:
+        """One of the coding-rule tables (imaging_bundles, dx_groups, unit_limits,
+        bilateral_styles, spinal_sessions), from the user's file when the config names one."""
+        return table(name, self.overrides.get(name))
 
 
 def procedure_family(
@@ -219,3 +315,17 @@ def carc_reason(codes: pd.Series) -> pd.Series:
     """Vectorised: the reason part of each adjustment code ("CO-197" -> "197")."""
     text = codes.astype("string").str.strip().str.upper()
     return text.str.replace(r"^(CO|PR|OA|PI|CR)[-:]?", "", regex=True)
+
+
+# The revenue audits' table (auth-mismatch): codes that need prior authorization, by payer and
+# place of service. Registered here so ``[reference] auth_required = "my.csv"`` works; loaders
+# and checks are in auditkit.reference.revenue.
+TABLE_COLUMNS["auth_required"] = (
+    "first_code",
+    "last_code",
+    "payer",
+    "place_of_service",
+    "source",
+    "confidence",
+)
+CHOICES["auth_required"] = {"confidence": ("C", "S", "V")}

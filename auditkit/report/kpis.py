@@ -3,7 +3,9 @@
 Adding an indicator is one line in :data:`KPIS`: the Summary shows every declared indicator
 whose key is in ``AuditResult.summary`` (a key present with ``None`` shows "Not available").
 Benchmarks come from /work/shared/reference/pain-billing-facts.md section 6 where it has one;
-thresholds marked "practice convention" are defaults a consultant may change here.
+thresholds marked "practice convention" are defaults a consultant may change here. The revenue
+indicators take theirs from :data:`auditkit.audits.kpis.BENCHMARKS`, so the workbook and the
+JSON summary's ``benchmarks`` cannot disagree (definitions and sources: docs/kpis.md).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+
+from auditkit.audits.kpis import BENCHMARKS
 
 _MISSING = object()
 
@@ -90,11 +94,28 @@ def _number(value: Any) -> float | None:
 
 INF = math.inf
 
+
+def _benchmarked(key: str, label: str, kind: str, **extra: Any) -> Kpi:
+    """A KPI whose benchmark and thresholds come from :data:`auditkit.audits.kpis.BENCHMARKS`
+    (the same values the JSON summary carries under ``benchmarks``)."""
+    b = BENCHMARKS[key]
+    return Kpi(
+        key,
+        label,
+        kind,
+        b.text,
+        good=b.good,
+        fair=b.fair,
+        higher_is_better=b.higher_is_better,
+        **extra,
+    )
+
+
 #: The indicators, in the order the Summary shows them.
 KPIS: tuple[Kpi, ...] = (
-    Kpi("clean_claim_rate", "Clean-claim rate", "percent", "95% or more (HFMA MAP CL-1); top practices 97-98%", good=0.95, fair=0.90, target_key="clean_claim_target"),
-    Kpi("denial_rate", "Denial rate (claims)", "percent", "under 5% good; 5-10% typical", good=0.05, fair=0.10, higher_is_better=False),
-    Kpi("denial_rate_dollars", "Denial rate (dollars)", "percent", "under 5% good; 5-10% typical", good=0.05, fair=0.10, higher_is_better=False),
+    _benchmarked("clean_claim_rate", "Clean-claim rate", "percent", target_key="clean_claim_target"),
+    _benchmarked("denial_rate", "Denial rate (claims)", "percent"),
+    _benchmarked("denial_rate_dollars", "Denial rate (dollars)", "percent"),
     Kpi("denied_dollars", "Denied dollars", "currency0", "see denial rate (dollars)"),
     Kpi("findings_by_severity.high", "High-severity findings", "integer", "none", good=0, fair=0, higher_is_better=False),
     Kpi("findings_by_severity.medium", "Medium-severity findings", "integer", "none (practice convention)", good=0, fair=INF, higher_is_better=False),
@@ -102,10 +123,10 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("findings_by_severity.info", "Information findings", "integer", "for review"),
     Kpi("dollars_at_risk", "Total dollars at risk", "currency0", "under 1% of charges (practice convention)", good=0.01, fair=0.03, higher_is_better=False, ratio_of="charges"),
     Kpi("tpi_20553_share", "20553 share of trigger-point lines", "percent", "no fixed benchmark: compare physicians (tpi-ratio)"),
-    Kpi("days_in_ar", "Days in A/R", "days", "under 30 best; 30-40 fair; over 40 act", good=30, fair=40, higher_is_better=False),
-    Kpi("share_over_90", "A/R over 90 days", "percent", "under 10-15% of A/R", good=0.10, fair=0.15, higher_is_better=False),
-    Kpi("net_collection_rate", "Net collection rate", "percent", "95-100%", good=0.95, fair=0.90),
-    Kpi("median_days_to_pay", "Median days to pay", "days", "about 30 days (practice convention)", good=30, fair=45, higher_is_better=False),
+    _benchmarked("days_in_ar", "Days in A/R", "days"),
+    _benchmarked("ar_over_90_share", "A/R over 90 days", "percent"),
+    _benchmarked("net_collection_rate", "Net collection rate", "percent"),
+    _benchmarked("median_days_to_pay", "Median days to pay", "days"),
 )  # fmt: skip
 
 

@@ -16,9 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from auditkit.synth import revenue
 from auditkit.synth.flavours import FLAVOURS, Flavour, read_truth, write_flavour, write_truth
 from auditkit.synth.generator import build, claim_table, make_calendar
-from auditkit.synth.plant import AUDIT_IDS, MIN_PLANTED_LINES, plan, truth
+from auditkit.synth.plant import AUDIT_IDS as _CODING_IDS
+from auditkit.synth.plant import MIN_PLANTED_LINES, plan, truth
+
+#: Every audit id the planted truth covers: the coding patterns, then the revenue ones.
+AUDIT_IDS = _CODING_IDS + revenue.REVENUE_AUDIT_IDS
 
 __all__ = [
     "AUDIT_IDS",
@@ -59,7 +64,10 @@ def generate_with_truth(
     calendar = make_calendar(start)
     planted = plan(n_lines, rng, calendar) if plant else claim_table(0)
     generated = build(n_lines, rng, calendar, planted)
-    return generated.frame, (truth(generated, rng) if plant else {})
+    if not plant:
+        return generated.frame, {}
+    # The revenue patterns post-process the planted frame (see auditkit.synth.revenue).
+    return revenue.plant(generated.frame, truth(generated, rng), seed)
 
 
 def generate(

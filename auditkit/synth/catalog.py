@@ -84,6 +84,9 @@ class Payer:
     denial_factor: float  # multiplies the base denial probabilities
     #: Procedure family -> weight multiplier for this payer's patients.
     mix: dict[str, float]
+    #: How the payer takes a bilateral service (one of BILATERAL_STYLES): "50" one line with
+    #: modifier 50, "rtlt" an RT line and an LT line, "units" one line RT,LT with 2 units.
+    bilateral: str = "50"
 
 
 PAYERS: tuple[Payer, ...] = (
@@ -125,6 +128,7 @@ PAYERS: tuple[Payer, ...] = (
         (14, 30),
         1.0,
         {},
+        bilateral="rtlt",
     ),
     Payer(
         "Summit BCBS",
@@ -151,6 +155,7 @@ PAYERS: tuple[Payer, ...] = (
         (15, 32),
         1.1,
         {},
+        bilateral="rtlt",
     ),
     Payer(
         "Cigna",
@@ -164,6 +169,7 @@ PAYERS: tuple[Payer, ...] = (
         (15, 30),
         1.0,
         {},
+        bilateral="units",
     ),
     Payer(
         "Commonwealth Workers Comp",
@@ -182,6 +188,9 @@ PAYERS: tuple[Payer, ...] = (
 MEDICARE = 0
 MEDICAID = 1
 KEYSTONE = 2
+AETNA = 4
+#: The ways of billing a bilateral service (index = the claim field ``bilat_style``).
+BILATERAL_STYLES: tuple[str, ...] = ("50", "rtlt", "units")
 
 # --- patients ----------------------------------------------------------------------------------
 
@@ -370,10 +379,24 @@ TEMPLATES: tuple[Template, ...] = (
     Template("tfesi_l_addon_only", "esi_l", (_s("64484"),), 0.0),
     Template("cpm_addon_only", "cpm", (LineSpec("G3003"),), 0.0),
     Template("tpi_double", "tpi", (LineSpec("20552"), LineSpec("20553")), 0.0),
+    # 64405 with a trigger-point injection but without the 59 the practice uses elsewhere.
+    Template("tpi_gon_no59", "tpi", (TPI, _s("64405")), 0.0),
+    Template("tfesi_l1_3u", "esi_l", (_s("64483", 3.0),), 0.0),
+    Template("joint_3u", "joint", (_s("20610", 3.0),), 0.0),
+    Template("ilesi_l_2u", "esi_l", (LineSpec("62323", units=2.0),), 0.0),
+    Template("ilesi_l_50", "esi_l", (LineSpec("62323", extra="50"),), 0.0),
+    Template("tpi_50", "tpi", (LineSpec("TPI", extra="50"),), 0.0),
+    # An office visit whose line documents the month's chronic pain management minutes.
+    Template("em_cpm_time", "cpm", (EM,), 0.0),
+    # The initial chronic pain management visit billed as an office visit as well as G3002.
+    Template("em_cpm_initial", "cpm", (EM, LineSpec("G3002")), 0.0),
 )
 TEMPLATE_INDEX: dict[str, int] = {t.name: i for i, t in enumerate(TEMPLATES)}
-#: Templates billing a bilateral service as RT and LT lines: only drawn for commercial payers.
-COMMERCIAL_ONLY: tuple[str, ...] = ("facet_l_rtlt", "facet_l2_rtlt", "rfa_l_rtlt")
+#: Templates billing a bilateral service as RT and LT lines: only drawn for payers whose
+#: bilateral style is "rtlt".
+RTLT_TEMPLATES: tuple[str, ...] = ("facet_l_rtlt", "facet_l2_rtlt", "rfa_l_rtlt")
+#: Templates whose office-visit line documents the month's chronic pain management minutes.
+VISIT_MINUTES_TEMPLATES: tuple[str, ...] = ("em_cpm_time",)
 
 #: Families in a fixed order (their index is used in arrays).
 FAMILIES: tuple[str, ...] = (

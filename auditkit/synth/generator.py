@@ -8,7 +8,9 @@ lines in Python; the few loops there are run over physicians, payers, families o
 The base data is clean with respect to the coding rules the audits check (every procedure billed
 with an office visit has 25 on the visit, side-specific codes carry RT/LT/50, epidurals have a
 radicular diagnosis, add-ons come with their primary, at most four epidural sessions per region
-per patient, one trigger-point code per session, chronic pain management with 30+ minutes).
+per patient, one trigger-point code per session, chronic pain management with 30+ minutes and
+G3003 units that match them, each payer's bilateral services billed its one way - see
+``Payer.bilateral`` - and units within the daily limits).
 Known errors are added by :mod:`auditkit.synth.plant` as extra claims with a *tag*.
 """
 
@@ -56,6 +58,8 @@ CLAIM_FIELDS: dict[str, tuple[type, int]] = {
     "dx_mode": (np.int8, 0),  # 1 = axial-only diagnoses
     "muscles_mode": (np.int8, 0),  # 1 = 3-5 muscles on 20552, 2 = no count on 20553
     "minutes": (np.int16, -1),  # forced CPM minutes
+    "g3003_units": (np.int8, -1),  # forced G3003 units (else from the minutes)
+    "bilat_style": (np.int8, -1),  # forced bilateral style (index into cat.BILATERAL_STYLES)
     "outcome": (np.int8, -1),  # forced outcome category
     "protect": (bool, 0),
 }
@@ -198,8 +202,8 @@ def _template_weights(phys: int, payer: int) -> np.ndarray:
     fam = np.array(cat.FAMILIES)[tt.family]
     w = tt.weight.copy()
     w *= np.array([p.focus.get(f, 1.0) * y.mix.get(f, 1.0) for f in fam])
-    if y.kind != "commercial":  # bilateral as two lines (RT and LT): commercial payers only
-        w[[cat.TEMPLATE_INDEX[n] for n in cat.COMMERCIAL_ONLY]] = 0.0
+    if y.bilateral != "rtlt":  # bilateral as two lines (RT and LT): only where the payer wants it
+        w[[cat.TEMPLATE_INDEX[n] for n in cat.RTLT_TEMPLATES]] = 0.0
     return w / w.sum()
 
 
@@ -424,6 +428,14 @@ def _expand(
         probs = cat.SIDE_PROBS.get(family, cat.SIDE_PROBS["default"])
         rows = np.flatnonzero(draw & (fam == cat.FAMILY_INDEX[family]))
         side[rows] = rng.choice(3, size=len(rows), p=probs)
+    # Bilateral style: the payer's, unless planted. A payer wanting RT and LT lines never sees a
+    # single bilateral line: such claims become one-sided (the RT/LT templates bill both sides).
+    style_index = {s: i for i, s in enumerate(cat.BILATERAL_STYLES)}
+    style = np.array([style_index[p.bilateral] for p in cat.PAYERS])[payer]
+    forced_style = claims["bilat_style"] >= 0
+    style[forced_style] = claims["bilat_style"][forced_style]
+    one_sided = (style == style_index["rtlt"]) & (side == 2)
+    side[one_sided] = rng.integers(0, 2, size=int(one_sided.sum()))
 
     # Office visit code: new-patient code on a new patient's first claim.
     first_day = np.full(n_patients, np.iinfo(np.int64).max)
@@ -531,6 +543,11 @@ def _expand(
     side_mod[spec_side == 1] = np.array(cat.SIDES, dtype=object)[claim_side[spec_side == 1]]
     side_mod[spec_side == 3] = "RT"
     side_mod[spec_side == 4] = "LT"
+    # "units" style: one line says both sides with RT and LT and carries twice the units.
+    both_sides = (
+        (spec_side == 1) & (claim_side == 2) & (style[lc] == cat.BILATERAL_STYLES.index("units"))
+    )
+    side_mod[both_sides] = "RT,LT"
     facet_injection = np.isin(code, [cat.CODE_INDEX[str(c)] for c in range(64490, 64496)])
     kx = np.where(facet_injection & (payer[lc] == cat.MEDICARE), "KX", "").astype(object)
     modifiers = _join(_join(side_mod, kx), tt.extra[spec])
@@ -544,6 +561,9 @@ def _expand(
     units = tt.units[spec].copy()
     g3003 = cpt == "G3003"
     units[g3003] = np.maximum((minutes[lc][g3003] - 30) // 15, 1)
+    forced_units = g3003 & (claims["g3003_units"][lc] >= 0)
+    units[forced_units] = claims["g3003_units"][lc][forced_units]
+    units[both_sides] *= 2
 
     # Documentation fields.
     guidance = _guidance(cpt, kind, tt.has_us[template][lc], rng.random(n_claims)[lc] < 0.04)
@@ -556,7 +576,8 @@ def _expand(
     muscles[under] = rng.integers(3, 6, size=int(under.sum()))
     muscles[is53 & (mode == 2)] = -1
     levels = _levels(cpt, fam[lc], lc, level_run[lc])
-    cpm_minutes = np.where(kind == "cpm", minutes[lc], -1)
+    visit_minutes = np.isin(name, cat.VISIT_MINUTES_TEMPLATES)[lc] & (kind == "em")
+    cpm_minutes = np.where((kind == "cpm") | visit_minutes, minutes[lc], -1)
 
     # --- money and status ---
     money = _adjudicate(
@@ -677,7 +698,7 @@ def _adjudicate(
         adjudicable & ~auth_denied & ~necessity & (kind == "procedure") & (r >= 0.015) & (r < 0.02)
     )
     bundled = adjudicable & (kind == "imaging") & (r >= 0.5) & (r < 0.7)
-    partial = adjudicable & (units >= 2) & (r >= 0.9) & ~auth_denied
+    partial = adjudicable & (units >= 2) & (r >= 0.8) & ~auth_denied
     denied = auth_denied | necessity | dx_denied | bundled
     denial[auth_denied] = "CO-197"
     denial[necessity] = "CO-50"

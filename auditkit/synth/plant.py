@@ -54,6 +54,19 @@ CPM_BOUNDARY = 24
 #: Not an audit pattern: voided claims whose payment was taken back (negative paid amounts),
 #: so that every sample has credits for the exports' negative-money formats.
 VOIDED_RECOUPED = 25
+BILAT_50_AT_RTLT = 26
+BILAT_RTLT_AT_50 = 27
+BILAT_UNITS_AT_50 = 28
+BILAT_50_NOT_ALLOWED = 29
+PAYER_NO59 = 30
+UNITS_OVER = 31
+CPM_MISSED = 32
+CPM_TRACKED_SHORT = 33
+CPM_G3003_EXCESS = 34
+CPM_EM_INITIAL = 35
+CPM_EM_OTHER_DAY = 36
+PAYER_59_OTHERS = 37
+BILAT_RTLT_USUAL = 38
 
 SIDE_MODIFIERS = ("RT", "LT", "50")
 #: Fewest lines for which the planted patterns are added by default.
@@ -69,11 +82,14 @@ AUDIT_IDS: tuple[str, ...] = (
     "modifier-25-missing",
     "modifier-25-unsupported",
     "laterality-missing",
+    "bilateral-style-inconsistent",
     "modifier-59-misuse",
+    "modifier-payer-inconsistent",
     "dx-linkage",
     "facet-third-level",
     "imaging-bundled",
     "addon-without-primary",
+    "units-exceed-limit",
     "tpi-once-per-session",
     "frequency-limit",
     "cpm-time",
@@ -164,6 +180,52 @@ def plan(n_lines: int, rng: np.random.Generator, cal: Calendar) -> dict[str, np.
     block(k, ["cpm"], CPM_SHORT, minutes=rng.integers(15, 30, size=k))
     block(c(n_lines, 1, 1), ["cpm"], CPM_BOUNDARY, minutes=30)
     block(c(n_lines, 3, 3), ["em_only", "em_tpi", "joint", "cpm"], VOIDED_RECOUPED, outcome=VOIDED)
+    styles = {name: i for i, name in enumerate(cat.BILATERAL_STYLES)}
+    block(
+        c(n_lines, 3, 3),
+        ["tfesi_l1", "joint", "facet_c1"],
+        BILAT_50_AT_RTLT,
+        payer=cat.KEYSTONE,
+        side=2,
+        bilat_style=styles["50"],
+    )
+    block(c(n_lines, 2, 2), ["facet_l_rtlt", "rfa_l_rtlt"], BILAT_RTLT_AT_50, payer=cat.MEDICARE)
+    # Enough ordinary RT + LT services at Keystone for its usual style to be clear at any size.
+    block(c(n_lines, 8, 8), list(cat.RTLT_TEMPLATES), BILAT_RTLT_USUAL, payer=cat.KEYSTONE)
+    block(
+        c(n_lines, 2, 2),
+        ["tfesi_l1", "joint", "facet_l1"],
+        BILAT_UNITS_AT_50,
+        payer=cat.MEDICARE,
+        side=2,
+        bilat_style=styles["units"],
+    )
+    block(c(n_lines, 2, 2), ["ilesi_l_50", "tpi_50"], BILAT_50_NOT_ALLOWED)
+    block(c(n_lines, 10, 10), ["tpi_gon_no59"], PAYER_NO59, payer=cat.AETNA)
+    not_aetna = share.copy()
+    not_aetna[cat.AETNA] = 0.0
+    k = c(n_lines, 12, 12)
+    block(
+        k,
+        ["tpi_gon"],
+        PAYER_59_OTHERS,
+        payer=rng.choice(len(share), size=k, p=not_aetna / not_aetna.sum()),
+    )
+    k = c(n_lines, 3, 3)
+    block(
+        k,
+        ["tfesi_l1_3u", "joint_3u", "ilesi_l_2u"],
+        UNITS_OVER,
+        side=rng.integers(0, 2, size=k),
+    )
+    k = c(n_lines, 2, 2)
+    block(
+        k,
+        ["cpm_plus"],
+        CPM_G3003_EXCESS,
+        minutes=rng.integers(45, 60, size=k),
+        g3003_units=rng.integers(2, 4, size=k),
+    )
 
     groups = _Groups(rng, cal)
     groups.same_day(c(n_lines, 1, 1), ["em_only"], ["tpi_only", "joint", "gon"], M25_MISSING_SPLIT)
@@ -185,6 +247,11 @@ def plan(n_lines: int, rng: np.random.Generator, cal: Calendar) -> dict[str, np.
     groups.sessions(k // 2, [lumbar] * 6, FREQ_LIMIT)
     groups.sessions(c(n_lines, 1, 1), [lumbar] * 4, FREQ_CONTROL_4)
     groups.sessions(c(n_lines, 1, 1), [lumbar, cervical] * 3, FREQ_CONTROL_REGIONS)
+    k = c(n_lines, 2, 2)
+    groups.single(k, ["em_cpm_time"], CPM_MISSED, minutes=rng.integers(30, 60, size=k))
+    groups.single(k, ["em_cpm_time"], CPM_TRACKED_SHORT, minutes=rng.integers(15, 30, size=k))
+    groups.single(k, ["em_cpm_initial"], CPM_EM_INITIAL, minutes=rng.integers(30, 45, size=k))
+    groups.same_day(k, ["cpm"], ["em_only"], CPM_EM_OTHER_DAY, offset=3)
     return concat_tables(*blocks, *groups.tables)
 
 
@@ -230,16 +297,29 @@ class _Groups:
             )
         )
 
+    def single(self, k: int, names: list[str], tag: int, **per_claim: Any) -> None:
+        """One claim for each of ``k`` new patients (nothing else of theirs in the data)."""
+        templates = _tpl(names, k, self.rng)[:, None]
+        day = self.rng.integers(0, self.cal.early_last + 1, size=k)[:, None]
+        self._add(k, templates, day, tag, **per_claim)
+
     def same_day(
-        self, k: int, first: list[str], second: list[str], tag: int, tpi_code=None
+        self,
+        k: int,
+        first: list[str],
+        second: list[str],
+        tag: int,
+        tpi_code=None,
+        offset: int = 0,
     ) -> None:
+        """Two claims per new patient, ``offset`` business days apart (0: the same day)."""
         rng = self.rng
         templates = np.stack([_tpl(first, k, rng), _tpl(second, k, rng)], axis=1)
-        day = rng.integers(0, self.cal.early_last + 1, size=k)
+        day = rng.integers(0, self.cal.early_last + 1 - offset, size=k)
         extra: dict[str, Any] = {"side": rng.integers(0, 3, size=k)}
         if tpi_code is not None:
             extra["tpi_code"] = np.tile(np.array(tpi_code), (k, 1))
-        self._add(k, templates, np.stack([day, day], axis=1), tag, **extra)
+        self._add(k, templates, np.stack([day, day + offset], axis=1), tag, **extra)
 
     def cpm_months(self, k: int, tag: int, next_month: bool) -> None:
         """G3002 in one month and G3003 alone in the next (or later in the same) month."""
@@ -300,6 +380,7 @@ def truth(gen: Generated, rng: np.random.Generator) -> dict[str, dict[str, Any]]
             "dx": f["diagnosis_codes"],
             "muscles": f["muscles_treated"],
             "minutes": f["cpm_minutes"],
+            "units": f["units"],
             "tag": claims["tag"][gen.line_claim],
             "template": pd.Categorical(names[claims["template"][gen.line_claim]]),
         }
@@ -314,10 +395,8 @@ def truth(gen: Generated, rng: np.random.Generator) -> dict[str, dict[str, Any]]
     lee = cat.PHYSICIANS[cat.LEE].name
     others = [p for p, n in per_provider.items() if p != lee and n >= 20]
     normal = base[base["cpt"].isin(["20552", "20553"])]
-    boundary = normal[
-        ((normal["cpt"] == "20552") & (normal["muscles"] == 2))
-        | ((normal["cpt"] == "20553") & (normal["muscles"] == 3))
-    ]
+    boundary_52 = normal[(normal["cpt"] == "20552") & (normal["muscles"] == 2)]
+    boundary_53 = normal[(normal["cpt"] == "20553") & (normal["muscles"] == 3)]
     out["tpi-ratio"] = {
         "expect": [{"provider": lee}]
         + _entities(
@@ -329,7 +408,8 @@ def truth(gen: Generated, rng: np.random.Generator) -> dict[str, dict[str, Any]]
             muscles_treated="muscles",
         ),
         "controls": [{"provider": p} for p in others]
-        + _entities(pick(boundary, N_CONTROLS // 2), muscles_treated="muscles")
+        + _entities(pick(boundary_52, N_CONTROLS // 4), muscles_treated="muscles")
+        + _entities(pick(boundary_53, N_CONTROLS // 4), muscles_treated="muscles")
         + _entities(pick(normal, N_CONTROLS // 2), muscles_treated="muscles"),
         "note": f"{lee} codes 20552 on about 90% of trigger-point lines, the others 45-55%. Line "
         "entities: 20552 with 3+ muscles documented (undercoded) and 20553 with no muscle count.",
@@ -382,7 +462,7 @@ def truth(gen: Generated, rng: np.random.Generator) -> dict[str, dict[str, Any]]
     side_specific = lines["cpt"].isin(sorted(cat.SIDE_SPECIFIC))
     no_side = ~list_contains(lines["modifiers"], SIDE_MODIFIERS)
     sided_base = base[base["cpt"].isin(sorted(cat.SIDE_SPECIFIC))]
-    two_lines = sided_base["template"].isin(cat.COMMERCIAL_ONLY)
+    two_lines = sided_base["template"].isin(cat.RTLT_TEMPLATES)
     out["laterality-missing"] = {
         "expect": _entities(
             lines[side_specific & no_side & lines["tag"].isin([LATERALITY, PVD_DENIED])]
@@ -393,6 +473,34 @@ def truth(gen: Generated, rng: np.random.Generator) -> dict[str, dict[str, Any]]
         "Includes the Keystone 64493 lines of the paid-vs-denied pattern.",
     }
 
+    sided_mod = list_contains(lines["modifiers"], SIDE_MODIFIERS)
+    bilateral = lines[
+        lines["tag"].isin([BILAT_50_AT_RTLT, BILAT_RTLT_AT_50, BILAT_UNITS_AT_50]) & sided_mod
+    ].drop_duplicates(["claim_id", "cpt"])  # one service per code: its first line
+    fifty = lines[(lines["tag"] == BILAT_50_NOT_ALLOWED) & list_contains(lines["modifiers"], "50")]
+    allowed = base[base["cpt"].isin(sorted(cat.SIDE_SPECIFIC))]
+    styles_base = [
+        allowed[list_contains(allowed["modifiers"], "50")],
+        lines[lines["tag"] == BILAT_RTLT_USUAL].drop_duplicates(["claim_id", "cpt"]),
+        allowed[
+            list_contains(allowed["modifiers"], "RT") & list_contains(allowed["modifiers"], "LT")
+        ],
+    ]
+    out["bilateral-style-inconsistent"] = {
+        "expect": _entities(bilateral, modifiers="modifiers", units="units", payer="payer")
+        + _entities(fifty, modifiers="modifiers"),
+        "controls": [
+            e
+            for rows in styles_base
+            for e in _entities(pick(rows, N_CONTROLS // 3), modifiers="modifiers", payer="payer")
+        ],
+        "note": f"{keystone} (and Aetna) bill bilateral services as RT and LT lines, Cigna as one "
+        "line RT,LT with 2 units, the others (Medicare by the reference file) as one line with "
+        f"50. Planted: 50 on one line at {keystone}, RT and LT lines and 2-unit lines at "
+        "Medicare (entity: the service's first line), and 50 on 62323 or a trigger-point code. "
+        "Controls: ordinary bilateral services in each style.",
+    }
+
     proc59 = base[base["template"].isin(["tpi_gon", "em_tpi_gon"]) & (base["cpt"] == "64405")]
     out["modifier-59-misuse"] = {
         "expect": _entities(lines[em & (lines["tag"] == M59)]),
@@ -400,6 +508,29 @@ def truth(gen: Generated, rng: np.random.Generator) -> dict[str, dict[str, Any]]
         + _entities(pick(em_with_procedure, N_CONTROLS // 2)),
         "note": "Modifier 59 on an office visit. Controls include 59 on a procedure (64405 with a "
         "trigger-point injection), which is allowed.",
+    }
+
+    aetna = cat.PAYERS[cat.AETNA].name
+    gon_payers = sorted(set(lines.loc[lines["cpt"] == "64405", "payer"]) - {aetna})
+    out["modifier-payer-inconsistent"] = {
+        "expect": [{"cpt": "64405", "payer": aetna, "modifier": "59"}],
+        "controls": [{"cpt": "64405", "payer": p} for p in gon_payers],
+        "note": f"59 on 64405 billed with a trigger-point injection: always at the other payers "
+        f"(some planted, so that they have enough lines), missing on most such lines at {aetna}.",
+    }
+
+    limited = base["cpt"].isin(["20552", "20553", "20610", "62323", "64483", "64493", "64494"])
+    at_limit = base[
+        base["template"].isin(cat.RTLT_TEMPLATES)
+        | (list_contains(base["modifiers"], "RT") & list_contains(base["modifiers"], "LT"))
+    ]
+    out["units-exceed-limit"] = {
+        "expect": _entities(lines[lines["tag"] == UNITS_OVER], units="units"),
+        "controls": _entities(pick(at_limit, N_CONTROLS // 2), units="units")
+        + _entities(pick(base[limited], N_CONTROLS // 2), units="units"),
+        "note": "64483 or 20610 with 3 units, 62323 with 2, for one patient on one day (limits 2, "
+        "2 and 1 a day). Controls: bilateral services at 2 units a day (RT and LT lines, or one "
+        "line with 2 units) and ordinary lines.",
     }
 
     esi_codes = sorted(cat.ESI_LUMBAR | cat.ESI_CERVICAL)
@@ -479,12 +610,31 @@ def truth(gen: Generated, rng: np.random.Generator) -> dict[str, dict[str, Any]]
     }
 
     g3002 = lines[lines["cpt"] == "G3002"]
+    g3003 = lines[lines["cpt"] == "G3003"]
+    visits = lines[em]
     out["cpm-time"] = {
-        "expect": _entities(g3002[g3002["tag"] == CPM_SHORT], cpm_minutes="minutes"),
+        "expect": _entities(g3002[g3002["tag"] == CPM_SHORT], cpm_minutes="minutes")
+        + _entities(g3003[g3003["tag"] == CPM_G3003_EXCESS], cpm_minutes="minutes", units="units")
+        + _entities(
+            g3003[
+                (g3003["tag"] == ADDON_G3003_NEXT_MONTH) & (g3003["template"] == "cpm_addon_only")
+            ],
+            cpm_minutes="minutes",
+        )
+        + _entities(visits[visits["tag"] == CPM_MISSED], cpm_minutes="minutes")
+        + _entities(visits[visits["tag"] == CPM_EM_INITIAL]),
         "controls": _entities(g3002[g3002["tag"] == CPM_BOUNDARY], cpm_minutes="minutes")
-        + _entities(pick(g3002[g3002["tag"] == 0], N_CONTROLS), cpm_minutes="minutes"),
-        "note": "G3002 with fewer than 30 minutes documented in the month. Controls include "
-        "exactly 30 minutes.",
+        + _entities(pick(g3002[g3002["tag"] == 0], N_CONTROLS // 2), cpm_minutes="minutes")
+        + _entities(pick(g3003[g3003["tag"] == 0], N_CONTROLS // 2), cpm_minutes="minutes")
+        + _entities(g3003[g3003["tag"] == CPM_SPLIT_CONTROL], cpm_minutes="minutes")
+        + _entities(visits[visits["tag"] == CPM_TRACKED_SHORT], cpm_minutes="minutes")
+        + _entities(visits[visits["tag"] == CPM_EM_OTHER_DAY]),
+        "note": "G3002 with fewer than 30 minutes documented in the month; G3003 units above the "
+        "full 15 minutes beyond 30; a month with 30+ minutes documented and no G3002 (an office "
+        "visit documenting the minutes, and the G3003 billed alone the month after its G3002); "
+        "an office visit on the day of the patient's first G3002 (the initial visit). Controls "
+        "include exactly 30 minutes, G3003 units matching the minutes, a visit documenting under "
+        "30 minutes and a visit three days after the first G3002.",
     }
     return {a: out[a] for a in AUDIT_IDS}
 

@@ -59,6 +59,8 @@ CASE_KEYS = {
     "defaults",
     "lines",
     "expect",
+    "auths",
+    "fee_schedule",
 }
 EXPECT_KEYS = set(MATCH_FIELDS) | {
     "message_contains",
@@ -111,7 +113,13 @@ def test_case(case_file: Path) -> None:
     for name in case.get("blank_columns", []):
         lines[name] = pd.Series(pd.NA, index=lines.index, dtype=BY_NAME[name].dtype)
     select = case.get("select", [audit_id])
-    result = run_audits(lines, select=select, config=case.get("config"))
+    result = run_audits(
+        lines,
+        select=select,
+        config=case.get("config"),
+        auths=pd.DataFrame(case["auths"]) if "auths" in case else None,
+        fee_schedule=pd.DataFrame(case["fee_schedule"]) if "fee_schedule" in case else None,
+    )
     found = result.findings.to_dict("records")
 
     for f in found:

@@ -36,3 +36,32 @@ def test_formula_detection_and_cleaning() -> None:
     assert safe_text("a\x00b\x1fc") == "abc"
     long = safe_text("x" * (MAX_CELL_CHARS + 10))
     assert len(long) == MAX_CELL_CHARS and long.endswith("[truncated]")
+
+
+def test_atomic_write_keeps_mode_and_leaves_no_temp_file(tmp_path) -> None:
+    import os
+    import stat
+
+    from auditkit.fileio import atomic_write_bytes
+
+    target = tmp_path / "out.json"
+    atomic_write_bytes(target, b"one")
+    umask = os.umask(0)
+    os.umask(umask)
+    # a new file gets the usual mode, not mkstemp's private 0600
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    target.chmod(0o640)
+    atomic_write_bytes(target, b"two")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_atomic_write_into_missing_folder_is_one_line_error(tmp_path) -> None:
+    import pytest
+
+    from auditkit.errors import OutputError
+    from auditkit.fileio import atomic_write_bytes
+
+    with pytest.raises(OutputError, match="folder does not exist"):
+        atomic_write_bytes(tmp_path / "nope" / "x.json", b"x")

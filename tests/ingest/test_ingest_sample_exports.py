@@ -19,9 +19,15 @@ EXPORT_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 
 
 def sample_files() -> list[Path]:
+    """The claim exports: those with a truth file (side tables such as authorizations or fee
+    schedules live in the same folder and are read by their own readers)."""
     if not SAMPLES.is_dir():
         return []
-    return sorted(p for p in SAMPLES.iterdir() if p.suffix.lower() in EXPORT_SUFFIXES)
+    return sorted(
+        p
+        for p in SAMPLES.iterdir()
+        if p.suffix.lower() in EXPORT_SUFFIXES and (SAMPLES / "truth" / f"{p.stem}.csv").is_file()
+    )
 
 
 SAMPLE_PARAMS = sample_files() or [None]

@@ -13,6 +13,7 @@ import xlwings
 from openpyxl import load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 
+from auditkit import fileio
 from auditkit.errors import OutputError
 from auditkit.excel import package
 from auditkit.excel.markers import MARKER_NAME, marker_value
@@ -180,7 +181,7 @@ def test_failed_replace_leaves_original_and_no_temp_file(tmp_path, result, lines
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(package.os, "replace", refuse)
+    monkeypatch.setattr(fileio.os, "replace", refuse)
     with pytest.raises(OutputError, match="permission denied"):
         write_workbook(result, path, lines=lines, into=path)
     assert path.read_bytes() == original

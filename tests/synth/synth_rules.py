@@ -132,6 +132,30 @@ def cpm_short(f: pd.DataFrame) -> set:
     return line_keys(f[(f["cpt"] == "G3002") & (f["cpm_minutes"] < 30).fillna(False).astype(bool)])
 
 
+def cpm_time(f: pd.DataFrame) -> set:
+    """G3002 under 30 minutes; G3003 units above the full 15s beyond 30; a month with 30+
+    minutes and no G3002 (its first line with the most minutes); a visit on the day of the
+    patient's first G3002. Minutes are the patient's largest value in the month."""
+    key = [f["patient_id"], f["date_of_service"].dt.to_period("M")]
+    minutes = f["cpm_minutes"].groupby(key).transform("max")
+    g3002, g3003 = f["cpt"] == "G3002", f["cpt"] == "G3003"
+    short = g3002 & (minutes < 30).fillna(False).astype(bool)
+    supported = ((minutes - 30) // 15).clip(lower=0)
+    billed = f["units"].where(g3003, 0).groupby(key).transform("sum")
+    over = g3003 & (billed > supported).fillna(False).astype(bool)
+    no_g3002 = ~g3002.groupby(key).transform("any").astype(bool)
+    month_rows = f[no_g3002 & (f["cpm_minutes"] >= 30).fillna(False).astype(bool)]
+    month_rows = month_rows[month_rows["cpm_minutes"] == minutes[month_rows.index]]
+    missed = month_rows.groupby([month_rows["patient_id"], key[1][month_rows.index]]).head(1)
+    first_g3002 = f[g3002].groupby("patient_id")["date_of_service"].min()
+    initial = is_em(f) & (f["date_of_service"] == f["patient_id"].map(first_g3002))
+    return (
+        line_keys(f[short | over])
+        | line_keys(missed)
+        | line_keys(f[initial.fillna(False).astype(bool)])
+    )
+
+
 def tpi_undercoded(f: pd.DataFrame) -> set:
     return line_keys(
         f[(f["cpt"] == "20552") & (f["muscles_treated"] >= 3).fillna(False).astype(bool)]

@@ -153,17 +153,33 @@ def test_statuses_dates_and_codes_agree(frame):
     assert f["edited_before_submission"].any()
 
 
-def test_documentation_fields(frame):
+def test_documentation_fields(frame, truth):
     f = frame
     tpi = f["cpt"].isin(["20552", "20553"])
     assert f.loc[~tpi, "muscles_treated"].isna().all()
     assert f.loc[tpi, "muscles_treated"].notna().mean() > 0.9
     cpm = f["cpt"].isin(["G3002", "G3003"])
-    assert f.loc[~cpm, "cpm_minutes"].isna().all() and f.loc[cpm, "cpm_minutes"].notna().all()
+    assert f.loc[cpm, "cpm_minutes"].notna().all()
+    # Besides CPM lines, only the planted office visits that document the month's minutes.
+    tracked = {
+        (e["claim_id"], e["line"])
+        for k in ("expect", "controls")
+        for e in truth["cpm-time"][k]
+        if e["cpt"].startswith("992") and "cpm_minutes" in e
+    }
+    others = f[~cpm & f["cpm_minutes"].notna()]
+    assert tracked and set(zip(others["claim_id"], others["line_number"], strict=True)) == tracked
     g3003 = f[f["cpt"] == "G3003"]
-    assert (g3003["units"] <= ((g3003["cpm_minutes"] - 30) // 15).clip(lower=1)).all()
+    over = {(e["claim_id"], e["line"]) for e in truth["cpm-time"]["expect"] if "units" in e}
+    keys = pd.Series(list(zip(g3003["claim_id"], g3003["line_number"], strict=True)), g3003.index)
+    fits = g3003["units"] <= ((g3003["cpm_minutes"] - 30) // 15).clip(lower=1)
+    assert over and (fits == ~keys.isin(over)).all()  # too many units only where planted
     side = f["modifiers"].str.extract(r"(?:^|,)(RT|LT|50)(?:,|$)")[0]
     expected = side.map({"RT": "right", "LT": "left", "50": "bilateral"})
+    both = f["modifiers"].str.contains(r"(?:^|,)RT(?:,|$)") & f["modifiers"].str.contains(
+        r"(?:^|,)LT(?:,|$)"
+    )
+    expected = expected.mask(both.astype(bool), "bilateral")  # one line RT,LT with 2 units
     has_side = side.notna()
     assert (f.loc[has_side, "laterality"] == expected[has_side]).all()
     spinal = f["cpt"].isin(["62321", "62323", "64483", "64484", "64493", "64494", "64635"])

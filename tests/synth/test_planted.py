@@ -41,7 +41,7 @@ LINE_RULES = [
     ("facet-third-level", rules.facet_third_level),
     ("imaging-bundled", rules.imaging_bundled),
     ("addon-without-primary", rules.addon_without_primary),
-    ("cpm-time", rules.cpm_short),
+    ("cpm-time", rules.cpm_time),
 ]
 
 
@@ -113,9 +113,11 @@ def test_frequency_limit(frame, truth):
 
 
 def test_cpm_time_boundary_control(frame, truth):
-    minutes = {e["cpm_minutes"] for e in truth["cpm-time"]["controls"]}
+    minutes = {e["cpm_minutes"] for e in truth["cpm-time"]["controls"] if e["cpt"] == "G3002"}
     assert 30 in minutes
-    assert all(e["cpm_minutes"] < 30 for e in truth["cpm-time"]["expect"])
+    short = [e for e in truth["cpm-time"]["expect"] if e["cpt"] == "G3002"]
+    assert short and all(e["cpm_minutes"] < 30 for e in short)
+    assert rules.cpm_short(frame) == {(e["claim_id"], e["line"]) for e in short}
 
 
 def test_addon_controls_include_split_claims(frame, truth):

@@ -1,0 +1,241 @@
+"""Audit ``bilateral-style-inconsistent``: bilateral services not billed the way the payer wants."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import Audit, Context, NothingToAudit, Threshold
+from auditkit.audits.coding import coding_view, combine, concat, group_any, group_sum
+
+#: How each style reads in a message.
+STYLE_TEXT: dict[str, str] = {
+    "50": "one line with modifier 50 and 1 unit",
+    "rtlt": "an RT line and an LT line",
+    "units": "one line with 2 units",
+}
+
+
+class BilateralStyleInconsistent(Audit):
+    """Bilateral service billed differently from the way its payer takes bilateral services.
+
+    Why it matters
+    --------------
+    Payers disagree on how a service done on both sides is billed: Medicare wants one line with
+    modifier 50 and 1 unit (paid at 150%), many commercial payers two lines RT and LT, others one
+    line with 2 units. A bilateral service billed the other way is denied, paid for one side
+    only, or paid twice and taken back later. A practice usually bills each payer one way; a line
+    that breaks the payer's pattern is most likely the error. Modifier 50 on a code that cannot be
+    bilateral (an interlaminar epidural, a trigger-point injection) is denied outright.
+
+    What is flagged
+    ---------------
+    A bilateral service is the lines of one code for one patient on one date of service whose
+    code allows bilateral billing (``bilateral_allowed = yes`` in the reference procedure table)
+    and that say both sides: one line with 50 and 1 unit (style ``50``), an RT line and an LT line
+    (style ``rtlt``), or one line with 2 or more units carrying 50 or both RT and LT (style
+    ``units``). Each payer's style comes from the ``bilateral_styles`` reference file (payer names
+    match case-insensitively; the packaged file sets Medicare to ``50``, a secondary source), else
+    from the payer's own data: the style of at least ``min_share`` of its bilateral services, when
+    it has at least ``min_services``. A bilateral service in another style is flagged on its first
+    line: high when the payer's style is configured, medium when it is the payer's usual style.
+    Separately, each line with 50 whose code does not allow it (``bilateral_allowed = no``, e.g.
+    62321, 62323, 20552, 20553) is flagged high. Voided lines are ignored, and rejected lines are
+    not counted as bilateral services. Dollars at risk: the paid amount of the service's lines
+    when paid, else their charges.
+
+    How to fix
+    ----------
+    Rebill the flagged service the way the payer takes bilateral services (see the message) and
+    record the payer's rule in the ``bilateral_styles`` file so every line is checked against it.
+    Remove 50 from codes that do not allow it: bill the service once, or once per side with RT and
+    LT where the code is side-specific.
+
+    Columns needed
+    --------------
+    Required: cpt, modifiers, payer. Optional: units (one line with 2 units), patient_id (a
+    service's lines across claims), date_of_service, claim_id, status (voided and rejected lines),
+    paid and charge (dollars).
+    """
+
+    id = "bilateral-style-inconsistent"
+    title = "Bilateral services billed against the payer's style"
+    severities = ("high", "medium")
+    columns = ("cpt", "modifiers", "payer")
+    optional_columns = (
+        "units",
+        "patient_id",
+        "date_of_service",
+        "claim_id",
+        "status",
+        "paid",
+        "charge",
+    )
+    thresholds = (
+        Threshold(
+            "min_services",
+            int,
+            5,
+            "Bilateral services a payer needs before its usual style is used (without a configured style).",
+            min=1,
+        ),
+        Threshold(
+            "min_share",
+            float,
+            0.7,
+            "Share of a payer's bilateral services in one style that makes it the payer's usual style.",
+            min=0.5,
+            max=1,
+        ),
+    )
+
+    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
+        view = coding_view(lines, context)
+        allowed = view.procedure_column("bilateral_allowed")
+        m50, rt, lt = view.has("50"), view.has("RT"), view.has("LT")
+        if not (m50 | rt | lt).any():
+            raise NothingToAudit("no line carries RT, LT or 50")
+        parts = [self._not_allowed(view, (allowed == "no") & m50 & view.billed)]
+        parts.append(self._styles(view, (allowed == "yes") & view.counted, settings, context))
+        return concat(parts)
+
+    def _not_allowed(self, view, mask: np.ndarray) -> pd.DataFrame:
+        pos = np.flatnonzero(mask)
+        code = view.cpt_text(pos)
+        message = (
+            view.where(pos) + " carries modifier 50, which " + code + " does not allow: it is "
+            "not billed as a bilateral service."
+        )
+        fix = (
+            "Remove modifier 50 and bill the service once (or once per side with RT and LT where "
+            "the code is side-specific); send a corrected claim."
+        )
+        return view.findings(self, pos, severity="high", message=message, fix=fix)
+
+    def _styles(
+        self, view, candidate: np.ndarray, settings: SimpleNamespace, context: Context
+    ) -> pd.DataFrame:
+        m50, rt, lt = view.has("50"), view.has("RT"), view.has("LT")
+        units_line = candidate & ((m50 & (view.units >= 2)) | (rt & lt))
+        fifty_line = candidate & m50 & ~units_line
+        service = combine(view.session, view.code_ids + 1)
+        g_units = group_any(service, units_line)
+        g_fifty = group_any(service, fifty_line)
+        g_rtlt = group_any(service, candidate & rt & ~lt & ~m50) & group_any(
+            service, candidate & lt & ~rt & ~m50
+        )
+        in_service = candidate & (g_units | g_fifty | g_rtlt)
+        if not in_service.any():
+            return concat([])
+        style = np.where(g_units, "units", np.where(g_fifty, "50", "rtlt"))
+        sided = in_service & (m50 | rt | lt)
+        dollars = group_sum(service, np.where(sided, view.dollars, 0.0))
+        pos = np.flatnonzero(in_service)
+        first = ~pd.Series(service[pos]).duplicated().to_numpy()
+        pos = pos[first]  # one row per bilateral service: its first line
+        services = pd.DataFrame(
+            {
+                "pos": pos,
+                "service": service[pos],
+                "style": style[pos],
+                "payer": context.payer.to_numpy(dtype=object)[pos],
+            }
+        )
+        payers = self._payer_styles(services, settings, context)
+        services = services.join(payers, on="payer")
+        bad = services[
+            services["payer_style"].notna() & (services["style"] != services["payer_style"])
+        ]
+        if bad.empty:
+            return concat([])
+        bad_pos = bad["pos"].to_numpy()
+        claims = view.listing(service, sided, bad["service"].to_numpy(), codes=False)
+        said = bad["style"].map(STYLE_TEXT).reset_index(drop=True)
+        wanted = bad["payer_style"].map(STYLE_TEXT).reset_index(drop=True)
+        basis = bad["basis"].reset_index(drop=True)
+        usual = (
+            " on "
+            + bad["style_services"].astype(int).astype(str).reset_index(drop=True)
+            + " of "
+            + bad["services"].astype(int).astype(str).reset_index(drop=True)
+            + " bilateral services"
+        )
+        why = pd.Series(np.where(basis == "configured", " (configured)", usual), dtype="string")
+        payer = bad["payer"].astype("string").reset_index(drop=True)
+        message = (
+            view.where(bad_pos)
+            + " is billed for both sides as "
+            + said
+            + " (claims "
+            + pd.Series(claims, dtype="string")
+            + "); "
+            + payer
+            + " takes "
+            + wanted
+            + why
+            + "."
+        )
+        evidence = [
+            {
+                "style": s,
+                "payer_style": w,
+                "basis": b,
+                "payer_bilateral_services": int(n),
+                "payer_style_services": int(k),
+                "claims": c,
+            }
+            for s, w, b, n, k, c in zip(
+                bad["style"],
+                bad["payer_style"],
+                bad["basis"],
+                bad["services"],
+                bad["style_services"],
+                claims,
+                strict=True,
+            )
+        ]
+        severity = np.where(basis == "configured", "high", "medium")
+        fix = "Rebill the service as " + wanted + " for " + payer + " and send a corrected claim."
+        return view.findings(
+            self,
+            bad_pos,
+            severity=severity,
+            message=message,
+            dollars=dollars[bad_pos],
+            evidence=evidence,
+            fix=fix.to_numpy(),
+        )
+
+    @staticmethod
+    def _payer_styles(
+        services: pd.DataFrame, settings: SimpleNamespace, context: Context
+    ) -> pd.DataFrame:
+        """Per payer: its style (configured, else its usual one when clear), and counts."""
+        counts = services.groupby(["payer", "style"]).size().unstack(fill_value=0)
+        total = counts.sum(axis=1)
+        top = counts.idxmax(axis=1)
+        top_n = counts.max(axis=1)
+        clear = (total >= settings.min_services) & (top_n >= settings.min_share * total)
+        table = context.reference.coding("bilateral_styles")
+        configured = dict(zip(table["payer"].str.casefold(), table["style"], strict=False))
+        by_config = pd.Series(
+            [configured.get(str(p).casefold()) for p in counts.index], index=counts.index
+        )
+        style = by_config.where(by_config.notna(), top.where(clear))
+        style_n = pd.Series(
+            [
+                counts.at[p, s] if isinstance(s, str) and s in counts.columns else 0
+                for p, s in style.items()
+            ],
+            index=counts.index,
+        )
+        return pd.DataFrame(
+            {
+                "payer_style": style,
+                "basis": np.where(by_config.notna(), "configured", "usual"),
+                "services": total,
+                "style_services": style_n,
+            }
+        )

@@ -1,0 +1,460 @@
+"""Shared building blocks of the coding-rule audits (modifiers, diagnoses, bundling, units, time).
+
+Definitions every coding audit uses (each audit's docstring repeats the ones it relies on):
+
+* **Patient**: ``patient_id`` when the export has it; otherwise (and on lines whose patient id
+  is blank) the claim stands in for the patient, so rules about "the same patient" then only see
+  lines of one claim.
+* **Same day / session**: the same patient and date of service, across claims.
+* **Billed lines**: lines that are not voided. **Counted lines** (used to add up units, sessions
+  and rates): billed lines that were not rejected either, because a rejected claim is usually
+  sent again and would otherwise count twice.
+* **E/M**: an office visit code (family ``E/M`` in the reference data, 99202-99215).
+* **Procedure**: a code of a procedure family (trigger point, joint, epidural, facet, nerve
+  block, neurostimulation) or any code of the CPT surgery range 10000-69999.
+* **Dollars at risk of a line**: the paid amount when the payer paid it (what an audit takes
+  back), else the charge (what a denial costs), else 0.
+
+Everything is computed once per audit run (:func:`coding_view` memoises it on the run's
+:class:`~auditkit.audits.base.Context`) and kept as numpy arrays over the claim lines, in the
+frame's row order. Work that depends only on the code or on the modifier list is done once per
+distinct value and broadcast back, so a million lines cost about as much as a few hundred codes.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import Audit, Context, line_findings, usable
+from auditkit.audits.result import empty_findings
+from auditkit.claims import LIST_SEP
+from auditkit.reference import FAMILIES
+
+#: Reference families whose codes are procedures (for modifier 25 and the 59 rules).
+PROCEDURE_FAMILIES: tuple[str, ...] = tuple(
+    f for f in FAMILIES if f not in ("chronic pain management", "E/M", "other")
+)
+SIDE_MODIFIERS: tuple[str, ...] = ("RT", "LT", "50")
+#: Modifier 59 and its more specific X{EPSU} subset.
+DISTINCT_MODIFIERS: tuple[str, ...] = ("59", "XE", "XS", "XP", "XU")
+#: Reference confidence -> severity of a finding that rests on that fact alone.
+SEVERITY_BY_CONFIDENCE: dict[str, str] = {"C": "high", "S": "high", "V": "medium"}
+
+_VIEWS: weakref.WeakKeyDictionary[Context, CodingView] = weakref.WeakKeyDictionary()
+
+
+def coding_view(lines: pd.DataFrame, context: Context) -> CodingView:
+    """The shared arrays for this run (built on first use, then reused by every coding audit)."""
+    view = _VIEWS.get(context)
+    if view is None or view.lines is not lines:
+        view = CodingView(lines, context)
+        _VIEWS[context] = view
+    return view
+
+
+def factorize_text(values: pd.Series, normalise: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing or blank) and the distinct values, as object array."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
+    if normalise:
+        uniq = uniq.str.strip().str.upper()
+    uniq = uniq.mask(uniq.eq(""), pd.NA)
+    again, final = pd.factorize(uniq, use_na_sentinel=True)
+    codes = np.where(codes >= 0, again[np.maximum(codes, 0)], -1)
+    return codes.astype(np.int64), np.asarray(final, dtype=object)
+
+
+def group_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a text column for grouping (-1 for missing or blank); no normalising."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    blank = np.flatnonzero(np.asarray(pd.Series(uniques, dtype="string").eq(""), dtype=bool))
+    if len(blank):
+        codes[codes == blank[0]] = -1
+    return codes
+
+
+def own_groups(codes: np.ndarray) -> np.ndarray:
+    """Codes with every missing (-1) entry turned into a group of its own (never joined)."""
+    missing = codes < 0
+    if not missing.any():
+        return codes
+    out = codes.copy()
+    top = int(codes.max()) + 1 if len(codes) else 0
+    out[missing] = top + np.arange(int(missing.sum()))
+    return out
+
+
+def combine(*keys: np.ndarray) -> np.ndarray:
+    """One group code per distinct combination of non-negative integer keys."""
+    if not keys or len(keys[0]) == 0:
+        return np.zeros(0 if not keys else len(keys[0]), dtype=np.int64)
+    combined = keys[0].astype(np.int64)
+    for key in keys[1:]:
+        combined = combined * (int(key.max()) + 1) + key.astype(np.int64)
+    return pd.factorize(combined)[0].astype(np.int64)
+
+
+def group_sum(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per line: the sum of ``values`` over the line's group (keys are 0..K-1)."""
+    if len(keys) == 0:
+        return np.zeros(0)
+    return np.bincount(keys, weights=np.asarray(values, dtype="float64"))[keys]
+
+
+def group_any(keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per line: does any line of its group satisfy ``mask``?"""
+    return group_sum(keys, mask) > 0
+
+
+def excess_units(
+    keys: np.ndarray, units: np.ndarray, allowed: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per line, adding units up per group in row order: the line's units beyond ``allowed``
+    (the part of the line that takes the running total over), the share of the line's units
+    that is, and the group's total units."""
+    running = pd.Series(units).groupby(keys).cumsum().to_numpy()
+    excess = np.clip(np.minimum(units, running - allowed), 0.0, None)
+    share = excess / np.where(units > 0, units, 1.0)
+    return excess, share, group_sum(keys, units)
+
+
+def dates_text(values: pd.Series) -> pd.Series:
+    """Dates as YYYY-MM-DD text ("no date" where missing)."""
+    return values.dt.strftime("%Y-%m-%d").astype("string").fillna("no date")
+
+
+class CodingView:
+    """Arrays over the claim lines that the coding audits share (see the module docstring)."""
+
+    def __init__(self, lines: pd.DataFrame, context: Context) -> None:
+        self.lines = lines
+        self.context = context
+        self.n = len(lines)
+
+    # -- codes ---------------------------------------------------------------------------------
+
+    @cached_property
+    def _cpt(self) -> tuple[np.ndarray, np.ndarray]:
+        if "cpt" not in self.lines.columns:
+            return np.full(self.n, -1, dtype=np.int64), np.array([], dtype=object)
+        return factorize_text(self.lines["cpt"], normalise=True)
+
+    @property
+    def code_ids(self) -> np.ndarray:
+        """Integer id of each line's code (-1 where blank)."""
+        return self._cpt[0]
+
+    @property
+    def code_values(self) -> np.ndarray:
+        """The distinct normalised codes (index = code id)."""
+        return self._cpt[1]
+
+    def by_code(self, mapping: Mapping[str, Any] | pd.Series, default: Any = None) -> np.ndarray:
+        """Per line: ``mapping[code]`` (``default`` for unknown or blank codes)."""
+        table = pd.Series(self.code_values, dtype=object).map(mapping)
+        per_code = np.asarray(table.where(table.notna(), default), dtype=object)
+        per_code = np.append(per_code, np.array([default], dtype=object))  # slot for -1
+        return per_code[self.code_ids]
+
+    def code_in(self, codes: Iterable[str]) -> np.ndarray:
+        """Per line: is the code one of ``codes``?"""
+        wanted = set(codes)
+        per_code = np.array([c in wanted for c in self.code_values] + [False], dtype=bool)
+        return per_code[self.code_ids]
+
+    def code_between(self, first: str, last: str) -> np.ndarray:
+        """Per distinct code: is it within first..last (codes of five characters compare as text
+        in their numeric order, as in the reference ranges)?"""
+        return np.array([len(c) == 5 and first <= c <= last for c in self.code_values], dtype=bool)
+
+    @cached_property
+    def procedures(self) -> pd.DataFrame:
+        """The reference procedure table, one row per code."""
+        return self.context.reference.procedures.drop_duplicates("code").set_index("code")
+
+    def procedure_column(self, column: str, default: str = "") -> np.ndarray:
+        """Per line: a column of the reference procedure table for its code."""
+        return self.by_code(self.procedures[column], default)
+
+    @cached_property
+    def family_ids(self) -> np.ndarray:
+        """Per line: index of its procedure family in ``reference.FAMILIES``."""
+        ids, uniques = pd.factorize(self.context.family)
+        index = np.array([FAMILIES.index(str(f)) for f in uniques] + [-1], dtype=np.int64)
+        return index[ids]
+
+    def in_family(self, *families: str) -> np.ndarray:
+        """Per line: is the code's family one of ``families``?"""
+        wanted = [FAMILIES.index(f) for f in families if f in FAMILIES]
+        return np.isin(self.family_ids, wanted)
+
+    @cached_property
+    def is_em(self) -> np.ndarray:
+        return self.in_family("E/M")
+
+    @cached_property
+    def is_procedure(self) -> np.ndarray:
+        surgery = np.array(
+            [c.isdigit() and 10000 <= int(c) <= 69999 for c in self.code_values] + [False]
+        )
+        return self.in_family(*PROCEDURE_FAMILIES) | surgery[self.code_ids]
+
+    # -- modifiers -----------------------------------------------------------------------------
+
+    @cached_property
+    def _mods(self) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        if "modifiers" not in self.lines.columns:
+            return np.full(self.n, -1, dtype=np.int64), []
+        ids, values = factorize_text(self.lines["modifiers"], normalise=True)
+        items = [tuple(m.strip() for m in str(v).split(LIST_SEP) if m.strip()) for v in values]
+        return ids, items
+
+    def has(self, *modifiers: str) -> np.ndarray:
+        """Per line: does the modifier list hold any of ``modifiers``?"""
+        ids, items = self._mods
+        wanted = set(modifiers)
+        per_value = np.array([bool(wanted & set(i)) for i in items] + [False], dtype=bool)
+        return per_value[ids]
+
+    def count(self, *modifiers: str) -> np.ndarray:
+        """Per line: how many of the line's modifiers are among ``modifiers``."""
+        ids, items = self._mods
+        wanted = set(modifiers)
+        per_value = np.array([sum(m in wanted for m in i) for i in items] + [0], dtype=np.int64)
+        return per_value[ids]
+
+    @cached_property
+    def modifier_names(self) -> list[str]:
+        """Every modifier that occurs in the data."""
+        return sorted({m for items in self._mods[1] for m in items})
+
+    @cached_property
+    def modifier_text(self) -> np.ndarray:
+        """Per line: the modifiers as text ("none" where there are none)."""
+        ids, items = self._mods
+        text = np.array([", ".join(i) or "none" for i in items] + ["none"], dtype=object)
+        return text[ids]
+
+    # -- who, when, status ---------------------------------------------------------------------
+
+    @cached_property
+    def status(self) -> np.ndarray:
+        status = self.context.status
+        if status is None:
+            return np.full(self.n, "", dtype=object)
+        return np.asarray(status.fillna(""), dtype=object)
+
+    @cached_property
+    def billed(self) -> np.ndarray:
+        """Lines that are not voided."""
+        return self.status != "voided"
+
+    @cached_property
+    def counted(self) -> np.ndarray:
+        """Lines that are neither voided nor rejected."""
+        return self.billed & (self.status != "rejected")
+
+    @cached_property
+    def claim(self) -> np.ndarray:
+        if not usable(self.lines, "claim_id"):
+            return np.arange(self.n, dtype=np.int64)
+        return own_groups(group_codes(self.lines["claim_id"]))
+
+    @cached_property
+    def patient_column(self) -> str:
+        """``patient_id`` when the export has it, else ``claim_id``."""
+        return "patient_id" if usable(self.lines, "patient_id") else "claim_id"
+
+    @cached_property
+    def patient(self) -> np.ndarray:
+        """Group code of the patient; a line without a patient id stands for its claim."""
+        if self.patient_column == "claim_id":
+            return self.claim
+        ids = group_codes(self.lines["patient_id"])
+        missing = ids < 0
+        if missing.any():
+            ids = np.where(missing, ids.max() + 1 + self.claim, ids)
+        return ids
+
+    @cached_property
+    def day(self) -> np.ndarray:
+        """Days since 1970-01-01 (-1 where the date is missing)."""
+        return self._date_units("D")
+
+    @cached_property
+    def month(self) -> np.ndarray:
+        """Months since 1970-01 (-1 where the date is missing)."""
+        return self._date_units("M")
+
+    def _date_units(self, unit: str) -> np.ndarray:
+        if "date_of_service" not in self.lines.columns:
+            return np.full(self.n, -1, dtype=np.int64)
+        days = self.lines["date_of_service"].to_numpy(dtype="datetime64[D]")
+        out = days.astype(f"datetime64[{unit}]").astype(np.int64)
+        out[np.isnat(days)] = -1
+        return out
+
+    @cached_property
+    def session(self) -> np.ndarray:
+        """Group code of (patient, date of service); a line without a date is its own group."""
+        return own_groups(np.where(self.day >= 0, combine(self.patient, self.day + 1), -1))
+
+    @cached_property
+    def session_provider(self) -> np.ndarray:
+        """Group code of (patient, date of service, rendering provider)."""
+        return combine(self.session, self.provider)
+
+    @cached_property
+    def patient_month(self) -> np.ndarray:
+        return own_groups(np.where(self.month >= 0, combine(self.patient, self.month + 1), -1))
+
+    @cached_property
+    def provider(self) -> np.ndarray:
+        return group_codes(self.context.provider)
+
+    @cached_property
+    def units(self) -> np.ndarray:
+        """Units billed (1 where the export has no units or the cell is blank)."""
+        if "units" not in self.lines.columns:
+            return np.ones(self.n)
+        units = self.lines["units"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isnan(units), 1.0, units)
+
+    def money(self, column: str) -> np.ndarray:
+        """A money column as floats (0 where blank or absent)."""
+        if column not in self.lines.columns:
+            return np.zeros(self.n)
+        return self.lines[column].fillna(0.0).to_numpy(dtype="float64")
+
+    @cached_property
+    def dollars(self) -> np.ndarray:
+        """Dollars at risk of each line: paid when paid, else the charge."""
+        paid = self.money("paid")
+        return np.where(paid > 0, paid, np.maximum(self.money("charge"), 0.0))
+
+    @cached_property
+    def dollar_basis(self) -> np.ndarray:
+        paid = self.money("paid")
+        has_charge = self.money("charge") > 0
+        return np.where(paid > 0, "paid", np.where(has_charge, "charge", "none"))
+
+    # -- text for messages (only ever built for the flagged lines) ------------------------------
+
+    def cpt_text(self, pos: np.ndarray) -> pd.Series:
+        if "cpt" not in self.lines.columns:
+            return pd.Series("(no code)", index=range(len(pos)), dtype="string")
+        cpt = self.lines["cpt"].iloc[pos].astype("string").str.strip().fillna("(no code)")
+        return cpt.reset_index(drop=True)
+
+    def claim_text(self, pos: np.ndarray) -> pd.Series:
+        if "claim_id" not in self.lines.columns:
+            return pd.Series("(no claim id)", index=range(len(pos)), dtype="string")
+        ids = self.lines["claim_id"].iloc[pos].astype("string").fillna("(no claim id)")
+        return ids.reset_index(drop=True)
+
+    def date_text(self, pos: np.ndarray) -> pd.Series:
+        if "date_of_service" not in self.lines.columns:
+            return pd.Series("no date", index=range(len(pos)), dtype="string")
+        return dates_text(self.lines["date_of_service"].iloc[pos]).reset_index(drop=True)
+
+    def where(self, pos: np.ndarray) -> pd.Series:
+        """'<cpt> on claim <id> (<date>)' for each position."""
+        return (
+            self.cpt_text(pos)
+            + " on claim "
+            + self.claim_text(pos)
+            + " ("
+            + self.date_text(pos)
+            + ")"
+        )
+
+    def listing(
+        self, keys: np.ndarray, mask: np.ndarray, wanted: np.ndarray, *, codes: bool = True
+    ) -> list[str]:
+        """For each group code in ``wanted``: its lines under ``mask`` as "20552 on claim C1,
+        64405 on claim C2" (or only the claim ids). Built for the flagged groups only."""
+        wanted = np.asarray(wanted)
+        pos = np.flatnonzero(mask & np.isin(keys, wanted))
+        if not len(pos):
+            return ["" for _ in wanted]
+        text = self.claim_text(pos)
+        if codes:
+            text = self.cpt_text(pos) + " on claim " + text
+        frame = pd.DataFrame({"key": keys[pos], "text": text.to_numpy(dtype=object)})
+        joined = frame.drop_duplicates().groupby("key", sort=False)["text"].agg(", ".join)
+        return [str(joined.get(k, "")) for k in wanted]
+
+    def rule_findings(self, audit: type[Audit] | Audit, rules: Iterable[Rule]) -> pd.DataFrame:
+        """Line findings of several rules, each a (mask, severity, message tail, fix)."""
+        parts = []
+        for mask, severity, tail, fix in rules:
+            pos = np.flatnonzero(mask)
+            if len(pos):
+                said = tail(pos) if callable(tail) else tail
+                parts.append(
+                    self.findings(
+                        audit, pos, severity=severity, message=self.where(pos) + said, fix=fix
+                    )
+                )
+        return concat(parts)
+
+    def findings(
+        self,
+        audit: type[Audit] | Audit,
+        pos: np.ndarray,
+        *,
+        severity: Any,
+        message: Any,
+        dollars: Any = None,
+        evidence: Any = None,
+        fix: Any = None,
+    ) -> pd.DataFrame:
+        """Line findings for the lines at positions ``pos`` (dollars default to each line's)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        if not len(pos):
+            return empty_findings()
+        rows = self.lines.iloc[pos]
+        if dollars is None:
+            dollars = self.dollars[pos]
+        dollars = np.round(np.asarray(dollars, dtype="float64"), 2)
+        if evidence is None:
+            evidence = [{"dollars_basis": b} for b in self.dollar_basis[pos]]
+        message = message.to_numpy() if isinstance(message, pd.Series) else message
+        return line_findings(
+            audit,
+            rows,
+            severity=severity,
+            message=message,
+            dollars_at_risk=dollars,
+            evidence=evidence,
+            fix=fix,
+        )
+
+
+#: One rule of an audit for :meth:`CodingView.rule_findings`: the lines it flags, their
+#: severity, what follows "<cpt> on claim <id> (<date>)" in the message (text, or a function of
+#: the flagged positions giving one text per line), and the fix (None: the audit's own).
+Rule = tuple[np.ndarray, str, "str | Callable[[np.ndarray], pd.Series]", "str | None"]
+
+
+def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Findings of several rules as one frame."""
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+
+
+def units_text(values: np.ndarray) -> pd.Series:
+    """Numbers as text without a needless decimal (2.0 -> '2', 1.5 -> '1.5', NaN -> 'no')."""
+    return pd.Series([f"{u:g}" if u == u else "no" for u in values], dtype="string")
+
+
+def parse_codes(text: str) -> tuple[str, ...]:
+    """'RT, LT,50' -> ('RT', 'LT', '50') (a setting that lists codes or modifiers)."""
+    return tuple(t.strip().upper() for t in text.replace(";", ",").split(",") if t.strip())

@@ -1,0 +1,321 @@
+"""Audit ``denial-root-cause``: denials that keep recurring for one reason, and physicians whose
+denials run well above their peers'."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import (
+    Audit,
+    Context,
+    NothingToAudit,
+    Threshold,
+    findings_frame,
+    money,
+    pct,
+)
+from auditkit.audits.result import empty_findings
+from auditkit.audits.revenue import bool_mask, line_causes, money_or_zero
+from auditkit.audits.stats import two_proportion_z
+from auditkit.reference.revenue import NOT_DENIAL_CAUSES
+
+
+class DenialRootCause(Audit):
+    """Denials recur for one root cause on a procedure family, or one physician's run high.
+
+    Why it matters
+    --------------
+    A denial that comes back again and again for the same reason on the same procedures is
+    not bad luck but a rule the practice has not built into charge entry: a modifier a payer
+    wants, an authorization step, a documentation element. Each repeat costs the payment or
+    the rework, and appeals recover only part of it. Grouping denial codes into root causes
+    (modifier, coding or diagnosis, medical necessity, documentation, authorization,
+    eligibility, timely filing, bundling, duplicate, frequency, credentialing, contractual,
+    patient responsibility) shows which fix pays most; a physician whose denials for a code at
+    a payer run far above colleagues' points to their notes or charge habits.
+
+    What is flagged
+    ---------------
+    Every denied line's reason codes are mapped to a root-cause group with the editable data
+    file ``auditkit/reference/carcs.csv`` (codes given without a group, like "197", are matched
+    on the reason part). A line's cause comes from its first code that is a refusal to pay; a
+    contractual CO-45 or a patient's PR-1 next to it does not explain the denial. Denied lines
+    and charges by procedure family x payer x cause go to the ``denials_by_cause`` table.
+
+    A cause *recurs* on a family at a payer when at least ``min_denials`` lines of the family
+    were denied for it and they are at least ``min_share`` of the family's adjudicated lines at
+    that payer (medium; high from ``high_dollars`` at risk). Codes without a group in the data
+    file count as "unmapped" and are flagged like any other cause, so they get added.
+
+    A physician is flagged for a code at a payer when they have at least ``provider_min_lines``
+    adjudicated lines and ``provider_min_denied`` denials there, their colleagues together at
+    least ``peer_min_lines`` lines, and the physician's denial rate is at least
+    ``provider_min_gap`` above the colleagues' and at least ``provider_ratio`` times it, with a
+    one-sided two-proportion z-test below ``alpha`` (medium; high from ``high_dollars``).
+
+    Dollars at risk: the denied lines' expected payment (the config's fee schedule, else the
+    practice's mean paid amount for the code at that payer, else the charge); for a physician,
+    the denials above the colleagues' rate times that payment. Each finding lists up to
+    ``examples`` claim ids.
+
+    How to fix
+    ----------
+    Work the largest recurring cause first: add the missing modifier or diagnosis rule to the
+    scrubber for that payer and family, put the authorization step before scheduling, or fix
+    the note template the documentation denials point to; then appeal or correct the denied
+    lines still inside the payer's window. For a flagged physician, compare their denied lines
+    with colleagues' paid ones for the same code and payer and review the notes with them.
+
+    Columns needed
+    --------------
+    Required: cpt, payer, status, denial_codes. Optional: rendering_provider (the physician
+    check), charge and paid (dollars), claim_id (examples).
+    """
+
+    id = "denial-root-cause"
+    title = "Denial root causes: recurring causes and physicians above their peers"
+    severities = ("high", "medium")
+    columns = ("cpt", "payer", "status", "denial_codes")
+    optional_columns = ("rendering_provider", "charge", "paid", "claim_id")
+    thresholds = (
+        Threshold(
+            "min_denials",
+            int,
+            10,
+            "Denied lines with one cause on one family at one payer for it to recur.",
+            min=1,
+        ),
+        Threshold(
+            "min_share",
+            float,
+            0.10,
+            "Share of the family's adjudicated lines at the payer denied for that cause.",
+            min=0,
+            max=1,
+        ),
+        Threshold(
+            "provider_min_lines",
+            int,
+            8,
+            "Adjudicated lines a physician needs for a code at a payer to be compared.",
+            min=1,
+        ),
+        Threshold(
+            "provider_min_denied",
+            int,
+            4,
+            "Denied lines a physician needs for a code at a payer to be flagged.",
+            min=1,
+        ),
+        Threshold(
+            "peer_min_lines",
+            int,
+            15,
+            "Adjudicated lines the colleagues together need for the same code and payer.",
+            min=1,
+        ),
+        Threshold(
+            "provider_min_gap",
+            float,
+            0.25,
+            "How far above the colleagues' denial rate a physician's must be (0.25 = 25 points).",
+            min=0,
+            max=1,
+        ),
+        Threshold(
+            "provider_ratio",
+            float,
+            2.0,
+            "How many times the colleagues' denial rate a physician's must be.",
+            min=1,
+        ),
+        Threshold(
+            "alpha",
+            float,
+            0.01,
+            "Significance level of the one-sided test on a physician's denial rate.",
+            min=0,
+            max=1,
+        ),
+        Threshold(
+            "high_dollars", float, 5000.0, "Dollars at risk that make a finding high.", min=0
+        ),
+        Threshold("examples", int, 3, "Example claim ids listed per finding.", min=0),
+    )
+
+    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
+        status = context.status
+        adjudicated = bool_mask(status.isin(("paid", "partially_paid", "denied")))
+        denied = bool_mask(status.eq("denied")) & adjudicated
+        if not denied.any():
+            raise NothingToAudit("no denied lines")
+        causes = line_causes(context)
+        fee, _ = context.fees(lines["cpt"], context.payer)
+        fee = pd.Series(fee.to_numpy(), index=lines.index)
+        value = fee.fillna(money_or_zero(lines, "charge"))
+        frame = pd.DataFrame(
+            {
+                "family": context.family.array,
+                "payer": context.payer.array,
+                "cpt": lines["cpt"].astype("string").array,
+                "provider": context.provider.array,
+                "cause": causes["cause"].array,
+                "reason": causes["reason"].array,
+                "denied": denied.to_numpy(),
+                "value": value.to_numpy(),
+                "claim_id": lines["claim_id"].astype("string").array
+                if "claim_id" in lines.columns
+                else pd.NA,
+            }
+        )[adjudicated.to_numpy()]
+        parts = [self._recurring(frame, settings)]
+        if "rendering_provider" in lines.columns:
+            parts.append(self._physicians(frame, settings))
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+
+    # -- recurring causes on a family at a payer ------------------------------------------------
+
+    def _recurring(self, frame: pd.DataFrame, settings: SimpleNamespace) -> pd.DataFrame:
+        family_lines = frame.groupby(["family", "payer"], sort=False).size().rename("family_lines")
+        den = frame[frame["denied"] & frame["cause"].notna()]
+        den = den[~den["cause"].isin(NOT_DENIAL_CAUSES)]
+        if den.empty:
+            return empty_findings()
+        groups = den.groupby(["family", "payer", "cause"], sort=True)
+        table = groups.agg(denied_lines=("denied", "size"), dollars=("value", "sum"))
+        table = table.join(family_lines, on=["family", "payer"])
+        table["share"] = table["denied_lines"] / table["family_lines"]
+        hit = table[
+            (table["denied_lines"] >= settings.min_denials) & (table["share"] >= settings.min_share)
+        ]
+        if hit.empty:
+            return empty_findings()
+        hit = hit.sort_values("dollars", ascending=False, kind="stable")
+        keys = list(hit.index)
+        sub = den.set_index(["family", "payer", "cause"]).loc[keys]
+        reasons = sub.groupby(level=[0, 1, 2], sort=False)["reason"].value_counts().sort_index()
+        codes = sub.groupby(level=[0, 1, 2], sort=False)["cpt"].value_counts().sort_index()
+        examples = (
+            sub["claim_id"].dropna().groupby(level=[0, 1, 2], sort=False).unique()
+            if sub["claim_id"].notna().any()
+            else pd.Series(dtype=object)
+        )
+        # One message per recurring (family, payer, cause): a handful, so a loop is fine.
+        messages, evidence = [], []
+        for (family, payer, cause), row in hit.iterrows():
+            top_reasons = _top(reasons.loc[(family, payer, cause)], 3)
+            top_codes = _top(codes.loc[(family, payer, cause)], 5)
+            ex = list(examples.get((family, payer, cause), []))[: settings.examples]
+            reason_text = ", ".join(f"{r} on {n}" for r, n in top_reasons.items())
+            code_text = ", ".join(f"{c} ({n})" for c, n in top_codes.items())
+            messages.append(
+                f"{payer} denied {int(row.denied_lines)} of {int(row.family_lines)} {family} "
+                f"lines ({pct(row.share)}) for {cause} ({reason_text}); codes {code_text}. "
+                f"{money(row.dollars)} at risk." + (f" Examples: {', '.join(ex)}." if ex else "")
+            )
+            evidence.append(
+                {
+                    "family": family,
+                    "cause": cause,
+                    "denied_lines": int(row.denied_lines),
+                    "family_lines": int(row.family_lines),
+                    "share": round(float(row.share), 4),
+                    "reasons": {str(k): int(v) for k, v in top_reasons.items()},
+                    "codes": {str(k): int(v) for k, v in top_codes.items()},
+                    "examples": ex,
+                }
+            )
+        severity = np.where(hit["dollars"] >= settings.high_dollars, "high", "medium")
+        return findings_frame(
+            self,
+            severity=severity,
+            scope="payer",
+            payer=[k[1] for k in keys],
+            dollars_at_risk=hit["dollars"].round(2).to_numpy(),
+            message=messages,
+            evidence=evidence,
+        )
+
+    # -- physicians above their peers for a code at a payer ------------------------------------
+
+    def _physicians(self, frame: pd.DataFrame, settings: SimpleNamespace) -> pd.DataFrame:
+        per = frame.groupby(["cpt", "payer", "provider"], sort=True, observed=True).agg(
+            lines=("denied", "size"), denied=("denied", "sum"), value=("value", "mean")
+        )
+        pair = per.groupby(level=[0, 1], sort=False)[["lines", "denied"]].transform("sum")
+        per["peer_lines"] = pair["lines"] - per["lines"]
+        per["peer_denied"] = pair["denied"] - per["denied"]
+        eligible = per[
+            (per["lines"] >= settings.provider_min_lines)
+            & (per["denied"] >= settings.provider_min_denied)
+            & (per["peer_lines"] >= settings.peer_min_lines)
+        ].copy()
+        if eligible.empty:
+            return empty_findings()
+        eligible["rate"] = eligible["denied"] / eligible["lines"]
+        eligible["peer_rate"] = eligible["peer_denied"] / eligible["peer_lines"]
+        _, p_lower, _ = two_proportion_z(
+            eligible["peer_denied"], eligible["peer_lines"], eligible["denied"], eligible["lines"]
+        )
+        eligible["p_value"] = p_lower  # "the peers' rate is below the physician's"
+        hit = eligible[
+            (eligible["rate"] - eligible["peer_rate"] >= settings.provider_min_gap)
+            & (eligible["rate"] >= settings.provider_ratio * eligible["peer_rate"])
+            & (eligible["p_value"] < settings.alpha)
+        ]
+        if hit.empty:
+            return empty_findings()
+        hit = hit.copy()
+        hit["excess"] = hit["denied"] - hit["peer_rate"] * hit["lines"]
+        hit["dollars"] = (hit["excess"] * hit["value"]).round(2)
+        keys = list(hit.index)
+        denied_rows = frame[frame["denied"]].set_index(["cpt", "payer", "provider"])
+        mine = denied_rows.loc[denied_rows.index.isin(keys)]
+        causes = mine.groupby(level=[0, 1, 2], sort=False)["cause"].value_counts().sort_index()
+        examples = mine["claim_id"].dropna().groupby(level=[0, 1, 2], sort=False).unique()
+        messages, evidence = [], []
+        # One message per flagged physician-code-payer (a few at most).
+        for (cpt, payer, provider), row in hit.iterrows():
+            top = _top(causes.loc[(cpt, payer, provider)], 3) if len(causes) else pd.Series()
+            ex = list(examples.get((cpt, payer, provider), []))[: settings.examples]
+            cause_text = ", ".join(f"{c} {n}" for c, n in top.items())
+            messages.append(
+                f"{provider}: {int(row.denied)} of {int(row.lines)} {cpt} lines at {payer} "
+                f"denied ({pct(row.rate)}); colleagues {int(row.peer_denied)} of "
+                f"{int(row.peer_lines)} ({pct(row.peer_rate)}). Causes: {cause_text or 'none'}. "
+                f"{money(row.dollars)} at risk." + (f" Examples: {', '.join(ex)}." if ex else "")
+            )
+            evidence.append(
+                {
+                    "lines": int(row.lines),
+                    "denied": int(row.denied),
+                    "rate": round(float(row.rate), 4),
+                    "peer_lines": int(row.peer_lines),
+                    "peer_denied": int(row.peer_denied),
+                    "peer_rate": round(float(row.peer_rate), 4),
+                    "p_value": float(row.p_value),
+                    "causes": {str(k): int(v) for k, v in top.items()},
+                    "examples": ex,
+                }
+            )
+        severity = np.where(hit["dollars"] >= settings.high_dollars, "high", "medium")
+        return findings_frame(
+            self,
+            severity=severity,
+            scope="provider",
+            provider=[k[2] for k in keys],
+            payer=[k[1] for k in keys],
+            cpt=[k[0] for k in keys],
+            dollars_at_risk=hit["dollars"].to_numpy(),
+            message=messages,
+            evidence=evidence,
+        )
+
+
+def _top(counts: pd.Series, n: int) -> pd.Series:
+    """The ``n`` largest counts, ties in name order."""
+    return counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable").head(n)

@@ -1,0 +1,166 @@
+"""Audit ``frequency-limit``: more spinal injection sessions per region than 12 months allow."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import Audit, Context, NothingToAudit, Threshold
+from auditkit.audits.coding import coding_view, combine, group_sum
+
+#: Session kind (spinal_sessions reference file) -> the setting holding its limit.
+LIMIT_SETTING: dict[str, str] = {
+    "epidural": "epidural_sessions",
+    "facet injection": "facet_sessions",
+    "radiofrequency ablation": "ablation_sessions",
+}
+
+
+class FrequencyLimit(Audit):
+    """More epidural, facet or ablation sessions in one spinal region than allowed in 12 months.
+
+    Why it matters
+    --------------
+    Medicare's coverage rules for epidurals and facet procedures, and most payers after them,
+    limit how often a region may be treated: at most 4 epidural sessions, 4 facet injection
+    sessions and 2 radiofrequency ablation sessions per spinal region in any rolling 12 months.
+    Sessions beyond the limit are denied as exceeding frequency (CARC 119, 151) or recovered on
+    review, and they need documented relief from the earlier sessions to be covered at all.
+
+    What is flagged
+    ---------------
+    Sessions are the distinct dates of service on which a patient had a code of a kind
+    (epidural, facet injection, radiofrequency ablation) in a region (cervical-thoracic,
+    lumbar-sacral), per the ``spinal_sessions`` reference file. A session is flagged when it is
+    more than the kind's limit (``epidural_sessions``, ``facet_sessions``,
+    ``ablation_sessions``) counting the sessions of the same patient, kind and region in the
+    ``window_days`` days up to and including it. The limits are a secondary source, consistent
+    across the Medicare contractors (confidence S), hence settings. Voided and rejected lines are
+    not counted. Severity high. Each finding is on the session's first line; dollars at risk:
+    the session's lines, paid amount when paid, else charge.
+
+    How to fix
+    ----------
+    Before scheduling, check how many sessions the patient had in the region in the last 12
+    months. For sessions already done, make sure the note documents the relief and function
+    gained from the earlier ones; for Medicare patients obtain an ABN when the limit is reached,
+    and expect a denial otherwise.
+
+    Columns needed
+    --------------
+    Required: cpt, date_of_service, patient_id. Optional: claim_id, status (voided and rejected
+    lines left out), paid and charge (dollars).
+    """
+
+    id = "frequency-limit"
+    title = "Spinal injection sessions above the 12-month limit"
+    severities = ("high",)
+    columns = ("cpt", "date_of_service", "patient_id")
+    optional_columns = ("claim_id", "status", "paid", "charge")
+    thresholds = (
+        Threshold(
+            "epidural_sessions",
+            int,
+            4,
+            "Epidural sessions allowed per spinal region in the window.",
+            min=1,
+        ),
+        Threshold(
+            "facet_sessions",
+            int,
+            4,
+            "Facet injection sessions allowed per spinal region in the window.",
+            min=1,
+        ),
+        Threshold(
+            "ablation_sessions",
+            int,
+            2,
+            "Radiofrequency ablation sessions allowed per spinal region in the window.",
+            min=1,
+        ),
+        Threshold(
+            "window_days",
+            int,
+            365,
+            "Length of the rolling window in days (365 = 12 months).",
+            min=1,
+        ),
+    )
+
+    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
+        view = coding_view(lines, context)
+        table = context.reference.coding("spinal_sessions").drop_duplicates("code", keep="last")
+        table = table.set_index("code")
+        kind = view.by_code(table["kind"], "")
+        region = view.by_code(table["region"], "")
+        used = (kind != "") & view.counted & (view.day >= 0)
+        if not used.any():
+            raise NothingToAudit("no epidural, facet or ablation lines with a date")
+        pos = np.flatnonzero(used)
+        kind_ids, kinds = pd.factorize(kind[pos])
+        region_ids, regions = pd.factorize(region[pos])
+        series = combine(view.patient[pos], kind_ids, region_ids)  # patient, kind, region
+        session = combine(series, view.day[pos])
+        # One row per session: its series, date and first line; sorted by series then date.
+        first = ~pd.Series(session).duplicated().to_numpy()
+        sessions = pd.DataFrame(
+            {
+                "series": series[first],
+                "day": view.day[pos][first],
+                "pos": pos[first],
+                "kind": np.asarray(kinds, dtype=object)[kind_ids[first]],
+                "region": np.asarray(regions, dtype=object)[region_ids[first]],
+                "session": session[first],
+            }
+        ).sort_values(["series", "day"], kind="stable")
+        # Sessions in (day - window, day] of the same series: a sorted key and two searches.
+        key = sessions["series"].to_numpy() * (1 << 32) + sessions["day"].to_numpy()
+        start = np.searchsorted(key, key - settings.window_days + 1, side="left")
+        sessions["in_window"] = np.arange(len(key)) - start + 1
+        sessions["window_start"] = sessions["day"].to_numpy()[start]
+        limits = {k: getattr(settings, s) for k, s in LIMIT_SETTING.items()}
+        sessions["limit"] = sessions["kind"].map(limits)
+        over = sessions[sessions["in_window"] > sessions["limit"]]
+        if over.empty:
+            return view.findings(self, over["pos"].to_numpy(), severity="high", message=[])
+        flagged = over["pos"].to_numpy()
+        session_of_line = np.full(view.n, -1, dtype=np.int64)
+        session_of_line[pos] = session
+        dollars = group_sum(np.maximum(session_of_line, 0), np.where(used, view.dollars, 0.0))
+        since = pd.Series(
+            pd.to_datetime(over["window_start"].to_numpy(), unit="D").strftime("%Y-%m-%d")
+        )
+        ordinal = over["in_window"].astype(int).astype(str).reset_index(drop=True)
+        message = (
+            view.where(flagged)
+            + " is "
+            + pd.Series(over["region"].to_numpy(), dtype="string")
+            + " "
+            + pd.Series(over["kind"].to_numpy(), dtype="string")
+            + " session number "
+            + ordinal
+            + " for the patient since "
+            + since
+            + " (within "
+            + str(settings.window_days)
+            + " days); the limit is "
+            + over["limit"].astype(int).astype(str).reset_index(drop=True)
+            + "."
+        )
+        evidence = [
+            {"kind": k, "region": r, "sessions_in_window": int(n), "limit": int(m), "since": s}
+            for k, r, n, m, s in zip(
+                over["kind"], over["region"], over["in_window"], over["limit"], since, strict=True
+            )
+        ]
+        return view.findings(
+            self,
+            flagged,
+            severity="high",
+            message=message,
+            dollars=dollars[flagged],
+            evidence=evidence,
+        )

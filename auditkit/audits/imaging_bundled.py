@@ -1,0 +1,146 @@
+"""Audit ``imaging-bundled``: imaging guidance billed with a code that includes it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import Audit, Context, NothingToAudit
+from auditkit.audits.coding import SEVERITY_BY_CONFIDENCE, coding_view, group_any
+
+#: What each kind of guidance is, for messages.
+GUIDANCE: dict[str, str] = {
+    "77003": "fluoroscopic guidance",
+    "77012": "CT guidance",
+    "76942": "ultrasound guidance",
+}
+
+
+class ImagingBundled(Audit):
+    """Imaging guidance billed with a procedure that includes it, or instead of the right code.
+
+    Why it matters
+    --------------
+    Epidurals with imaging (62321, 62323, 64479-64484), facet injections and ablations include
+    fluoroscopic or CT guidance, and 20611 includes ultrasound: a separate 77003, 77012 or 76942
+    line is denied as bundled (CARC 97) or, once paid, taken back. Ultrasound is not billed with
+    those spinal codes at all. Some pairs mean the wrong primary code: 20610 with 76942 should be
+    20611, and 62320 or 62322 with 77003 should be 62321 or 62323, which pay more than the pair.
+
+    What is flagged
+    ---------------
+    Each imaging line (the ``imaging`` codes of the ``imaging_bundles`` reference file) billed
+    for the same patient, date of service and rendering physician as a code in one of its ranges:
+    ``included`` (the guidance is part of the procedure), ``not_billable`` (that guidance is not
+    billed with it) or ``wrong_pair`` (bill ``use_instead``). Severity follows the rule's
+    confidence: high for confirmed or secondary-source rows, medium for unverified ones (the
+    ablation rows, CT with 62320/62322); edit the file through ``[reference] imaging_bundles`` if
+    your payers differ. Voided lines are ignored. Dollars at risk: the imaging line's paid
+    amount when paid, else its charge.
+
+    How to fix
+    ----------
+    Remove the imaging line from claims where the procedure includes it, and refund any payment
+    for it. For a wrong pair, replace both lines with the combined code (20611, 62321, 62323) and
+    send a corrected claim. Add the pairs to the claim scrubber.
+
+    Columns needed
+    --------------
+    Required: cpt, date_of_service. Optional: patient_id (lines across claims),
+    rendering_provider, claim_id, status (voided lines left out), paid and charge (dollars).
+    """
+
+    id = "imaging-bundled"
+    title = "Imaging guidance billed with a code that includes it"
+    severities = ("high", "medium")
+    columns = ("cpt", "date_of_service")
+    optional_columns = ("patient_id", "rendering_provider", "claim_id", "status", "paid", "charge")
+
+    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
+        view = coding_view(lines, context)
+        rules = context.reference.coding("imaging_bundles")
+        imaging = view.code_in(rules["imaging"]) & view.billed
+        if not imaging.any():
+            raise NothingToAudit("no imaging guidance lines in the data")
+        same_day = view.session_provider
+        rule_of = np.full(view.n, -1, dtype=np.int64)
+        # One pass per rule row (about twenty), each over whole columns; the first row that
+        # matches a line explains it.
+        for i, row in enumerate(rules.itertuples(index=False)):
+            primary = view.code_between(row.first_code, row.last_code)
+            primary = np.append(primary, False)[view.code_ids] & view.billed
+            if not primary.any():
+                continue
+            hit = imaging & view.code_in([row.imaging]) & (rule_of < 0)
+            hit &= group_any(same_day, primary)
+            rule_of[hit] = i
+        pos = np.flatnonzero(rule_of >= 0)
+        if not len(pos):
+            return view.findings(self, pos, severity="high", message=[])
+        matched = rules.iloc[rule_of[pos]].reset_index(drop=True)
+        partners = np.empty(len(pos), dtype=object)
+        for i in np.unique(rule_of[pos]):  # one listing per matched rule row
+            row = rules.iloc[i]
+            primary = np.append(view.code_between(row["first_code"], row["last_code"]), False)
+            mine = rule_of[pos] == i
+            partners[mine] = view.listing(
+                same_day, primary[view.code_ids] & view.billed, same_day[pos[mine]]
+            )
+        partners = pd.Series(partners, dtype="string")
+        guidance = matched["imaging"].map(GUIDANCE).fillna("imaging guidance")
+        rule = matched["rule"]
+        first_partner = partners.str.split(" on claim ").str[0]
+        tail = pd.Series(
+            np.select(
+                [rule.eq("included"), rule.eq("not_billable")],
+                [
+                    ": " + guidance + " is included in " + first_partner + " and not paid "
+                    "separately.",
+                    ": " + guidance + " is not billed with " + first_partner + ".",
+                ],
+                default=": bill "
+                + matched["use_instead"]
+                + " instead of "
+                + first_partner
+                + " plus "
+                + matched["imaging"]
+                + ".",
+            ),
+            dtype="string",
+        )
+        extra = matched["use_instead"].where(
+            rule.eq("not_billable") & matched["use_instead"].ne(""), ""
+        )
+        tail = tail + pd.Series(
+            np.where(extra.ne(""), " Ultrasound-guided procedures are coded " + extra + ".", ""),
+            dtype="string",
+        )
+        message = view.where(pos) + " is billed with " + partners + tail
+        fix = pd.Series(
+            np.where(
+                rule.eq("wrong_pair"),
+                "Replace the pair with " + matched["use_instead"] + " and send a corrected claim.",
+                "Remove the imaging line (refund it if paid); the procedure code covers it.",
+            )
+        )
+        evidence = [
+            {
+                "rule": r.rule,
+                "with": p,
+                "use_instead": r.use_instead or None,
+                "source": r.source,
+                "confidence": r.confidence,
+            }
+            for r, p in zip(matched.itertuples(index=False), partners, strict=True)
+        ]
+        severity = matched["confidence"].map(SEVERITY_BY_CONFIDENCE).fillna("medium")
+        return view.findings(
+            self,
+            pos,
+            severity=severity.to_numpy(),
+            message=message,
+            evidence=evidence,
+            fix=fix.to_numpy(),
+        )

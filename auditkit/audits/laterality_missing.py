@@ -1,0 +1,78 @@
+"""Audit ``laterality-missing``: a side-specific code without RT, LT or 50."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import Audit, Context, NothingToAudit
+from auditkit.audits.coding import SIDE_MODIFIERS, coding_view
+
+#: Documented side -> the modifier to add, and how the side reads in a message.
+SIDE_FIX: dict[str, str] = {"right": "RT", "left": "LT", "bilateral": "50 (or RT and LT lines)"}
+SIDE_WORDS: dict[str, str] = {
+    "right": "the right side",
+    "left": "the left side",
+    "bilateral": "both sides",
+}
+
+
+class LateralityMissing(Audit):
+    """Side-specific procedure code billed without RT, LT or 50.
+
+    Why it matters
+    --------------
+    Joint injections, transforaminal epidurals, facet injections and ablations, and occipital
+    nerve blocks are done on one side or both. Payers need RT, LT or 50 on these codes to price the
+    line and to tell a second side from a duplicate: without one the line is denied (CARC 4,
+    "modifier missing") and must be corrected and sent again, which delays the payment by weeks.
+
+    What is flagged
+    ---------------
+    Each line whose code is side-specific (``side_specific = yes`` in the reference procedure
+    table: 20610, 20611, 64405, 64450, 64479-64484, 0228T-0231T, 64490-64495, 64633-64636) and
+    carries none of RT, LT or 50. Voided lines are ignored. Where the export has ``laterality``
+    (the documented side), the message and the fix name the modifier to add. Severity high.
+    Dollars at risk: the line's paid amount when paid, else its charge.
+
+    How to fix
+    ----------
+    Add the side from the procedure note (RT, LT, or 50 or two lines RT and LT for both sides, as
+    the payer wants) and send a corrected claim. Make the side a required field in charge entry
+    for these codes, or add a scrubber edit.
+
+    Columns needed
+    --------------
+    Required: cpt, modifiers. Optional: laterality (names the side to add), claim_id,
+    date_of_service, status (voided lines left out), paid and charge (dollars).
+    """
+
+    id = "laterality-missing"
+    title = "Side-specific code without RT, LT or 50"
+    severities = ("high",)
+    columns = ("cpt", "modifiers")
+    optional_columns = ("laterality", "claim_id", "date_of_service", "status", "paid", "charge")
+
+    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
+        view = coding_view(lines, context)
+        sided = (view.procedure_column("side_specific") == "yes") & view.billed
+        if not sided.any():
+            raise NothingToAudit("no side-specific procedure codes in the data")
+        pos = np.flatnonzero(sided & ~view.has(*SIDE_MODIFIERS))
+        message = view.where(pos) + " has none of RT, LT or 50"
+        fix = pd.Series(self.fix(), index=range(len(pos)), dtype="string")
+        if "laterality" in lines.columns:
+            side = lines["laterality"].iloc[pos].astype("string").str.strip().str.lower()
+            side = side.reset_index(drop=True)
+            add = side.map(SIDE_FIX).astype("string")
+            known = add.notna()
+            words = side.map(SIDE_WORDS).astype("string")
+            message = message.where(~known, message + "; the note documents " + words)
+            fix = fix.where(
+                ~known,
+                "Add " + add + " (the side the note documents) and send a "
+                "corrected claim; make the side a required field in charge entry for this code.",
+            )
+        return view.findings(self, pos, severity="high", message=message + ".", fix=fix.to_numpy())

@@ -1,0 +1,467 @@
+"""Measures shared by the revenue audits and the summary KPIs, computed once per run.
+
+Definitions (also in docs/kpis.md):
+
+* **As-of date**: ``[ar-aging] as_of`` in the config file (``YYYY-MM-DD``), else the latest
+  ``paid_date``, ``submitted_date`` or ``date_of_service`` in the data - never today's date,
+  so the same export always gives the same ages. Statuses and balances are as exported; the
+  as-of date only sets the ages.
+* **Open balance** of a line: ``charge - paid - adjustment - patient_responsibility`` (a missing
+  amount counts as 0) on lines whose status is ``pending``, ``denied`` or ``partially_paid``;
+  other statuses (paid, rejected at the clearinghouse, voided) have no open balance. A line is
+  open when its balance is at least one cent; negative balances (credits) count in the A/R
+  total ("net of credits") but never as open claims.
+* **Age** of an open line: days from its date of service (``[ar-aging] age_from =
+  "submitted_date"`` ages from the first submission instead, falling back to the date of
+  service) to the as-of date. Buckets: 0-30, 31-60, 61-90, 91-120 and over 120 days.
+* **Days to pay** of a line: days from ``submitted_date`` (else ``date_of_service``) to
+  ``paid_date`` on lines paid or partially paid; other lines, and negative spans, have none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import BLANK, PAID_STATUSES, Context, usable
+from auditkit.claims import list_contains
+from auditkit.errors import ConfigError
+from auditkit.reference.revenue import NOT_DENIAL_CAUSES, denial_causes
+
+OPEN_STATUSES: tuple[str, ...] = ("pending", "denied", "partially_paid")
+BUCKETS: tuple[str, ...] = ("0-30", "31-60", "61-90", "91-120", "over 120")
+_BUCKET_EDGES = np.array([30, 60, 90, 120])
+AGE_FROM = ("date_of_service", "submitted_date")
+
+
+def _settings(ctx: Context, audit_id: str) -> SimpleNamespace:
+    from auditkit.audits.registry import get
+
+    return ctx.config.settings(get(audit_id))
+
+
+def bool_mask(series: pd.Series) -> pd.Series:
+    """A nullable boolean/comparison result as plain bool (missing -> False)."""
+    return series.fillna(False).astype(bool)
+
+
+def money_or_zero(lines: pd.DataFrame, column: str) -> pd.Series:
+    """A money column with missing amounts (or a missing column) as 0."""
+    if column not in lines.columns:
+        return pd.Series(0.0, index=lines.index)
+    return lines[column].astype("float64").fillna(0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# as-of date
+
+
+def as_of(ctx: Context) -> tuple[pd.Timestamp | None, str]:
+    """The as-of date and how it was chosen ("configured" or "latest date in the data")."""
+    return ctx.cached("revenue.as_of", lambda: _as_of(ctx))
+
+
+def _as_of(ctx: Context) -> tuple[pd.Timestamp | None, str]:
+    configured = str(_settings(ctx, "ar-aging").as_of).strip()
+    if configured:
+        try:
+            value = pd.Timestamp(configured)
+        except ValueError:
+            value = pd.NaT
+        if pd.isna(value):
+            raise ConfigError(
+                f"[ar-aging] as_of: {configured!r} is not a date",
+                path=ctx.config.source,
+                hint="write it as YYYY-MM-DD, or leave it empty for the latest date in the data",
+            )
+        return value.normalize(), "configured"
+    latest = [
+        ctx.lines[c].max()
+        for c in ("paid_date", "submitted_date", "date_of_service")
+        if usable(ctx.lines, c)
+    ]
+    latest = [d for d in latest if pd.notna(d)]
+    if not latest:
+        return None, "no dates in the data"
+    return pd.Timestamp(max(latest)).normalize(), "latest date in the data"
+
+
+# --------------------------------------------------------------------------------------------
+# open balances (A/R)
+
+
+@dataclass
+class OpenBalances:
+    """A/R per line: balance (0 where not open), age in days and bucket of open lines."""
+
+    balance: pd.Series  # float64 over all lines; 0 on lines that are not open
+    is_open: pd.Series  # bool: balance at least one cent on an open status
+    age: pd.Series  # float64 days since the age date, NaN where unknown
+    bucket: pd.Series  # string bucket label where open and aged
+    as_of: pd.Timestamp
+    as_of_source: str
+    age_from: str
+
+    @property
+    def total(self) -> float:
+        """A/R net of credits: every balance on an open status, credits included."""
+        return float(self.balance.sum())
+
+    def over(self, days: int) -> float:
+        return float(self.balance[self.is_open & (self.age > days)].sum())
+
+
+def open_balances(ctx: Context) -> OpenBalances | None:
+    """Open balances (None without status or charge, or without any date)."""
+    return ctx.cached("revenue.open_balances", lambda: _open_balances(ctx))
+
+
+def _open_balances(ctx: Context) -> OpenBalances | None:
+    lines = ctx.lines
+    if ctx.status is None or not usable(lines, "charge"):
+        return None
+    when, source = as_of(ctx)
+    if when is None:
+        return None
+    settings = _settings(ctx, "ar-aging")
+    age_from = str(settings.age_from).strip()
+    if age_from not in AGE_FROM:
+        raise ConfigError(
+            f"[ar-aging] age_from: {age_from!r} is not one of {', '.join(AGE_FROM)}",
+            path=ctx.config.source,
+        )
+    on_status = bool_mask(ctx.status.isin(OPEN_STATUSES))
+    balance = (
+        money_or_zero(lines, "charge")
+        - money_or_zero(lines, "paid")
+        - money_or_zero(lines, "adjustment")
+        - money_or_zero(lines, "patient_responsibility")
+    ).round(2)
+    balance = balance.where(on_status, 0.0)
+    start = lines["date_of_service"]
+    if age_from == "submitted_date" and usable(lines, "submitted_date"):
+        start = lines["submitted_date"].fillna(start)
+    age = (when - start).dt.days.astype("float64")
+    is_open = on_status & (balance >= 0.01) & age.notna()
+    label = pd.Series(
+        np.asarray(BUCKETS, dtype=object)[
+            np.searchsorted(_BUCKET_EDGES, age.fillna(0).clip(lower=0).to_numpy(), side="left")
+        ],
+        index=lines.index,
+        dtype="string",
+    )
+    return OpenBalances(
+        balance=balance,
+        is_open=is_open,
+        age=age,
+        bucket=label.where(is_open),
+        as_of=when,
+        as_of_source=source,
+        age_from=age_from,
+    )
+
+
+def aging_by_payer(ctx: Context) -> pd.DataFrame | None:
+    """Open balances per payer and bucket, with the total and the share over 90 days."""
+    ar = open_balances(ctx)
+    if ar is None:
+        return None
+    frame = pd.DataFrame(
+        {"payer": ctx.payer[ar.is_open].array, "bucket": ar.bucket[ar.is_open].array}
+    )
+    frame["balance"] = ar.balance[ar.is_open].to_numpy()
+    table = frame.pivot_table(
+        index="payer", columns="bucket", values="balance", aggfunc="sum", fill_value=0.0
+    )
+    table = table.reindex(columns=list(BUCKETS), fill_value=0.0).round(2)
+    table["total"] = table[list(BUCKETS)].sum(axis=1).round(2)
+    over = table["91-120"] + table["over 120"]
+    table["over_90_share"] = (over / table["total"]).where(table["total"] > 0)
+    table.columns.name = None
+    return table.reset_index().sort_values("total", ascending=False, kind="stable")
+
+
+# --------------------------------------------------------------------------------------------
+# days to pay
+
+
+def days_to_pay(ctx: Context) -> pd.Series | None:
+    """Days from submission (else service) to payment per line; NaN where not paid.
+
+    None without status or paid_date.
+    """
+    return ctx.cached("revenue.days_to_pay", lambda: _days_to_pay(ctx))
+
+
+def _days_to_pay(ctx: Context) -> pd.Series | None:
+    lines = ctx.lines
+    if ctx.status is None or not usable(lines, "paid_date"):
+        return None
+    start = lines["date_of_service"]
+    if usable(lines, "submitted_date"):
+        start = lines["submitted_date"].fillna(start)
+    days = (lines["paid_date"] - start).dt.days.astype("float64")
+    paid = bool_mask(ctx.status.isin(PAID_STATUSES))
+    return days.where(paid & (days >= 0))
+
+
+def days_to_pay_tables(ctx: Context) -> dict[str, pd.DataFrame]:
+    """Median days to pay by payer x procedure family and by code."""
+    days = days_to_pay(ctx)
+    if days is None or not days.notna().any():
+        return {}
+    has = days.notna()
+    frame = pd.DataFrame(
+        {
+            "payer": ctx.payer[has].array,
+            "family": ctx.family[has].array,
+            "cpt": ctx.lines.loc[has, "cpt"].astype("string").array,
+            "days": days[has].to_numpy(),
+        }
+    )
+
+    def table(by: list[str]) -> pd.DataFrame:
+        out = frame.groupby(by, sort=True, observed=True)["days"].agg(["size", "median"])
+        return out.rename(columns={"size": "lines", "median": "median_days"}).reset_index()
+
+    return {
+        "days_to_pay_by_payer_family": table(["payer", "family"]),
+        "days_to_pay_by_code": table(["cpt"]),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# denials
+
+
+def line_causes(ctx: Context) -> pd.DataFrame | None:
+    """Per line: ``reason`` (the denial code that explains it) and its root ``cause``."""
+    if "denial_codes" not in ctx.lines.columns:
+        return None
+    return ctx.cached(
+        "revenue.causes", lambda: denial_causes(ctx.lines["denial_codes"], ctx.reference.carcs)
+    )
+
+
+def denials_by_cause(ctx: Context) -> pd.DataFrame | None:
+    """Denied lines and dollars (charges) by procedure family x payer x root cause."""
+    causes = line_causes(ctx)
+    if causes is None or ctx.status is None:
+        return None
+    denied = bool_mask(ctx.status.eq("denied"))
+    frame = pd.DataFrame(
+        {
+            "family": ctx.family[denied].array,
+            "payer": ctx.payer[denied].array,
+            "cause": causes.loc[denied, "cause"].fillna("(no reason code)").array,
+            "charge": money_or_zero(ctx.lines, "charge")[denied].to_numpy(),
+        }
+    )
+    out = frame.groupby(["family", "payer", "cause"], sort=True, observed=True).agg(
+        denied_lines=("charge", "size"), denied_dollars=("charge", "sum")
+    )
+    out["denied_dollars"] = out["denied_dollars"].round(2)
+    return out.reset_index()
+
+
+def denial_explains_reduction(ctx: Context) -> pd.Series:
+    """Lines carrying a reason code that is a refusal to pay (not contractual or the patient's):
+    a payment reduced for such a reason is the denial audits' business, not an underpayment."""
+    causes = line_causes(ctx)
+    if causes is None:
+        return pd.Series(False, index=ctx.lines.index)
+    return bool_mask(causes["cause"].notna() & ~causes["cause"].isin(NOT_DENIAL_CAUSES))
+
+
+# --------------------------------------------------------------------------------------------
+# underpayment against a contract fee schedule
+
+
+def payer_key(values: pd.Series) -> pd.Series:
+    """Payer names compared without case or outer spaces (worked out per distinct name)."""
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    keys = pd.Series(uniques, dtype="string").str.strip().str.casefold().to_numpy(dtype=object)
+    out = np.where(codes >= 0, keys[np.maximum(codes, 0)] if len(keys) else None, None)
+    return pd.Series(out, index=values.index, dtype="string")
+
+
+def underpaid_lines(ctx: Context) -> pd.DataFrame | None:
+    """Lines paid below the contract (see the underpayment audit), None without a fee schedule.
+
+    Columns: ``pos`` (position in the claim-line frame), payer, cpt, units, observed, expected,
+    shortfall, fee, fee_payer, fee_modifier, fee_pos, fee_row, basis ("allowed" or "paid +
+    patient responsibility").
+    """
+    if ctx.fee_schedule is None:
+        return None
+    return ctx.cached("revenue.underpaid", lambda: _underpaid(ctx))
+
+
+def _underpaid(ctx: Context) -> pd.DataFrame:
+    from auditkit.audits.registry import get
+
+    settings = ctx.config.settings(get("underpayment"))
+    lines = ctx.lines
+    status = ctx.status
+    settled = bool_mask(status.isin(PAID_STATUSES)) if status is not None else None
+    if settled is None:
+        return _empty_underpaid()
+    if usable(lines, "allowed"):
+        observed = lines["allowed"].astype("float64")
+        basis = pd.Series("allowed", index=lines.index, dtype="string")
+        fallback = money_or_zero(lines, "paid") + money_or_zero(lines, "patient_responsibility")
+        if usable(lines, "paid"):
+            basis = basis.mask(observed.isna(), "paid + patient responsibility")
+            observed = observed.fillna(fallback.where(lines["paid"].notna()))
+    elif usable(lines, "paid"):
+        observed = (lines["paid"] + money_or_zero(lines, "patient_responsibility")).astype(
+            "float64"
+        )
+        basis = pd.Series("paid + patient responsibility", index=lines.index, dtype="string")
+    else:
+        return _empty_underpaid()
+    check = settled & observed.notna() & ~denial_explains_reduction(ctx)
+    check &= bool_mask(lines["cpt"].notna())
+    if not check.any():
+        return _empty_underpaid()
+
+    fees = ctx.fee_schedule
+    modifiers = lines["modifiers"] if "modifiers" in lines.columns else None
+    pricing = pd.Series(pd.NA, index=lines.index, dtype="string")
+    fee_mods = sorted(fees["modifier"].dropna().unique()) if "modifier" in fees.columns else []
+    if modifiers is not None:
+        # One pass per modifier the fee schedule prices (a handful), not per line.
+        for mod in reversed(fee_mods):
+            pricing = pricing.mask(list_contains(modifiers, mod), mod)
+    pos = (
+        lines["place_of_service"].astype("string")
+        if "place_of_service" in lines.columns
+        else pd.Series(pd.NA, index=lines.index, dtype="string")
+    )
+    keys = pd.DataFrame(
+        {
+            "payer": payer_key(ctx.payer).where(ctx.payer != BLANK),
+            "cpt": lines["cpt"].astype("string").str.upper(),
+            "mod": pricing,
+            "pos": pos,
+        }
+    )[check]
+    # Look the fee up once per distinct (payer, code, modifier, place) combination.
+    combos = keys.drop_duplicates().reset_index(drop=True)
+    lookup = _lookup_fees(combos, fees)
+    merged = keys.reset_index().merge(lookup, on=["payer", "cpt", "mod", "pos"], how="left")
+    merged = merged.set_index("index").reindex(keys.index)
+    units = (
+        lines.loc[check, "units"].astype("Float64").fillna(1.0).astype("float64")
+        if "units" in lines.columns
+        else pd.Series(1.0, index=keys.index)
+    )
+    units = units.where(units > 0, 1.0)
+    bilateral = (
+        list_contains(modifiers[check], "50")
+        if modifiers is not None
+        else pd.Series(False, index=keys.index)
+    )
+    # Only codes the procedures table lets be billed bilaterally are paid at the bilateral
+    # rate; 50 on any other code (a billing error of its own) is paid at 100%.
+    procedures = ctx.reference.procedures
+    two_sided = set(procedures.loc[procedures["bilateral_allowed"] == "yes", "code"])
+    bilateral &= keys["cpt"].isin(sorted(two_sided)).fillna(False).astype(bool)
+    factor = np.where(
+        bilateral & merged["fee_modifier"].ne("50").fillna(True).astype(bool),
+        settings.bilateral_percent / 100.0,
+        1.0,
+    )
+    expected = (merged["fee"] * units * factor).round(2)
+    shortfall = (expected - observed[check]).round(2)
+    tolerance = np.maximum(settings.tolerance_dollars, settings.tolerance_percent * expected)
+    under = bool_mask(shortfall > tolerance)
+    out = pd.DataFrame(
+        {
+            "pos": keys.index[under],
+            "payer": ctx.payer[check][under].to_numpy(),
+            "cpt": keys["cpt"][under].to_numpy(),
+            "units": units[under].to_numpy(),
+            "observed": observed[check][under].round(2).to_numpy(),
+            "expected": expected[under].to_numpy(),
+            "shortfall": shortfall[under].to_numpy(),
+            "fee": merged["fee"][under].to_numpy(),
+            "fee_payer": merged["fee_payer"][under].to_numpy(),
+            "fee_modifier": merged["fee_modifier"][under].to_numpy(),
+            "fee_pos": merged["fee_pos"][under].to_numpy(),
+            "fee_row": merged["fee_row"][under].to_numpy(),
+            "bilateral": np.asarray(factor != 1.0)[np.asarray(under)],
+            "basis": basis[check][under].to_numpy(),
+        }
+    )
+    out.attrs["checked"] = int(check.sum())
+    out.attrs["priced"] = int(merged["fee"].notna().sum())
+    return out
+
+
+def _empty_underpaid() -> pd.DataFrame:
+    out = pd.DataFrame(
+        columns=[
+            "pos", "payer", "cpt", "units", "observed", "expected", "shortfall", "fee",
+            "fee_payer", "fee_modifier", "fee_pos", "fee_row", "bilateral", "basis",
+        ]
+    )  # fmt: skip
+    out.attrs["checked"] = 0
+    out.attrs["priced"] = 0
+    return out
+
+
+def _lookup_fees(combos: pd.DataFrame, fees: pd.DataFrame) -> pd.DataFrame:
+    """The most specific fee-schedule row for each (payer, cpt, mod, pos) combination.
+
+    Specificity: a payer's own row beats an every-payer row, then a row for the line's modifier
+    beats a row without one, then a row for its place of service beats one for any place.
+    """
+    table = pd.DataFrame(
+        {
+            "f_payer": payer_key(fees["payer"]) if "payer" in fees.columns else pd.NA,
+            "cpt": fees["cpt"].astype("string").str.upper(),
+            "f_mod": fees["modifier"].astype("string") if "modifier" in fees.columns else pd.NA,
+            "f_pos": fees["place_of_service"].astype("string")
+            if "place_of_service" in fees.columns
+            else pd.NA,
+            "fee": fees["allowed"].astype("float64"),
+            "fee_payer": fees["payer"].astype("string") if "payer" in fees.columns else pd.NA,
+            "fee_row": fees["source_row"] if "source_row" in fees.columns else pd.NA,
+        }
+    ).astype({"f_payer": "string", "f_mod": "string", "f_pos": "string"})
+    cand = combos.reset_index().merge(table, on="cpt", how="inner")
+    ok = (cand["f_payer"].isna() | cand["f_payer"].eq(cand["payer"]).fillna(False)) & (
+        cand["f_mod"].isna() | cand["f_mod"].eq(cand["mod"]).fillna(False)
+    )
+    ok &= cand["f_pos"].isna() | cand["f_pos"].eq(cand["pos"]).fillna(False)
+    cand = cand[ok.astype(bool)]
+    cand = cand.assign(
+        score=cand["f_payer"].notna().astype(int) * 4
+        + cand["f_mod"].notna().astype(int) * 2
+        + cand["f_pos"].notna().astype(int)
+    )
+    best = cand.sort_values(["index", "score"], ascending=[True, False], kind="stable")
+    best = best.drop_duplicates("index").set_index("index")
+    out = combos.copy()
+    out["fee"] = best["fee"].reindex(out.index)
+    out["fee_payer"] = best["fee_payer"].reindex(out.index)
+    out["fee_modifier"] = best["f_mod"].reindex(out.index)
+    out["fee_pos"] = best["f_pos"].reindex(out.index)
+    out["fee_row"] = best["fee_row"].reindex(out.index)
+    return out
+
+
+def underpayment_by_payer(ctx: Context) -> pd.DataFrame | None:
+    """Underpaid lines and dollars recoverable per payer."""
+    under = underpaid_lines(ctx)
+    if under is None:
+        return None
+    out = under.groupby("payer", sort=True).agg(
+        lines=("shortfall", "size"), recoverable=("shortfall", "sum")
+    )
+    out["recoverable"] = out["recoverable"].round(2)
+    return out.reset_index().sort_values("recoverable", ascending=False, kind="stable")

@@ -1,0 +1,96 @@
+"""Audit ``tpi-once-per-session``: trigger-point injections reported more than once a session."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from auditkit.audits.base import TPI_CODES, Audit, Context, NothingToAudit
+from auditkit.audits.coding import coding_view, excess_units, group_any, units_text
+from auditkit.audits.result import empty_findings
+
+
+class TpiOncePerSession(Audit):
+    """Trigger-point injections reported more than once for one patient on one day.
+
+    Why it matters
+    --------------
+    20552 (one or two muscles) and 20553 (three or more) are each reported once per session,
+    whatever the number of injections: the muscle count decides the code, not the units. Both
+    codes on one day, two lines of one code, or more than one unit are denied beyond the first
+    unit, or paid and then recovered as an overpayment.
+
+    What is flagged
+    ---------------
+    Per patient and date of service, across claims: the trigger-point units beyond the first one.
+    When both codes were billed, 20553 is the one kept and the 20552 lines are flagged; otherwise
+    the units after the first (a second line, or the extra units of a line) are. Voided and
+    rejected lines are not counted (a rejected claim is usually sent again). Without
+    ``patient_id`` only lines of the same claim are compared. Severity high. Dollars at risk:
+    the flagged units' share of the line's paid amount when paid, else of its charge.
+
+    How to fix
+    ----------
+    Report one trigger-point code per session, with 1 unit: 20553 when three or more muscles were
+    injected (the note names them), 20552 for one or two. Correct the claim and refund what was
+    paid for the extra units.
+
+    Columns needed
+    --------------
+    Required: cpt, date_of_service. Optional: patient_id (sessions across claims), units,
+    claim_id, status (voided and rejected lines left out), paid and charge (dollars).
+    """
+
+    id = "tpi-once-per-session"
+    title = "Trigger-point injections reported more than once a session"
+    severities = ("high",)
+    columns = ("cpt", "date_of_service")
+    optional_columns = ("patient_id", "units", "claim_id", "status", "paid", "charge")
+
+    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
+        view = coding_view(lines, context)
+        tpi = view.code_in(TPI_CODES) & view.counted
+        if not tpi.any():
+            raise NothingToAudit("no 20552 or 20553 lines in the data")
+        pos = np.flatnonzero(tpi)
+        session = view.session[pos]
+        is_53 = view.code_in(["20553"])[pos]
+        both = group_any(session, is_53) & group_any(session, ~is_53)
+        # Keep 20553 first within a session, then the rows in order; count units as they come.
+        frame = pd.DataFrame({"session": session, "rank": ~is_53, "units": view.units[pos]})
+        order = frame.sort_values(["session", "rank"], kind="stable").index.to_numpy()
+        units = frame["units"].to_numpy()[order]
+        excess, share, _ = excess_units(session[order], units, 1.0)
+        over = excess > 0
+        flagged = pos[order][over]
+        if not len(flagged):
+            return empty_findings()
+        both_codes = both[order][over]
+        claims = view.listing(view.session, tpi, view.session[flagged], codes=True)
+        first_on_line = excess[over] < units[over]  # the line holds the kept unit too
+        message = view.where(flagged) + pd.Series(
+            np.select(
+                [both_codes, first_on_line],
+                [
+                    " is billed with 20553 for the same patient that day (",
+                    " has " + units_text(units[over]) + " units (",
+                ],
+                " repeats a trigger-point code already billed for the patient that day (",
+            ),
+            dtype="string",
+        )
+        message += pd.Series(claims, dtype="string") + "); report one code, once per session."
+        evidence = [
+            {"session_lines": c, "excess_units": float(e), "both_codes": bool(b)}
+            for c, e, b in zip(claims, excess[over], both_codes, strict=True)
+        ]
+        return view.findings(
+            self,
+            flagged,
+            severity="high",
+            message=message,
+            dollars=view.dollars[flagged] * share[over],
+            evidence=evidence,
+        )
