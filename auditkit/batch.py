@@ -3,7 +3,9 @@
 Layout of the input folder: one client per subfolder (all export files in it are combined), or,
 when the folder holds export files directly, one client per file. A client folder may hold its own
 ``auditkit.toml`` (thresholds) and ``mapping.toml`` (or ``*.mapping.toml``, header mapping); they
-take precedence over the batch-wide ``--config`` and ``--mapping``.
+take precedence over the batch-wide ``--config`` and ``--mapping``. A file whose name contains
+"auth" is the client's authorization export, one named like "fee_schedule" its contract fee
+schedule (for the auth-mismatch and underpayment audits).
 
 Clients run in parallel processes (:class:`concurrent.futures.ProcessPoolExecutor`), or as tasks on
 a Dask distributed cluster when a scheduler address is given. A failing client never stops the
@@ -28,6 +30,9 @@ from auditkit.errors import AuditkitError, InputError
 EXPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".835", ".edi", ".x12", ".era")
 CONFIG_NAME = "auditkit.toml"
 MAPPING_RE = re.compile(r"(^|\.)mapping\.toml$", re.IGNORECASE)
+#: Side tables in a client folder, recognised by name: "*auth*" and "*fee*schedule*".
+AUTHS_RE = re.compile(r"auth", re.IGNORECASE)
+FEES_RE = re.compile(r"fee.*schedule", re.IGNORECASE)
 
 INDEX_COLUMNS = (
     "client",
@@ -57,6 +62,8 @@ class Client:
     inputs: list[str]
     config: str | None = None
     mapping: str | None = None
+    auths: str | None = None
+    fee_schedule: str | None = None
 
 
 @dataclass
@@ -116,6 +123,9 @@ def discover_clients(input_dir: str | os.PathLike[str]) -> list[Client]:
     for entry in sorted(root.iterdir(), key=lambda p: p.name.lower()):
         if entry.is_dir() and not entry.name.startswith("."):
             files = sorted(p for p in entry.iterdir() if _is_export(p))
+            auths = [p for p in files if AUTHS_RE.search(p.stem)]
+            fees = [p for p in files if FEES_RE.search(p.stem)]
+            files = [p for p in files if p not in auths and p not in fees]
             config = entry / CONFIG_NAME
             mappings = sorted(
                 p for p in entry.iterdir() if p.is_file() and MAPPING_RE.search(p.name)
@@ -126,6 +136,8 @@ def discover_clients(input_dir: str | os.PathLike[str]) -> list[Client]:
                     inputs=[str(p) for p in files],
                     config=str(config) if config.is_file() else None,
                     mapping=str(mappings[0]) if mappings else None,
+                    auths=str(auths[0]) if auths else None,
+                    fee_schedule=str(fees[0]) if fees else None,
                 )
             )
         elif _is_export(entry):
@@ -166,6 +178,8 @@ def run_client(
             mapping=client.mapping or mapping,
             config=client.config or config,
             select=select,
+            auths=client.auths,
+            fee_schedule=client.fee_schedule,
             redactor=redactor,
         )
         stem = Path(out_dir) / _safe_name(client.name)

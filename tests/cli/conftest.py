@@ -45,6 +45,9 @@ def clients(tmp_path: Path, medirev: Path, practiflow: Path) -> Path:
     for name, source in (("alpha_pain", medirev), ("beacon_spine", practiflow)):
         (root / name).mkdir(parents=True)
         shutil.copy(source, root / name / source.name)
+    # side tables are recognised by name, not read as exports
+    shutil.copy(SAMPLES / "medirev_authorizations.csv", root / "alpha_pain")
+    shutil.copy(SAMPLES / "fee_schedule.csv", root / "alpha_pain")
     broken = root / "cedar_clinic"
     broken.mkdir()
     (broken / "charges.xls").write_text(

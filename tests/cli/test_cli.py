@@ -131,12 +131,16 @@ def _workbook_text(path: Path) -> str:
 
 def test_redact_leaves_no_patient_identifier(medirev, tmp_path: Path) -> None:
     from auditkit.ingest import load
+    from auditkit.ingest.side_tables import read_authorizations
     from auditkit.redact import identifying_values
 
+    auths = medirev.parent / "medirev_authorizations.csv"
     secrets = identifying_values(load(medirev).frame)
+    secrets |= identifying_values(read_authorizations(auths).frame)
     assert len(secrets) > 50
     out, js = tmp_path / "r.xlsx", tmp_path / "r.json"
-    result = run("audit", medirev, "--out", out, "--json", js, "--with-lines", "--redact", "-q")
+    args = ("--auths", auths, "--out", out, "--json", js, "--with-lines", "--redact", "-q")
+    result = run("audit", medirev, *args)
     assert result.exit_code in (0, 1), result.output
     haystack = _workbook_text(out) + js.read_text(encoding="utf-8") + result.output
     leaked = sorted(s for s in secrets if s in haystack)
@@ -153,6 +157,9 @@ def test_batch_goes_on_past_a_broken_client(clients: Path, tmp_path: Path) -> No
     with open(out / "index.csv", encoding="utf-8") as handle:
         rows = {r["client"]: r for r in csv.DictReader(handle)}
     assert rows["alpha_pain"]["status"] == "ok" and int(rows["alpha_pain"]["lines"]) >= 2000
+    alpha = json.loads((out / "alpha_pain.json").read_text(encoding="utf-8"))
+    ran = {a["id"] for a in alpha["audits"] if a["status"] == "ran"}
+    assert {"auth-mismatch", "underpayment"} <= ran  # the folder's side tables were used
     assert rows["cedar_clinic"]["status"] == "error"
     assert "charges.xls" in rows["cedar_clinic"]["error"]
     index = load_workbook(out / "index.xlsx")["Clients"]
