@@ -114,7 +114,7 @@ def _benchmarked(key: str, label: str, kind: str, **extra: Any) -> Kpi:
 #: The indicators, in the order the Summary shows them.
 KPIS: tuple[Kpi, ...] = (
     _benchmarked("clean_claim_rate", "Clean-claim rate", "percent", target_key="clean_claim_target"),
-    _benchmarked("denial_rate", "Denial rate (claims)", "percent"),
+    _benchmarked("denial_rate", "Denial rate (lines)", "percent"),
     _benchmarked("denial_rate_dollars", "Denial rate (dollars)", "percent"),
     Kpi("denied_dollars", "Denied dollars", "currency0", "see denial rate (dollars)"),
     Kpi("findings_by_severity.high", "High-severity findings", "integer", "none", good=0, fair=0, higher_is_better=False),

@@ -89,7 +89,7 @@ def test_kpis_beside_benchmarks_with_status(result, lines):
     assert rows["High-severity findings"].value == s["findings_by_severity"]["high"]
     assert rows["High-severity findings"].status == "poor"
     assert rows["Total dollars at risk"].kind == "currency0"
-    for label in ("Denial rate (claims)", "Denial rate (dollars)", "Medium-severity findings"):
+    for label in ("Denial rate (lines)", "Denial rate (dollars)", "Medium-severity findings"):
         assert label in rows
 
 
@@ -129,7 +129,7 @@ def test_missing_summary_keys_and_tables_are_tolerated():
 def test_kpi_present_with_none_shows_not_available(result, lines):
     summary = {**result.summary, "denial_rate": None}
     report = build_report(replace(result, summary=summary), lines)
-    row = _kpi_rows(report)["Denial rate (claims)"]
+    row = _kpi_rows(report)["Denial rate (lines)"]
     assert row.value == "n/a" and row.status == "unknown"
 
 
