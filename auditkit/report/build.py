@@ -60,17 +60,19 @@ FINDING_VIEW: tuple[Column, ...] = (
     Column("payer", "Payer"),
     Column("cpt", "CPT", "text", 9),
     Column("claim_id", "Claim"),
-    Column("line", "Line", "integer", 8),
+    Column("line", "Line", "ordinal", 8),
     Column("dollars_at_risk", "At risk", "currency"),
     Column("message", "Finding", wrap=True),
     Column("why", "Why", wrap=True),
     Column("fix", "Fix", wrap=True),
     Column("evidence", "Evidence", wrap=True),
     Column("source_file", "Source file"),
-    Column("source_row", "Source row", "integer", 12),
+    Column("source_row", "Source row", "ordinal", 12),
 )
 _ALWAYS_SHOWN = frozenset({"severity", "message"})
 
+#: Numbering columns: shown without a thousands separator.
+_ORDINALS = frozenset({"line_number", "source_row", "claim_frequency"})
 #: Claim-line column kind (auditkit.claims) -> report column kind.
 _LINE_KINDS = {
     "money": "currency",
@@ -299,6 +301,8 @@ class _Builder:
             if col.name in frame.columns:
                 data[col.name] = frame[col.name].to_numpy()
                 kind = _LINE_KINDS.get(col.kind, "text")
+                if col.name in _ORDINALS:
+                    kind = "ordinal"
                 columns.append(Column(col.name, col.name, kind))
         extra = [c for c in frame.columns if c not in BY_NAME]
         for name in extra:

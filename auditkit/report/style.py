@@ -83,6 +83,7 @@ TABLE_STYLE = "TableStyleLight9"
 #: Column kind -> Excel number format. ``text`` and ``bool`` use the General format.
 NUMBER_FORMATS: dict[str, str] = {
     "integer": "#,##0",
+    "ordinal": "0",  # row and line numbers: no thousands separator
     "number": "#,##0.00",
     "currency": '"$"#,##0.00;[Red]-"$"#,##0.00',
     "currency0": '"$"#,##0;[Red]-"$"#,##0',

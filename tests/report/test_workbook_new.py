@@ -96,7 +96,7 @@ def test_number_formats_by_column_type(wb):
     headers = {ws.cell(header_row, c).value: c for c in range(1, ws.max_column + 1)}
     risk = ws.cell(header_row + 1, headers["At risk"])
     assert isinstance(risk.value, int | float) and risk.number_format == NUMBER_FORMATS["currency"]
-    assert ws.cell(header_row + 1, headers["Line"]).number_format == NUMBER_FORMATS["integer"]
+    assert ws.cell(header_row + 1, headers["Line"]).number_format == NUMBER_FORMATS["ordinal"]
     lines = wb["Claim lines"]
     table = _table(lines)
     _, header_row, _, _ = range_boundaries(table.ref)
@@ -105,6 +105,8 @@ def test_number_formats_by_column_type(wb):
     assert isinstance(dos.value, datetime) and dos.number_format == NUMBER_FORMATS["date"]
     charge = lines.cell(header_row + 1, headers["charge"])
     assert charge.number_format == NUMBER_FORMATS["currency"]
+    row = lines.cell(header_row + 1, headers["source_row"])
+    assert row.number_format == NUMBER_FORMATS["ordinal"]
     claim = lines.cell(header_row + 1, headers["claim_id"])
     assert claim.data_type == "s" and claim.value == "CLM1000"
 
