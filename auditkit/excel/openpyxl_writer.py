@@ -68,6 +68,7 @@ from auditkit.report.layout import (
     text_columns,
     text_height,
     text_width,
+    unique_headers,
 )
 from auditkit.report.model import (
     Chart,
@@ -501,7 +502,7 @@ class _SheetWriter:
 
     def _table(self, table: Table, top: int, *, fast: bool = False) -> RowBlock | None:
         heights = row_heights(table, self.widths)
-        headers = _unique_headers([c.header for c in table.columns])
+        headers = unique_headers([c.header for c in table.columns])
         self._append(
             [
                 # Numbers are right-aligned: so are their headers.
@@ -653,17 +654,6 @@ class _SheetWriter:
 
 def _alignment(wrap: bool, top: bool, horizontal: str | None) -> Alignment:
     return Alignment(wrap_text=wrap or None, vertical="top" if top else None, horizontal=horizontal)
-
-
-def _unique_headers(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for header in headers:
-        text = str(header) or "Column"
-        count = seen.get(text.casefold(), 0)
-        seen[text.casefold()] = count + 1
-        out.append(text if count == 0 else f"{text} ({count + 1})")
-    return out
 
 
 def _excel_value(value: Any, kind: str) -> Any:

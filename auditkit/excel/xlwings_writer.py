@@ -34,7 +34,6 @@ import xlwings as xw
 
 from auditkit.audits.result import AuditResult
 from auditkit.excel.markers import MARKER_NAME, marked_title, marker_value
-from auditkit.excel.openpyxl_writer import _unique_headers
 from auditkit.ingest.model import ClaimLines
 from auditkit.report import build_report
 from auditkit.report.layout import (
@@ -46,6 +45,7 @@ from auditkit.report.layout import (
     text_columns,
     text_height,
     text_width,
+    unique_headers,
 )
 from auditkit.report.model import (
     Chart,
@@ -370,7 +370,7 @@ class _XlSheetWriter:
     def _table(self, table: Table, top: int) -> None:
         columns = table.columns
         n, width = len(table), len(columns)
-        headers = _unique_headers([c.header for c in columns])
+        headers = unique_headers([c.header for c in columns])
         header = self._range(top, 1, top, width)
         header.value = [[QUOTE + h for h in headers]]
         self._look(header, HEADER_LOOK)

@@ -179,3 +179,15 @@ def text_width(sheet: Sheet, widths: dict[int, float] | None = None) -> float:
     """Total characters across the columns a paragraph spans."""
     widths = widths if widths is not None else column_widths(sheet)
     return sum(widths.get(col, 8.43) for col in range(1, text_columns(sheet) + 1))
+
+
+def unique_headers(headers: list[str]) -> list[str]:
+    """Table headers made unique (Excel refuses a table with two equal headers)."""
+    seen: dict[str, int] = {}
+    out = []
+    for header in headers:
+        text = str(header) or "Column"
+        count = seen.get(text.casefold(), 0)
+        seen[text.casefold()] = count + 1
+        out.append(text if count == 0 else f"{text} ({count + 1})")
+    return out
