@@ -194,7 +194,7 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         if name not in out:
             out[name] = frame[name]
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def columns_markdown() -> str:

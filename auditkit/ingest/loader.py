@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +197,27 @@ def _read_x12(path: Path, display: str) -> tuple[pd.DataFrame, FileReport]:
     return frame, report
 
 
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        return None
+
+
+def release_freed_memory() -> None:
+    """Hand memory the previous step freed back to the system before the next one allocates.
+
+    glibc keeps freed blocks in its heap and pyarrow's allocator caches them for reuse; after
+    reading a million lines that is a couple of hundred MB, which would otherwise add to the
+    peak while the canonical table is built. Both calls only return memory that is free.
+    """
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 # --------------------------------------------------------------------------------------------
 # public API
 
@@ -248,8 +272,11 @@ def load(
             if choice.missing:
                 raise _missing_error(display, choice)
             raw = source.read(choice.candidate, choice.header_index)
+            report.reader = getattr(raw, "reader", None)
+            release_freed_memory()
             frame = build_frame(raw, choice.match, mp, report)
             del raw  # the export's cells are not needed any more: free them before conform
+            release_freed_memory()
         report.rows = len(frame)
         frames.append(frame)
         reports.append(report)
@@ -381,7 +408,8 @@ def _first_appearance_order(codes: np.ndarray, size: int) -> bool:
     high = np.maximum.accumulate(codes)
     if int(high[-1]) != size - 1 or int(codes[0]) > 0:
         return False
-    return bool((codes[1:].astype(np.int64) <= high[:-1].astype(np.int64) + 1).all())
+    # no overflow: the code type holds one more than the highest code (see code_dtype)
+    return bool((codes[1:] <= high[:-1] + 1).all())
 
 
 def _spread(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -443,8 +471,14 @@ def _examples(rows: pd.Series, values: pd.Series, mask: pd.Series, limit: int = 
 def build_frame(
     raw: RawTable, match: HeaderMatch, mapping: ColumnMapping | None, report: FileReport
 ) -> pd.DataFrame:
-    """Turn a raw table into canonical columns, filling ``report`` (problems, footers, ...)."""
+    """Turn a raw table into canonical columns, filling ``report`` (problems, footers, ...).
+
+    The raw cells are handed over: ``raw.data`` is emptied, and each export column is released
+    once its canonical column is parsed (unless a problem message may still quote it), so that
+    a million lines do not hold the export's cells and the canonical table at once.
+    """
     data = raw.data
+    raw.data = pd.DataFrame(index=pd.RangeIndex(0))
     key_columns = [match.columns[name][0] for name in REQUIRED if name in match.columns]
     blank, footer = interior_non_data(data, raw.headers, key_columns)
     row_numbers = pd.Series(raw.rows, index=data.index)
@@ -457,7 +491,8 @@ def build_frame(
         )
     report.warnings.extend(raw.warnings)
     keep = ~(blank | footer)
-    data = data[keep]
+    if not keep.all():
+        data = data[keep]
     rows = row_numbers[keep]
     n = len(data)
     if n == 0:
@@ -466,9 +501,12 @@ def build_frame(
     def header_of(name: str) -> str:
         return " + ".join(raw.headers[p] for p in match.columns[name])
 
+    index = data.index
+    cells = {position: data[position] for position in data.columns}
+    del data
     groups = None
     if "denial_group" in match.columns:
-        groups = data[match.columns["denial_group"][0]]
+        groups = cells[match.columns["denial_group"][0]]
         if "denial_codes" not in match.columns:
             report.warnings.append(
                 f"column {header_of('denial_group')!r} (CARC group) found without a denial "
@@ -477,13 +515,13 @@ def build_frame(
 
     # pass 1: parse every column (masks without a hit share one all-False mask: a million
     # lines times thirty columns of them would add up)
-    none = pd.Series(False, index=data.index)
+    none = pd.Series(False, index=index)
     parsed: dict[str, _Column] = {}
     embedded = None
     for name, positions in match.columns.items():
         if name not in BY_NAME:
             continue
-        sources = [data[p] for p in positions]
+        sources = [cells[p] for p in positions]
         with_groups = name == "denial_codes" and groups is not None
         distinct = _distinct(sources + [groups] if with_groups else sources)
         if distinct is None:
@@ -495,11 +533,11 @@ def build_frame(
             )
             codes = distinct.codes
             result = norm.Parsed(
-                _spread(result.values, codes, data.index),
-                pd.Series(result.bad.to_numpy(dtype=bool)[codes], index=data.index),
+                _spread(result.values, codes, index),
+                pd.Series(result.bad.to_numpy(dtype=bool)[codes], index=index),
             )
             if mods is not None:
-                mods = _spread(mods, codes, data.index) if bool((mods != "").any()) else None
+                mods = _spread(mods, codes, index) if bool((mods != "").any()) else None
         for note in notes:
             report.warnings.append(f"column {header_of(name)!r}: {note}")
         if mods is not None and bool((mods != "").any()):
@@ -508,19 +546,20 @@ def build_frame(
             missing = result.values.isna() | (result.values == "")
         else:
             missing = result.values.isna() & ~result.bad
+        bad, missing = _or_none(result.bad, none), _or_none(missing, none)
+        quoted = bad is not none or missing is not none  # messages quote the export's cells
         column = _Column(
-            header_of(name),
-            result.values,
-            _or_none(result.bad, none),
-            _or_none(missing, none),
-            _LazyDisplay(sources),
+            header_of(name), result.values, bad, missing, _LazyDisplay(sources if quoted else [])
         )
+        if not quoted:
+            for position in positions:
+                cells.pop(position, None)
         if n and name in REQUIRED:
             _fail_if_unreadable(report, name, column, rows)
         parsed[name] = column
 
     # lines without a claim number, a date of service or a code cannot be audited: left out
-    left_out = pd.Series(False, index=data.index)
+    left_out = pd.Series(False, index=index)
     for name in LINE_KEYS:
         column = parsed[name]
         # an odd-looking code is kept as written (and reported); an unreadable date is not
@@ -579,7 +618,7 @@ def build_frame(
             "or code is blank or unreadable (see problems)"
         )
 
-    frame = pd.DataFrame(out, index=data.index, copy=False)
+    frame = pd.DataFrame(out, index=index, copy=False)
     if left_out.any():
         frame = frame[~left_out]
         rows = rows[~left_out]

@@ -38,6 +38,8 @@ class FileReport:
     footer_rows: list[int] = field(default_factory=list)  # totals, footers, repeated headers
     problems: list[RowProblem] = field(default_factory=list)  # examples, up to 100 per column
     warnings: list[str] = field(default_factory=list)
+    #: Which reader parsed the file: "pyarrow" (fast path), "python-csv", "calamine", "x12".
+    reader: str | None = None
     rows_left_out: int = 0  # data rows not in the table (all counted, see problems for examples)
     cells_unread: int = 0  # values left blank because they could not be read (rows kept)
     ignored_headers: list[str] = field(default_factory=list)  # known, but no canonical column

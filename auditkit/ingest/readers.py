@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -431,6 +432,11 @@ class TextSource:
                     break
         except csv.Error:
             pass  # an unfinished quote in the sample; the rows read so far are enough
+
+    @property
+    def streamed(self) -> bool:
+        """True when the body is streamed from disk; False when decode() read it into memory."""
+        return self._memory is None
 
     # raw access: the file on disk, or the decoded bytes for files decode() read
 
@@ -853,6 +859,10 @@ class WorkbookSource:
             yield Candidate(name, [[header_text(c) for c in row] for row in rows])
 
     def read(self, candidate: Candidate, header_index: int) -> RawTable:
+        with _collector_paused():
+            return self._read(candidate, header_index)
+
+    def _read(self, candidate: Candidate, header_index: int) -> RawTable:
         sheet = self._sheet(candidate.sheet or "")
         rows = sheet.to_python(skip_empty_area=False)
         _fill_merged(rows, getattr(sheet, "merged_cell_ranges", None))
@@ -873,6 +883,22 @@ class WorkbookSource:
         data_rows = np.arange(first_row, first_row + len(body), dtype="int64")
         footers = [first_row + off for off in footer_offsets]
         return RawTable(headers, data, data_rows, footers, reader="calamine")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a sheet's cells are Python objects.
+
+    A 200,000-line sheet is millions of objects; every full collection would walk them all,
+    though none of them is part of a reference cycle.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fill_merged(rows: list[list[object]], ranges: object) -> None:

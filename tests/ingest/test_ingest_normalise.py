@@ -390,3 +390,13 @@ def test_value_tables_are_consistent():
     assert set(tables["status"].values()) <= set(n.STATUSES)
     assert set(tables["laterality"].values()) == {"left", "right", "bilateral"}
     assert set(tables["imaging_guidance"].values()) == {"fluoroscopy", "ct", "ultrasound", "none"}
+
+
+def test_categorical_text_reads_like_the_same_text():
+    # the streaming reader hands categorical columns to every cleaner (side tables too)
+    cells = [" 20552 ", None, "99213", " 20552 ", "  ", "g3002"]
+    categorical = pd.Series(pd.Categorical(cells))
+    text = pd.Series(cells, dtype=n.TEXT)
+    assert n.as_text(categorical).tolist() == ["20552", pd.NA, "99213", "20552", pd.NA, "g3002"]
+    assert n.as_text(categorical).dtype == n.TEXT
+    pd.testing.assert_series_equal(n.parse_cpt(categorical).values, n.parse_cpt(text).values)
