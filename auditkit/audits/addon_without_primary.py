@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from auditkit.audits.base import Audit, Context, NothingToAudit
-from auditkit.audits.coding import coding_view
+from auditkit.audits.coding import coding_view, member
 
 
 class AddonWithoutPrimary(Audit):
@@ -51,29 +51,41 @@ class AddonWithoutPrimary(Audit):
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         view = coding_view(lines, context)
-        primary_code = view.procedure_column("addon_to")
-        addon = (primary_code != "") & view.billed
+        # Worked out per distinct code, then spread over the lines.
+        primary_of_code = view.per_code(view.procedures["addon_to"], "")
+        addon = np.asarray(primary_of_code != "", dtype=bool)[view.code_ids] & view.billed
         if not addon.any():
             raise NothingToAudit("no add-on code lines in the data")
-        by_month = view.procedure_column("addon_window") == "month"
+        by_month = view.procedure_is("addon_window", "month")
+        pos = np.flatnonzero(addon)
+        primary_code = primary_of_code[view.code_ids[pos]]
         # The primary code's id in this data (-1: the primary never occurs, so it is missing).
         index = {c: i for i, c in enumerate(view.code_values)}
-        primary_id = np.array([index.get(c, -1) for c in primary_code[addon]], dtype=np.int64)
-        pos = np.flatnonzero(addon)
-        window = np.where(by_month[pos], view.patient_month[pos], view.session[pos])
+        primary_id_of_code = np.asarray([index.get(c, -1) for c in primary_of_code], np.int64)
+        primary_id = primary_id_of_code[view.code_ids[pos]]
+        monthly_lines = by_month[pos]
+        # Only add-ons with a monthly window need the patient-month groups.
+        window = view.session[pos]
+        if monthly_lines.any():
+            window = np.where(monthly_lines, view.patient_month[pos], window)
         # Is the (window, primary code) pair among the billed lines' (window, code) pairs?
-        width = len(view.code_values) + 1
-        billed = view.billed & view.code_in(set(primary_code[addon]))
-        wanted = window * width + primary_id
+        # Primary codes are numbered among themselves (a handful) to keep the pairs compact.
+        billed = view.billed & view.code_in(set(primary_code))
+        primaries = np.unique(primary_id[primary_id >= 0])
+        slot = np.full(len(view.code_values) + 1, len(primaries), dtype=np.int64)
+        slot[primaries] = np.arange(len(primaries))
+        width = len(primaries) + 1
+        wanted = window * width + slot[primary_id]
         found = np.zeros(len(pos), dtype=bool)
-        for monthly, groups in ((False, view.session), (True, view.patient_month)):
-            mine = by_month[pos] == monthly
+        for monthly in (False, True):
+            mine = monthly_lines == monthly
             if mine.any():
-                present = groups[billed] * width + view.code_ids[billed]
-                found[mine] = np.isin(wanted[mine], present)
+                groups = view.patient_month if monthly else view.session
+                present = groups[billed] * width + slot[view.code_ids[billed]]
+                found[mine] = member(wanted[mine], present)
         found &= primary_id >= 0
-        pos = pos[~found]
-        needed = pd.Series(primary_code[pos], dtype="string")
+        pos, primary_code = pos[~found], primary_code[~found]
+        needed = pd.Series(primary_code, dtype="string")
         month = pd.Series(by_month[pos])
         when = pd.Series(
             np.where(

@@ -176,12 +176,12 @@ class ArAging(Audit):
                 "balance": ar.balance[is_open].to_numpy(),
                 "age": ar.age[is_open].to_numpy(),
                 "line_no": line_no[is_open].to_numpy(),
-                "payer": context.payer[is_open].array,
-                "provider": context.provider[is_open].array,
+                "payer": context.text("ctx.payer", is_open.to_numpy()).array,
+                "provider": context.text("ctx.provider", is_open.to_numpy()).array,
                 "cpt": lines.loc[is_open, "cpt"].astype("string").array
                 if "cpt" in lines.columns
                 else pd.NA,
-                "status": context.status[is_open].array,
+                "status": context.text("ctx.status", is_open.to_numpy()).array,
                 "start": (ar.as_of - pd.to_timedelta(ar.age[is_open], unit="D")).to_numpy(),
             },
             index=lines.index[is_open],

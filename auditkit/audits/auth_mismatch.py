@@ -149,8 +149,8 @@ class AuthMismatch(Audit):
         check = needed.copy()
         if settings.check_numbered:
             check |= bool_mask(number.notna() & context.family.ne("E/M"))
-        if context.status is not None:
-            check &= ~bool_mask(context.status.eq("voided"))
+        if context.has_status:
+            check &= ~context.status_is("voided")
         if not check.any():
             raise NothingToAudit("no line needs authorization or carries a number")
         units = (

@@ -93,12 +93,13 @@ class BilateralStyleInconsistent(Audit):
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         view = coding_view(lines, context)
-        allowed = view.procedure_column("bilateral_allowed")
         m50, rt, lt = view.has("50"), view.has("RT"), view.has("LT")
         if not (m50 | rt | lt).any():
             raise NothingToAudit("no line carries RT, LT or 50")
-        parts = [self._not_allowed(view, (allowed == "no") & m50 & view.billed)]
-        parts.append(self._styles(view, (allowed == "yes") & view.counted, settings, context))
+        not_allowed = view.procedure_is("bilateral_allowed", "no")
+        parts = [self._not_allowed(view, not_allowed & m50 & view.billed)]
+        allowed = view.procedure_is("bilateral_allowed", "yes")
+        parts.append(self._styles(view, allowed & view.counted, settings, context))
         return concat(parts)
 
     def _not_allowed(self, view, mask: np.ndarray) -> pd.DataFrame:
@@ -120,7 +121,11 @@ class BilateralStyleInconsistent(Audit):
         m50, rt, lt = view.has("50"), view.has("RT"), view.has("LT")
         units_line = candidate & ((m50 & (view.units >= 2)) | (rt & lt))
         fifty_line = candidate & m50 & ~units_line
-        service = combine(view.session, view.code_ids + 1)
+        # A service is a (patient, day, code) of the candidate lines; every mask below is
+        # within the candidates, so the other lines share one group of their own.
+        at = np.flatnonzero(candidate)
+        service = np.zeros(view.n, dtype=np.int64)
+        service[at] = combine(view.session[at], view.code_ids[at] + 1) + 1
         g_units = group_any(service, units_line)
         g_fifty = group_any(service, fifty_line)
         g_rtlt = group_any(service, candidate & rt & ~lt & ~m50) & group_any(
@@ -129,18 +134,18 @@ class BilateralStyleInconsistent(Audit):
         in_service = candidate & (g_units | g_fifty | g_rtlt)
         if not in_service.any():
             return concat([])
-        style = np.where(g_units, "units", np.where(g_fifty, "50", "rtlt"))
         sided = in_service & (m50 | rt | lt)
         dollars = group_sum(service, np.where(sided, view.dollars, 0.0))
         pos = np.flatnonzero(in_service)
         first = ~pd.Series(service[pos]).duplicated().to_numpy()
         pos = pos[first]  # one row per bilateral service: its first line
+        style = np.where(g_units[pos], "units", np.where(g_fifty[pos], "50", "rtlt"))
         services = pd.DataFrame(
             {
                 "pos": pos,
                 "service": service[pos],
-                "style": style[pos],
-                "payer": context.payer.to_numpy(dtype=object)[pos],
+                "style": style,
+                "payer": np.asarray(context.text("ctx.payer", pos).array, dtype=object),
             }
         )
         payers = self._payer_styles(services, settings, context)

@@ -163,20 +163,27 @@ class CleanClaimRate(Audit):
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         clean = context.clean_claims
-        claims = clean.claims[clean.claims["counted"]]
-        if claims.empty:
+        counted = clean.claims["counted"].to_numpy(dtype=bool)
+        if not counted.any():
             raise NothingToAudit("no claims with a final status (all pending)")
-        per = _compare(claims, ["provider"])
-        per["unclean_charge"] = (
-            claims[~claims["clean"]].groupby("provider")["charge"].sum().reindex(per.index)
-        ).fillna(0.0)
+        # Counts per provider (and family) come from integer codes; only the claims of the
+        # flagged physicians are ever looked at row by row.
+        per = _compare(clean.counted_by("claims", ["provider"]), ["provider"])
+        provider_code, provider_names = clean.codes["claims"]["provider"]
+        unclean = counted & ~clean.claims["clean"].to_numpy(dtype=bool)
+        charge = pd.Series(clean.claims["charge"].to_numpy()[unclean])
+        unclean_charge = charge.groupby(provider_code[unclean]).sum()
+        unclean_charge.index = provider_names.take(unclean_charge.index.to_numpy())
+        per["unclean_charge"] = unclean_charge.reindex(per.index).fillna(0.0)
         overall = (
             (per["claims"] >= settings.min_claims)
             & (per["rest_claims"] >= settings.min_claims)
             & (per["gap"] >= settings.min_gap)
             & (per["p_value"] < settings.alpha)
         )
-        families = _compare(clean.units[clean.units["counted"]], ["provider", "family"], "family")
+        families = _compare(
+            clean.counted_by("units", ["provider", "family"]), ["provider", "family"], "family"
+        )
         families["excess_unclean"] = families["gap"] * families["claims"]
         in_family = (
             (families["claims"] >= settings.family_min_claims)
@@ -201,6 +208,8 @@ class CleanClaimRate(Audit):
         )
         flagged["dollars"] = (flagged["excess_unclean"] * charge_per_unclean).fillna(0.0)
         low, high = wilson_interval(flagged["clean"], flagged["claims"])
+        mine = np.asarray(pd.Index(provider_names).isin(flagged.index), dtype=bool)
+        claims = clean.claims.iloc[np.flatnonzero(counted & mine[provider_code])]
         samples = (
             claims[~claims["clean"] & claims["provider"].isin(flagged.index)]
             .groupby("provider")["claim_id"]
@@ -267,10 +276,12 @@ class CleanClaimRate(Audit):
         )
 
 
-def _compare(frame: pd.DataFrame, by: list[str], within: str | None = None) -> pd.DataFrame:
+def _compare(counts: pd.DataFrame, by: list[str], within: str | None = None) -> pd.DataFrame:
     """Claims, clean claims and rate per group, against the rest of the group: all other
-    providers (``within=None``) or the other providers in the same ``within`` value."""
-    per = frame.groupby(by, sort=True).agg(claims=("clean", "size"), clean=("clean", "sum"))
+    providers (``within=None``) or the other providers in the same ``within`` value.
+    ``counts`` is :meth:`~auditkit.audits.kpis.CleanClaims.counted_by` for ``by``."""
+    per = counts.groupby(by, sort=True).agg(claims=("claims", "sum"), clean=("clean", "sum"))
+    per["claims"] = per["claims"].astype("int64")
     per["clean"] = per["clean"].astype("int64")
     if within is None:
         totals = per[["claims", "clean"]].sum()

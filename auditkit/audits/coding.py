@@ -23,7 +23,6 @@ distinct value and broadcast back, so a million lines cost about as much as a fe
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, line_findings, usable
+from auditkit.audits.base import FINDING_SOURCE_COLUMNS, Audit, Context, line_findings, usable
 from auditkit.audits.result import empty_findings
 from auditkit.claims import LIST_SEP
 from auditkit.reference import FAMILIES
@@ -46,21 +45,29 @@ DISTINCT_MODIFIERS: tuple[str, ...] = ("59", "XE", "XS", "XP", "XU")
 #: Reference confidence -> severity of a finding that rests on that fact alone.
 SEVERITY_BY_CONFIDENCE: dict[str, str] = {"C": "high", "S": "high", "V": "medium"}
 
-_VIEWS: weakref.WeakKeyDictionary[Context, CodingView] = weakref.WeakKeyDictionary()
-
 
 def coding_view(lines: pd.DataFrame, context: Context) -> CodingView:
     """The shared arrays for this run (built on first use, then reused by every coding audit)."""
-    view = _VIEWS.get(context)
+    # Kept on the run's context (not in a module-level table, whose entries would keep every
+    # run's arrays alive: a view refers to its context).
+    view = context._memo.get("coding.view")
     if view is None or view.lines is not lines:
         view = CodingView(lines, context)
-        _VIEWS[context] = view
+        context._memo["coding.view"] = view
     return view
 
 
-def factorize_text(values: pd.Series, normalise: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (-1 for missing or blank) and the distinct values, as object array."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+def factorize_text(
+    values: pd.Series | None,
+    normalise: bool = False,
+    factorized: tuple[np.ndarray, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing or blank) and the distinct values, as object array.
+
+    ``factorized`` is ``pd.factorize(values)`` when already known (see ``Context.codes``)."""
+    if factorized is None:
+        factorized = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorized
     uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
     if normalise:
         uniq = uniq.str.strip().str.upper()
@@ -70,10 +77,16 @@ def factorize_text(values: pd.Series, normalise: bool = False) -> tuple[np.ndarr
     return codes.astype(np.int64), np.asarray(final, dtype=object)
 
 
-def group_codes(values: pd.Series) -> np.ndarray:
-    """Integer codes of a text column for grouping (-1 for missing or blank); no normalising."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    codes = codes.astype(np.int64)
+def group_codes(
+    values: pd.Series | None, factorized: tuple[np.ndarray, Any] | None = None
+) -> np.ndarray:
+    """Integer codes of a text column for grouping (-1 for missing or blank); no normalising.
+
+    ``factorized`` is ``pd.factorize(values)`` when already known (see ``Context.codes``)."""
+    if factorized is None:
+        factorized = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorized
+    codes = codes.astype(np.int64)  # a copy: blanks are marked in place below
     blank = np.flatnonzero(np.asarray(pd.Series(uniques, dtype="string").eq(""), dtype=bool))
     if len(blank):
         codes[codes == blank[0]] = -1
@@ -95,10 +108,12 @@ def combine(*keys: np.ndarray) -> np.ndarray:
     """One group code per distinct combination of non-negative integer keys."""
     if not keys or len(keys[0]) == 0:
         return np.zeros(0 if not keys else len(keys[0]), dtype=np.int64)
-    combined = keys[0].astype(np.int64)
+    combined = np.asarray(keys[0], dtype=np.int64)
     for key in keys[1:]:
-        combined = combined * (int(key.max()) + 1) + key.astype(np.int64)
-    return pd.factorize(combined)[0].astype(np.int64)
+        combined = combined * (int(key.max()) + 1) + np.asarray(key, dtype=np.int64)
+    if len(combined) and int(combined.max()) < 2**31:
+        combined = combined.astype(np.int32)  # the same codes; 32-bit keys hash faster
+    return pd.factorize(combined)[0].astype(np.int64, copy=False)
 
 
 def group_sum(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -110,7 +125,30 @@ def group_sum(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def group_any(keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Per line: does any line of its group satisfy ``mask``?"""
-    return group_sum(keys, mask) > 0
+    mask = np.asarray(mask)
+    if mask.dtype != bool or len(keys) == 0:
+        return group_sum(keys, mask) > 0
+    hit = np.zeros(int(keys.max()) + 1, dtype=bool)
+    hit[keys[mask]] = True
+    return hit[keys]
+
+
+def group_max(keys: np.ndarray, values: np.ndarray, initial: Any) -> np.ndarray:
+    """Per line: the largest of ``values`` over the line's group (keys are 0..K-1)."""
+    if len(keys) == 0:
+        return np.asarray(values).copy()
+    top = np.full(int(keys.max()) + 1, initial, dtype=np.asarray(values).dtype)
+    np.maximum.at(top, keys, values)
+    return top[keys]
+
+
+def group_min(keys: np.ndarray, values: np.ndarray, initial: Any) -> np.ndarray:
+    """Per line: the smallest of ``values`` over the line's group (keys are 0..K-1)."""
+    if len(keys) == 0:
+        return np.asarray(values).copy()
+    low = np.full(int(keys.max()) + 1, initial, dtype=np.asarray(values).dtype)
+    np.minimum.at(low, keys, values)
+    return low[keys]
 
 
 def excess_units(
@@ -119,10 +157,58 @@ def excess_units(
     """Per line, adding units up per group in row order: the line's units beyond ``allowed``
     (the part of the line that takes the running total over), the share of the line's units
     that is, and the group's total units."""
-    running = pd.Series(units).groupby(keys).cumsum().to_numpy()
-    excess = np.clip(np.minimum(units, running - allowed), 0.0, None)
+    units = np.asarray(units, dtype="float64")
+    limit = np.broadcast_to(np.asarray(allowed, dtype="float64"), units.shape)
+    total = group_sum(keys, units)
+    if len(units) and not (np.isnan(units).any() or np.isnan(limit).any()):
+        # A running total never passes the group's positive units added in the same order, so
+        # only groups where that bound passes a line's allowance can have excess units: the
+        # running totals are worked out for those groups only (usually a small share).
+        bound = group_sum(keys, np.maximum(units, 0.0))
+        rows = np.flatnonzero(group_any(keys, bound > limit))
+        running = pd.Series(units[rows]).groupby(keys[rows]).cumsum().to_numpy()
+        excess = np.zeros(len(units))
+        excess[rows] = np.clip(np.minimum(units[rows], running - limit[rows]), 0.0, None)
+    else:
+        running = pd.Series(units).groupby(keys).cumsum().to_numpy()
+        excess = np.clip(np.minimum(units, running - limit), 0.0, None)
     share = excess / np.where(units > 0, units, 1.0)
-    return excess, share, group_sum(keys, units)
+    return excess, share, total
+
+
+def member(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, wanted)`` for integer group codes, by a lookup table over their range."""
+    keys = np.asarray(keys)
+    wanted = np.asarray(wanted)
+    if len(keys) == 0 or len(wanted) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    low = min(int(keys.min()), int(wanted.min()))
+    size = max(int(keys.max()), int(wanted.max())) - low + 1
+    if size > 32 * (len(keys) + len(wanted)) + (1 << 24):  # sparse keys: sort instead
+        return np.isin(keys, wanted)
+    table = np.zeros(size, dtype=bool)
+    table[wanted - low] = True
+    return table[keys - low]
+
+
+def join_groups(frame: pd.DataFrame, most: int = 16) -> pd.Series:
+    """``frame.groupby("key", sort=False)["text"].agg(", ".join)``: the texts of each key joined
+    in row order. Built a rank at a time with whole-column string operations (groups hold a
+    few lines each); a frame with bigger groups goes through ``groupby`` instead."""
+    if frame.empty:
+        return frame.groupby("key", sort=False)["text"].agg(", ".join)
+    rank = frame.groupby("key", sort=False).cumcount().to_numpy()
+    if rank.max() >= most:
+        return frame.groupby("key", sort=False)["text"].agg(", ".join)
+    keys = frame["key"].to_numpy()
+    texts = frame["text"].to_numpy(dtype=object)
+    first = rank == 0
+    joined = pd.Series(texts[first], index=pd.Index(keys[first], name="key"), dtype=object)
+    for r in range(1, int(rank.max()) + 1):
+        at = rank == r
+        more = pd.Series(texts[at], index=keys[at], dtype=object)
+        joined.loc[more.index] = joined.loc[more.index].to_numpy() + ", " + more.to_numpy()
+    return joined
 
 
 def dates_text(values: pd.Series) -> pd.Series:
@@ -137,6 +223,18 @@ class CodingView:
         self.lines = lines
         self.context = context
         self.n = len(lines)
+        self._has: dict[tuple[str, ...], np.ndarray] = {}
+
+    def factorized(self, column: str, keep: bool = True) -> tuple[np.ndarray, Any]:
+        """``pd.factorize`` of a column, shared with the run's other audits when possible."""
+        if self.lines is self.context.lines:
+            return self.context.codes(column, keep=keep)
+        if column.startswith("ctx."):
+            source = getattr(self.context, column[4:])
+        else:
+            source = self.lines[column]
+        codes, uniques = pd.factorize(source, use_na_sentinel=True)
+        return codes.astype(np.int64, copy=False), uniques
 
     # -- codes ---------------------------------------------------------------------------------
 
@@ -144,7 +242,7 @@ class CodingView:
     def _cpt(self) -> tuple[np.ndarray, np.ndarray]:
         if "cpt" not in self.lines.columns:
             return np.full(self.n, -1, dtype=np.int64), np.array([], dtype=object)
-        return factorize_text(self.lines["cpt"], normalise=True)
+        return factorize_text(None, normalise=True, factorized=self.factorized("cpt"))
 
     @property
     def code_ids(self) -> np.ndarray:
@@ -158,10 +256,14 @@ class CodingView:
 
     def by_code(self, mapping: Mapping[str, Any] | pd.Series, default: Any = None) -> np.ndarray:
         """Per line: ``mapping[code]`` (``default`` for unknown or blank codes)."""
+        return self.per_code(mapping, default)[self.code_ids]
+
+    def per_code(self, mapping: Mapping[str, Any] | pd.Series, default: Any = None) -> np.ndarray:
+        """Per distinct code (index = code id, one more slot for a blank code, id -1):
+        ``mapping[code]``, ``default`` for unknown or blank codes."""
         table = pd.Series(self.code_values, dtype=object).map(mapping)
         per_code = np.asarray(table.where(table.notna(), default), dtype=object)
-        per_code = np.append(per_code, np.array([default], dtype=object))  # slot for -1
-        return per_code[self.code_ids]
+        return np.append(per_code, np.array([default], dtype=object))  # slot for -1
 
     def code_in(self, codes: Iterable[str]) -> np.ndarray:
         """Per line: is the code one of ``codes``?"""
@@ -183,10 +285,15 @@ class CodingView:
         """Per line: a column of the reference procedure table for its code."""
         return self.by_code(self.procedures[column], default)
 
+    def procedure_is(self, column: str, value: str, default: str = "") -> np.ndarray:
+        """Per line: ``procedure_column(column, default) == value``, compared once per code."""
+        per_code = self.per_code(self.procedures[column], default)
+        return np.asarray(per_code == value, dtype=bool)[self.code_ids]
+
     @cached_property
     def family_ids(self) -> np.ndarray:
         """Per line: index of its procedure family in ``reference.FAMILIES``."""
-        ids, uniques = pd.factorize(self.context.family)
+        ids, uniques = self.factorized("ctx.family")
         index = np.array([FAMILIES.index(str(f)) for f in uniques] + [-1], dtype=np.int64)
         return index[ids]
 
@@ -212,16 +319,18 @@ class CodingView:
     def _mods(self) -> tuple[np.ndarray, list[tuple[str, ...]]]:
         if "modifiers" not in self.lines.columns:
             return np.full(self.n, -1, dtype=np.int64), []
-        ids, values = factorize_text(self.lines["modifiers"], normalise=True)
+        ids, values = factorize_text(None, normalise=True, factorized=self.factorized("modifiers"))
         items = [tuple(m.strip() for m in str(v).split(LIST_SEP) if m.strip()) for v in values]
         return ids, items
 
     def has(self, *modifiers: str) -> np.ndarray:
         """Per line: does the modifier list hold any of ``modifiers``?"""
-        ids, items = self._mods
-        wanted = set(modifiers)
-        per_value = np.array([bool(wanted & set(i)) for i in items] + [False], dtype=bool)
-        return per_value[ids]
+        if modifiers not in self._has:
+            ids, items = self._mods
+            wanted = set(modifiers)
+            per_value = np.array([bool(wanted & set(i)) for i in items] + [False], dtype=bool)
+            self._has[modifiers] = per_value[ids]
+        return self._has[modifiers].copy()  # a copy: callers may combine masks in place
 
     def count(self, *modifiers: str) -> np.ndarray:
         """Per line: how many of the line's modifiers are among ``modifiers``."""
@@ -254,18 +363,23 @@ class CodingView:
     @cached_property
     def billed(self) -> np.ndarray:
         """Lines that are not voided."""
-        return self.status != "voided"
+        return ~self._status_is("voided")
 
     @cached_property
     def counted(self) -> np.ndarray:
         """Lines that are neither voided nor rejected."""
-        return self.billed & (self.status != "rejected")
+        return ~self._status_is("voided", "rejected")
+
+    def _status_is(self, *statuses: str) -> np.ndarray:
+        if self.lines is self.context.lines:
+            return self.context.status_is(*statuses)
+        return np.isin(self.status, statuses)
 
     @cached_property
     def claim(self) -> np.ndarray:
         if not usable(self.lines, "claim_id"):
             return np.arange(self.n, dtype=np.int64)
-        return own_groups(group_codes(self.lines["claim_id"]))
+        return own_groups(group_codes(None, self.factorized("claim_id")))
 
     @cached_property
     def patient_column(self) -> str:
@@ -277,7 +391,7 @@ class CodingView:
         """Group code of the patient; a line without a patient id stands for its claim."""
         if self.patient_column == "claim_id":
             return self.claim
-        ids = group_codes(self.lines["patient_id"])
+        ids = group_codes(None, self.factorized("patient_id", keep=False))
         missing = ids < 0
         if missing.any():
             ids = np.where(missing, ids.max() + 1 + self.claim, ids)
@@ -317,7 +431,7 @@ class CodingView:
 
     @cached_property
     def provider(self) -> np.ndarray:
-        return group_codes(self.context.provider)
+        return group_codes(None, self.factorized("ctx.provider"))
 
     @cached_property
     def units(self) -> np.ndarray:
@@ -334,15 +448,27 @@ class CodingView:
         return self.lines[column].fillna(0.0).to_numpy(dtype="float64")
 
     @cached_property
+    def _paid(self) -> np.ndarray:
+        return self.money("paid")
+
+    @cached_property
+    def _charge(self) -> np.ndarray:
+        return self.money("charge")
+
+    @cached_property
     def dollars(self) -> np.ndarray:
         """Dollars at risk of each line: paid when paid, else the charge."""
-        paid = self.money("paid")
-        return np.where(paid > 0, paid, np.maximum(self.money("charge"), 0.0))
+        paid = self._paid
+        return np.where(paid > 0, paid, np.maximum(self._charge, 0.0))
 
     @cached_property
     def dollar_basis(self) -> np.ndarray:
-        paid = self.money("paid")
-        has_charge = self.money("charge") > 0
+        return self.basis_at(np.arange(self.n))
+
+    def basis_at(self, pos: np.ndarray) -> np.ndarray:
+        """What each line's dollars at risk are ("paid", "charge" or "none"), at ``pos`` only."""
+        paid = self._paid[pos]
+        has_charge = self._charge[pos] > 0
         return np.where(paid > 0, "paid", np.where(has_charge, "charge", "none"))
 
     # -- text for messages (only ever built for the flagged lines) ------------------------------
@@ -381,15 +507,15 @@ class CodingView:
         """For each group code in ``wanted``: its lines under ``mask`` as "20552 on claim C1,
         64405 on claim C2" (or only the claim ids). Built for the flagged groups only."""
         wanted = np.asarray(wanted)
-        pos = np.flatnonzero(mask & np.isin(keys, wanted))
+        pos = np.flatnonzero(mask & member(keys, wanted))
         if not len(pos):
             return ["" for _ in wanted]
         text = self.claim_text(pos)
         if codes:
             text = self.cpt_text(pos) + " on claim " + text
         frame = pd.DataFrame({"key": keys[pos], "text": text.to_numpy(dtype=object)})
-        joined = frame.drop_duplicates().groupby("key", sort=False)["text"].agg(", ".join)
-        return [str(joined.get(k, "")) for k in wanted]
+        joined = join_groups(frame.drop_duplicates())
+        return [str(t) for t in joined.reindex(wanted).fillna("").tolist()]
 
     def rule_findings(self, audit: type[Audit] | Audit, rules: Iterable[Rule]) -> pd.DataFrame:
         """Line findings of several rules, each a (mask, severity, message tail, fix)."""
@@ -420,12 +546,13 @@ class CodingView:
         pos = np.asarray(pos, dtype=np.int64)
         if not len(pos):
             return empty_findings()
-        rows = self.lines.iloc[pos]
+        used = [c for c in FINDING_SOURCE_COLUMNS if c in self.lines.columns]
+        rows = self.lines[used].iloc[pos]  # only the columns line findings read
         if dollars is None:
             dollars = self.dollars[pos]
         dollars = np.round(np.asarray(dollars, dtype="float64"), 2)
         if evidence is None:
-            evidence = [{"dollars_basis": b} for b in self.dollar_basis[pos]]
+            evidence = [{"dollars_basis": b} for b in self.basis_at(pos)]
         message = message.to_numpy() if isinstance(message, pd.Series) else message
         return line_findings(
             audit,

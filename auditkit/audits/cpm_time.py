@@ -13,6 +13,8 @@ from auditkit.audits.coding import (
     concat,
     excess_units,
     group_any,
+    group_max,
+    group_min,
     group_sum,
     units_text,
 )
@@ -110,7 +112,7 @@ class CpmTime(Audit):
         if by_patient:
             month = view.patient_month
             known = np.where(np.isnan(minutes_line), -1.0, minutes_line)
-            most = pd.Series(known).groupby(month).transform("max").to_numpy()
+            most = group_max(month, known, -np.inf)
             minutes = np.where(most >= 0, most, np.nan)
         else:
             minutes = minutes_line
@@ -189,7 +191,7 @@ class CpmTime(Audit):
             month, np.where(view.code_in(["G3003"]) & view.counted, view.units, 0)
         )
         unbilled_3003 = np.maximum(extra - billed_3003[pos], 0)
-        payers = context.payer.iloc[pos].reset_index(drop=True)
+        payers = context.text("ctx.payer", pos).reset_index(drop=True)
         fee_2, source_2 = context.fees(pd.Series("G3002", index=payers.index), payers)
         fee_3, source_3 = context.fees(pd.Series("G3003", index=payers.index), payers)
         fee_2 = fee_2.fillna(settings.g3002_fee).to_numpy()
@@ -235,12 +237,8 @@ class CpmTime(Audit):
     def _initial_visit(self, view, g3002: np.ndarray) -> pd.DataFrame:
         if not g3002.any():
             return concat([])
-        first_day = (
-            pd.Series(np.where(g3002, view.day, np.iinfo(np.int64).max))
-            .groupby(view.patient)
-            .transform("min")
-            .to_numpy()
-        )
+        never = np.iinfo(np.int64).max
+        first_day = group_min(view.patient, np.where(g3002, view.day, never), never)
         visit = view.is_em & view.billed & (view.day == first_day)
         pos = np.flatnonzero(visit)
         message = (

@@ -13,12 +13,13 @@ from auditkit.audits.base import (
     Context,
     NothingToAudit,
     Threshold,
+    dense_unique,
     findings_frame,
     money,
     pct,
 )
 from auditkit.audits.result import empty_findings
-from auditkit.audits.revenue import bool_mask, line_causes, money_or_zero
+from auditkit.audits.revenue import line_causes, money_or_zero
 from auditkit.audits.stats import two_proportion_z
 from auditkit.reference.revenue import NOT_DENIAL_CAUSES
 
@@ -147,40 +148,43 @@ class DenialRootCause(Audit):
     )
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
-        status = context.status
-        adjudicated = bool_mask(status.isin(("paid", "partially_paid", "denied")))
-        denied = bool_mask(status.eq("denied")) & adjudicated
+        adjudicated = context.status_is("paid", "partially_paid", "denied")
+        denied = context.status_is("denied") & adjudicated
         if not denied.any():
             raise NothingToAudit("no denied lines")
         causes = line_causes(context)
-        fee, _ = context.fees(lines["cpt"], context.payer)
-        fee = pd.Series(fee.to_numpy(), index=lines.index)
-        value = fee.fillna(money_or_zero(lines, "charge"))
+        fee = context.line_fees()
+        value = np.where(np.isnan(fee), money_or_zero(lines, "charge").to_numpy(), fee)
+        # Counts over all adjudicated lines are taken on integer codes; only the denied lines
+        # (a small share) are gathered into a frame with their text.
+        den_pos = np.flatnonzero(denied)
         frame = pd.DataFrame(
             {
-                "family": context.family.array,
-                "payer": context.payer.array,
-                "cpt": lines["cpt"].astype("string").array,
-                "provider": context.provider.array,
-                "cause": causes["cause"].array,
-                "reason": causes["reason"].array,
-                "denied": denied.to_numpy(),
-                "value": value.to_numpy(),
-                "claim_id": lines["claim_id"].astype("string").array
+                "family": context.text("ctx.family", den_pos).array,
+                "payer": context.text("ctx.payer", den_pos).array,
+                "cpt": lines["cpt"].astype("string").array.take(den_pos),
+                "provider": context.text("ctx.provider", den_pos).array,
+                "cause": causes["cause"].array.take(den_pos),
+                "reason": causes["reason"].array.take(den_pos),
+                "denied": np.ones(len(den_pos), dtype=bool),
+                "value": value[den_pos],
+                "claim_id": lines["claim_id"].astype("string").array.take(den_pos)
                 if "claim_id" in lines.columns
                 else pd.NA,
             }
-        )[adjudicated.to_numpy()]
-        parts = [self._recurring(frame, settings)]
+        )
+        parts = [self._recurring(frame, _family_lines(context, adjudicated), settings)]
         if "rendering_provider" in lines.columns:
-            parts.append(self._physicians(frame, settings))
+            per = _per_physician(context, adjudicated, denied, value)
+            parts.append(self._physicians(frame, per, settings))
         parts = [p for p in parts if len(p)]
         return pd.concat(parts, ignore_index=True) if parts else empty_findings()
 
     # -- recurring causes on a family at a payer ------------------------------------------------
 
-    def _recurring(self, frame: pd.DataFrame, settings: SimpleNamespace) -> pd.DataFrame:
-        family_lines = frame.groupby(["family", "payer"], sort=False).size().rename("family_lines")
+    def _recurring(
+        self, frame: pd.DataFrame, family_lines: pd.Series, settings: SimpleNamespace
+    ) -> pd.DataFrame:
         den = frame[frame["denied"] & frame["cause"].notna()]
         den = den[~den["cause"].isin(NOT_DENIAL_CAUSES)]
         if den.empty:
@@ -242,10 +246,9 @@ class DenialRootCause(Audit):
 
     # -- physicians above their peers for a code at a payer ------------------------------------
 
-    def _physicians(self, frame: pd.DataFrame, settings: SimpleNamespace) -> pd.DataFrame:
-        per = frame.groupby(["cpt", "payer", "provider"], sort=True, observed=True).agg(
-            lines=("denied", "size"), denied=("denied", "sum"), value=("value", "mean")
-        )
+    def _physicians(
+        self, frame: pd.DataFrame, per: pd.DataFrame, settings: SimpleNamespace
+    ) -> pd.DataFrame:
         pair = per.groupby(level=[0, 1], sort=False)[["lines", "denied"]].transform("sum")
         per["peer_lines"] = pair["lines"] - per["lines"]
         per["peer_denied"] = pair["denied"] - per["denied"]
@@ -314,6 +317,48 @@ class DenialRootCause(Audit):
             message=messages,
             evidence=evidence,
         )
+
+
+def _family_lines(context: Context, adjudicated: np.ndarray) -> pd.Series:
+    """Adjudicated lines per (family, payer), counted on integer codes."""
+    family_codes, families = context.codes("ctx.family")
+    payer_codes, payers = context.codes("ctx.payer")
+    key = family_codes[adjudicated] * len(payers) + payer_codes[adjudicated]
+    combos, inverse = dense_unique(key)
+    index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index(families).take(combos // len(payers)),
+            pd.Index(payers).take(combos % len(payers)),
+        ],
+        names=["family", "payer"],
+    )
+    return pd.Series(np.bincount(inverse), index=index, name="family_lines")
+
+
+def _per_physician(
+    context: Context, adjudicated: np.ndarray, denied: np.ndarray, value: np.ndarray
+) -> pd.DataFrame:
+    """Adjudicated lines, denied lines and mean expected payment per (code, payer, physician),
+    sorted by code, payer and physician: grouped on integer codes in row order (the same sums
+    as grouping the text), then labelled."""
+    cpt_codes, cpts = context.codes("cpt")
+    payer_codes, payers = context.codes("ctx.payer")
+    provider_codes, providers = context.codes("ctx.provider")
+    rows = adjudicated & (cpt_codes >= 0)
+    key = (cpt_codes[rows] * len(payers) + payer_codes[rows]) * len(providers)
+    key += provider_codes[rows]
+    grouped = pd.DataFrame({"denied": denied[rows], "value": value[rows]}).groupby(key)
+    per = grouped.agg(lines=("denied", "size"), denied=("denied", "sum"), value=("value", "mean"))
+    at = per.index.to_numpy()
+    per.index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index(cpts).astype("string").take(at // (len(payers) * len(providers))),
+            pd.Index(payers).take(at // len(providers) % len(payers)),
+            pd.Index(providers).take(at % len(providers)),
+        ],
+        names=["cpt", "payer", "provider"],
+    )
+    return per.sort_index()
 
 
 def _top(counts: pd.Series, n: int) -> pd.Series:

@@ -74,7 +74,9 @@ class DxLinkage(Audit):
         checked = view.in_family(*families) & view.billed
         if not checked.any():
             raise NothingToAudit(f"no {' or '.join(families)} lines in the data")
-        dx_ids, dx_values = factorize_text(lines["diagnosis_codes"], normalise=True)
+        dx_ids, dx_values = factorize_text(
+            None, normalise=True, factorized=view.factorized("diagnosis_codes")
+        )
         parts = []
         for family in families:  # the families of the file (two in the packaged one)
             mask = checked & view.in_family(family)
@@ -116,14 +118,18 @@ class DxLinkage(Audit):
         rows.append((False, False, None))  # blank diagnosis list (id -1)
         axial_only = np.array([r[0] for r in rows])[dx_ids]
         supported = np.array([r[1] for r in rows])[dx_ids]
-        invalid_from = np.array([r[2] for r in rows], dtype=object)[dx_ids]
         blank = dx_ids < 0
-        has_invalid = np.array([r is not None for r in invalid_from])
-        invalid_now = has_invalid.copy()
-        dated = has_invalid & (invalid_from != "")
-        if dated.any():
-            start = pd.to_datetime(pd.Series(invalid_from[dated])).to_numpy("datetime64[D]")
-            invalid_now[dated] = view.day[dated] >= start.astype(np.int64)
+        # Invalid-from dates per distinct list (parsed once each), then compared per line.
+        invalid_from = np.array([r[2] for r in rows], dtype=object)
+        has_invalid_list = np.array([r is not None for r in invalid_from], dtype=bool)
+        dated_list = has_invalid_list & np.array([r not in (None, "") for r in invalid_from])
+        start = np.zeros(len(rows), dtype=np.int64)
+        if dated_list.any():
+            days = pd.to_datetime(pd.Series(invalid_from[dated_list])).to_numpy("datetime64[D]")
+            start[dated_list] = days.astype(np.int64)
+        has_invalid = has_invalid_list[dx_ids]
+        dated = dated_list[dx_ids]
+        invalid_now = has_invalid & (~dated | (view.day >= start[dx_ids]))
 
         shown = table.loc[table["kind"] == "supporting", ["code", "match"]]
         supporting = ", ".join(

@@ -69,7 +69,8 @@ class FacetThirdLevel(Audit):
         pos = np.flatnonzero(view.code_in(codes) & view.billed)
         if not len(pos):
             raise NothingToAudit(f"no {', '.join(codes)} lines in the data")
-        medicare = context.payer.iloc[pos].str.contains("medicare", case=False, regex=False)
+        payers = context.text("ctx.payer", pos)
+        medicare = payers.str.contains("medicare", case=False, regex=False)
         if "payer_plan" in lines.columns:
             plan = lines["payer_plan"].iloc[pos].astype("string")
             medicare |= plan.str.contains("medicare", case=False, regex=False).fillna(False)

@@ -94,14 +94,16 @@ class FrequencyLimit(Audit):
         view = coding_view(lines, context)
         table = context.reference.coding("spinal_sessions").drop_duplicates("code", keep="last")
         table = table.set_index("code")
-        kind = view.by_code(table["kind"], "")
-        region = view.by_code(table["region"], "")
-        used = (kind != "") & view.counted & (view.day >= 0)
+        # Kind and region per distinct code, spread over the lines that have one.
+        kind_of_code = view.per_code(table["kind"], "")
+        region_of_code = view.per_code(table["region"], "")
+        has_kind = np.asarray(kind_of_code != "", dtype=bool)[view.code_ids]
+        used = has_kind & view.counted & (view.day >= 0)
         if not used.any():
             raise NothingToAudit("no epidural, facet or ablation lines with a date")
         pos = np.flatnonzero(used)
-        kind_ids, kinds = pd.factorize(kind[pos])
-        region_ids, regions = pd.factorize(region[pos])
+        kind_ids, kinds = pd.factorize(kind_of_code[view.code_ids[pos]])
+        region_ids, regions = pd.factorize(region_of_code[view.code_ids[pos]])
         series = combine(view.patient[pos], kind_ids, region_ids)  # patient, kind, region
         session = combine(series, view.day[pos])
         # One row per session: its series, date and first line; sorted by series then date.
@@ -122,7 +124,9 @@ class FrequencyLimit(Audit):
         sessions["in_window"] = np.arange(len(key)) - start + 1
         sessions["window_start"] = sessions["day"].to_numpy()[start]
         limits = {k: getattr(settings, s) for k, s in LIMIT_SETTING.items()}
-        sessions["limit"] = sessions["kind"].map(limits)
+        # Looked up once per kind (three at most), then spread over the sessions.
+        limit_of_kind = pd.Series(np.asarray(kinds, dtype=object)).map(limits)
+        sessions["limit"] = limit_of_kind.to_numpy()[kind_ids[first][sessions.index.to_numpy()]]
         over = sessions[sessions["in_window"] > sessions["limit"]]
         if over.empty:
             return view.findings(self, over["pos"].to_numpy(), severity="high", message=[])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from auditkit.audits.base import Audit, Context, NothingToAudit
-from auditkit.audits.coding import SEVERITY_BY_CONFIDENCE, coding_view, group_any
+from auditkit.audits.coding import SEVERITY_BY_CONFIDENCE, coding_view
 
 #: What each kind of guidance is, for messages.
 GUIDANCE: dict[str, str] = {
@@ -66,16 +66,25 @@ class ImagingBundled(Audit):
             raise NothingToAudit("no imaging guidance lines in the data")
         same_day = view.session_provider
         rule_of = np.full(view.n, -1, dtype=np.int64)
-        # One pass per rule row (about twenty), each over whole columns; the first row that
-        # matches a line explains it.
+        # One pass per rule row (about twenty); the first row that matches a line explains it.
+        # Only the imaging lines are looked up: whether their same-day group holds a primary.
+        at = np.flatnonzero(imaging)
+        day_at = same_day[at]
+        code_at = view.code_ids[at]
+        code_index = {c: i for i, c in enumerate(view.code_values)}
+        with_primary = np.zeros(int(same_day.max()) + 1 if view.n else 0, dtype=bool)
         for i, row in enumerate(rules.itertuples(index=False)):
-            primary = view.code_between(row.first_code, row.last_code)
-            primary = np.append(primary, False)[view.code_ids] & view.billed
+            primary_code = np.append(view.code_between(row.first_code, row.last_code), False)
+            if not primary_code.any():
+                continue
+            primary = primary_code[view.code_ids] & view.billed
             if not primary.any():
                 continue
-            hit = imaging & view.code_in([row.imaging]) & (rule_of < 0)
-            hit &= group_any(same_day, primary)
-            rule_of[hit] = i
+            hit = (code_at == code_index.get(row.imaging, -2)) & (rule_of[at] < 0)
+            with_primary[:] = False
+            with_primary[same_day[primary]] = True
+            hit &= with_primary[day_at]
+            rule_of[at[hit]] = i
         pos = np.flatnonzero(rule_of >= 0)
         if not len(pos):
             return view.findings(self, pos, severity="high", message=[])

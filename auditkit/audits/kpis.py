@@ -46,14 +46,15 @@ no published benchmark there, so its threshold is a practice convention (V).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from auditkit.audits import revenue
-from auditkit.audits.base import PAID_STATUSES, usable
+from auditkit.audits.base import PAID_STATUSES, dense_unique, usable
 from auditkit.audits.result import SEVERITIES
 
 if TYPE_CHECKING:
@@ -176,15 +177,103 @@ class CleanClaims:
     #: One row per claim: claim_id, provider, denied, corrected, resubmitted, edited, pending,
     #: unclean, counted (in the rate's denominator), clean, charge.
     claims: pd.DataFrame
-    #: One row per (claim, family): claim_id, provider, family, unclean, counted, clean.
-    units: pd.DataFrame
+    #: The columns of :attr:`units` (arrays, or functions giving them): the frame is only
+    #: assembled when asked for, as the run's tables and audits count on the codes.
+    unit_columns: dict[str, Any]
     #: Which optional signals were available (for evidence and notes).
     signals: list[str]
+    #: ``{"claims" or "units": {column: (integer code per row, names)}}`` for the provider and
+    #: family columns, so tables count rows without grouping a million text values.
+    codes: dict[str, dict[str, tuple[np.ndarray, Any]]] = field(default_factory=dict)
+
+    @cached_property
+    def units(self) -> pd.DataFrame:
+        """One row per (claim, family): claim, provider, family, unclean, counted, clean."""
+        return pd.DataFrame({k: v() if callable(v) else v for k, v in self.unit_columns.items()})
+
+    def _column(self, level: str, name: str) -> np.ndarray:
+        if level == "claims":
+            return self.claims[name].to_numpy()
+        return np.asarray(self.unit_columns[name])
 
     @property
     def rate(self) -> float | None:
         counted = int(self.claims["counted"].sum())
         return float(self.claims["clean"].sum()) / counted if counted else None
+
+    def counted_by(self, level: str, by: list[str], mask: np.ndarray | None = None) -> pd.DataFrame:
+        """Counted rows (``claims``) and clean ones (``clean``) of ``self.claims`` or
+        ``self.units`` (``level``) per distinct combination of the ``by`` columns, with the
+        columns' own values and dtypes; ``mask`` narrows the rows further. One row per
+        combination that occurs, unsorted: group it by ``by`` and sum for a table."""
+        keep = self._column(level, "counted").astype(bool)
+        if mask is not None:
+            keep = keep & mask
+        pos = np.flatnonzero(keep)
+        key = np.zeros(len(pos), dtype=np.int64)
+        for name in by:
+            codes, names = self.codes[level][name]
+            key = key * (len(names) + 1) + codes[pos]
+        combos, inverse = dense_unique(key)
+        out: dict[str, Any] = {}
+        rest = combos
+        for name in reversed(by):
+            codes, names = self.codes[level][name]
+            out[name] = names.take(rest % (len(names) + 1))
+            rest = rest // (len(names) + 1)
+        clean = self._column(level, "clean").astype(bool)[pos]
+        counts = pd.DataFrame({name: out[name] for name in by})
+        counts["claims"] = np.bincount(inverse, minlength=len(combos)).astype("int64")
+        counts["clean"] = np.bincount(inverse, weights=clean, minlength=len(combos))
+        counts["clean"] = counts["clean"].round().astype("int64")
+        return counts
+
+
+def claim_any(ctx: Context, signal: str) -> np.ndarray | None:
+    """Per claim (``Context.codes("claim_id")`` order): does any of its lines show ``signal``?
+
+    Signals: ``voided`` (status), ``frequency`` (claim frequency 7 or 8), ``edited`` (edited
+    before submission) and ``resubmitted`` (more than one distinct submission date). None when
+    the data cannot show it. Worked out once per run for the clean-claim rate and the rework
+    audit alike.
+    """
+
+    def compute() -> np.ndarray | None:
+        lines = ctx.lines
+        claim_codes, claim_ids = ctx.codes("claim_id")
+        keep = np.flatnonzero(claim_codes >= 0)
+        claim = claim_codes[keep]
+        n_claims = len(claim_ids)
+        if signal == "resubmitted":
+            if not usable(lines, "submitted_date"):
+                return None
+            # More than one distinct submission date: the earliest and latest differ.
+            submitted = lines["submitted_date"].to_numpy(dtype="datetime64[ns]")[keep]
+            dated = ~np.isnat(submitted)
+            days = submitted[dated].view(np.int64)
+            first = np.full(n_claims, np.iinfo(np.int64).max)
+            last = np.full(n_claims, np.iinfo(np.int64).min)
+            np.minimum.at(first, claim[dated], days)
+            np.maximum.at(last, claim[dated], days)
+            return last > first
+        if signal == "voided":
+            if not ctx.has_status:
+                return None
+            flags = ctx.status_is("voided")
+        elif signal == "frequency":
+            if not usable(lines, "claim_frequency"):
+                return None
+            flags = _bool(lines["claim_frequency"].isin([7, 8])).to_numpy()
+        elif signal == "edited":
+            if not usable(lines, "edited_before_submission"):
+                return None
+            flags = _bool(lines["edited_before_submission"]).to_numpy()
+        else:
+            raise ValueError(f"unknown claim signal {signal!r}")
+        return np.bincount(claim, weights=flags[keep], minlength=n_claims) > 0
+
+    found = ctx.cached(f"claim_any.{signal}", compute)
+    return None if found is None else found.copy()
 
 
 def clean_claims(ctx: Context) -> CleanClaims | None:
@@ -192,76 +281,120 @@ def clean_claims(ctx: Context) -> CleanClaims | None:
     from auditkit.audits.registry import get
 
     lines = ctx.lines
-    status = ctx.status
-    if status is None or not usable(lines, "claim_id") or "rendering_provider" not in lines:
+    if not ctx.has_status or not usable(lines, "claim_id") or "rendering_provider" not in lines:
         return None
     settings = ctx.config.settings(get("clean-claim-rate"))
-    claim_codes, claim_ids = pd.factorize(lines["claim_id"].astype("string"), use_na_sentinel=True)
+    # Whole-column work on integer codes: claims are numbered in order of first appearance
+    # (as a groupby without sorting would list them) and every flag is a count per claim.
+    claim_codes, claim_ids = ctx.codes("claim_id")
     signals = ["status"]
-    unknown = ~_bool(status.isin(("paid", "partially_paid", "denied", "rejected", "voided")))
-    corrected = _bool(status.eq("voided"))
-    if usable(lines, "claim_frequency"):
-        corrected |= _bool(lines["claim_frequency"].isin([7, 8]))
+    unknown = ~ctx.status_is("paid", "partially_paid", "denied", "rejected", "voided")
+    n_claims = len(claim_ids)
+    # Per claim, a flag is set when any of its lines has it (shared with the rework audit).
+    corrected = claim_any(ctx, "voided")
+    frequency = claim_any(ctx, "frequency")
+    if frequency is not None:
+        corrected |= frequency
         signals.append("claim_frequency")
-    if usable(lines, "edited_before_submission") and settings.edited_counts_as_unclean:
-        edited = _bool(lines["edited_before_submission"])
+    edited = claim_any(ctx, "edited") if settings.edited_counts_as_unclean else None
+    if edited is not None:
         signals.append("edited_before_submission")
     else:
-        edited = pd.Series(False, index=lines.index)
-    charge = lines["charge"].fillna(0.0) if usable(lines, "charge") else 0.0
-    line_no = (
-        lines["line_number"].astype("Float64").fillna(np.inf).astype("float64")
-        if usable(lines, "line_number")
-        else pd.Series(np.arange(len(lines), dtype="float64"), index=lines.index)
+        edited = np.zeros(n_claims, dtype=bool)
+    charge = (
+        lines["charge"].fillna(0.0).to_numpy(dtype="float64")
+        if usable(lines, "charge")
+        else np.zeros(len(lines))
     )
-    frame = pd.DataFrame(
+    line_no = (
+        lines["line_number"].astype("Float64").fillna(np.inf).to_numpy(dtype="float64")
+        if usable(lines, "line_number")
+        else np.arange(len(lines), dtype="float64")
+    )
+    keep = np.flatnonzero(claim_codes >= 0)
+    claim = claim_codes[keep]
+
+    def any_of(flags: np.ndarray, keys: np.ndarray = claim, size: int = n_claims) -> np.ndarray:
+        return np.bincount(keys, weights=flags[keep], minlength=size) > 0
+
+    denied = ctx.status_is(*UNCLEAN_STATUSES)
+    claims = pd.DataFrame(
         {
-            "claim": claim_codes,
-            "denied": _bool(status.isin(UNCLEAN_STATUSES)).to_numpy(),
-            "corrected": corrected.to_numpy(),
-            "edited": edited.to_numpy(),
-            "pending": unknown.to_numpy(),
-            "family": ctx.family.array,
-            "charge": np.asarray(charge, dtype="float64") if np.ndim(charge) else 0.0,
-            "line_no": line_no.to_numpy(),
-            "provider": ctx.provider.array,
+            "denied": any_of(denied),
+            "corrected": corrected,
+            "edited": edited,
+            "pending": any_of(unknown),
+            # pandas' grouped sum (compensated), as the per-claim totals were always added up
+            "charge": pd.Series(charge[keep]).groupby(claim).sum().to_numpy(),
         }
     )
-    if usable(lines, "submitted_date"):
-        frame["submitted"] = lines["submitted_date"].to_numpy()
+    resubmitted = claim_any(ctx, "resubmitted")
+    if resubmitted is not None:
         signals.append("submitted_date")
-    frame = frame[frame["claim"] >= 0]
-    grouped = frame.groupby("claim", sort=False)
-    claims = grouped.agg(
-        denied=("denied", "any"),
-        corrected=("corrected", "any"),
-        edited=("edited", "any"),
-        pending=("pending", "any"),
-        charge=("charge", "sum"),
-    )
-    if "submitted" in frame:
-        claims["resubmitted"] = grouped["submitted"].nunique() > 1
+        claims["resubmitted"] = resubmitted
     else:
         claims["resubmitted"] = False
-    # The claim belongs to the provider of its first line.
-    first = grouped["line_no"].idxmin()
-    claims["provider"] = frame.loc[first.to_numpy(), "provider"].to_numpy()
+    # The claim belongs to the provider of its first line (lowest line number, then row order).
+    lowest = np.full(n_claims, np.inf)
+    np.minimum.at(lowest, claim, line_no[keep])
+    at_lowest = line_no[keep] == lowest[claim]
+    first_row = np.full(n_claims, len(lines), dtype=np.int64)
+    np.minimum.at(first_row, claim[at_lowest], keep[at_lowest])
+    provider_codes, providers = ctx.codes("ctx.provider")
+    claim_provider = provider_codes[first_row]
+    provider_text = pd.array(np.asarray(providers, dtype=object), dtype="str")
+    claims["provider"] = provider_text.take(claim_provider)
     claims["unclean"] = claims[["denied", "corrected", "edited", "resubmitted"]].any(axis=1)
     claims["counted"] = claims["unclean"] | ~claims["pending"]
     claims["clean"] = claims["counted"] & ~claims["unclean"]
-    claims.insert(0, "claim_id", np.asarray(claim_ids, dtype=object)[claims.index.to_numpy()])
+    claims.insert(0, "claim_id", pd.array(claim_ids, dtype="str"))
+    codes = {"claims": {"provider": (claim_provider, provider_text)}}
 
-    units = frame.groupby(["claim", "family"], sort=False).agg(
-        denied=("denied", "any"), pending=("pending", "any")
+    # One row per (claim, procedure family), in order of first appearance.
+    family_codes, families = ctx.codes("ctx.family")
+    width = len(families) + 1
+    pair_keys = claim * width + family_codes[keep]
+    if len(pair_keys) and int(pair_keys.max()) < 2**31:
+        pair_keys = pair_keys.astype(np.int32)  # the same codes; 32-bit keys hash faster
+    pair_codes, pairs = pd.factorize(pair_keys)
+    pairs = pairs.astype(np.int64)
+    at_claim = pairs // width
+    unit_provider = claim_provider[at_claim]
+    unit_family = pairs % width
+    family_text = pd.Index(families).array
+    codes["units"] = {
+        "provider": (unit_provider, provider_text),
+        "family": (unit_family, family_text),
+    }
+    denied_pair = any_of(denied, pair_codes, len(pairs))
+    pending_pair = any_of(unknown, pair_codes, len(pairs))
+    unit_unclean = (
+        denied_pair
+        | claims["corrected"].to_numpy()[at_claim]
+        | claims["edited"].to_numpy()[at_claim]
+        | claims["resubmitted"].to_numpy()[at_claim]
     )
-    units = units.reset_index()
-    claim_level = claims[["corrected", "edited", "resubmitted", "provider"]]
-    units = units.join(claim_level, on="claim")
-    units["unclean"] = units[["denied", "corrected", "edited", "resubmitted"]].any(axis=1)
-    units["counted"] = units["unclean"] | ~units["pending"]
-    units["clean"] = units["counted"] & ~units["unclean"]
-    units = units[["claim", "provider", "family", "unclean", "counted", "clean"]]
-    return CleanClaims(claims.reset_index(drop=True), units, signals)
+    unit_counted = unit_unclean | ~pending_pair
+    units = {
+        "claim": at_claim,
+        "provider": lambda: provider_text.take(unit_provider),
+        "family": lambda: family_text.take(unit_family),
+        "unclean": unit_unclean,
+        "counted": unit_counted,
+        "clean": unit_counted & ~unit_unclean,
+    }
+    return CleanClaims(claims, units, signals, codes)
+
+
+def rate_table_of_counts(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """:func:`rate_table` from :meth:`CleanClaims.counted_by` (the same table, much faster)."""
+    out = counts.groupby(by, sort=True, observed=True).agg(
+        claims=("claims", "sum"), clean=("clean", "sum")
+    )
+    out["claims"] = out["claims"].astype("int64")
+    out["clean"] = out["clean"].astype("int64")
+    out["rate"] = out["clean"] / out["claims"]
+    return out.reset_index()
 
 
 def rate_table(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -277,20 +410,23 @@ def rate_table(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def tpi_mix(ctx: Context) -> dict[str, pd.DataFrame]:
     """20552/20553 counts and 20553 share overall, per provider, per month, per provider-month."""
+    return dict(ctx.cached("kpis.tpi_mix", lambda: _tpi_mix(ctx)))
+
+
+def _tpi_mix(ctx: Context) -> dict[str, pd.DataFrame]:
     lines = ctx.lines
     if "cpt" not in lines.columns:
         return {}
-    cpt = lines["cpt"].astype("string")
-    tpi = ctx.tpi_lines
+    tpi = ctx.tpi_lines.to_numpy()
     frame = pd.DataFrame(
         {
-            "provider": ctx.provider[tpi].array,
-            "n_20552": _bool(cpt[tpi].eq("20552")).to_numpy().astype("int64"),
-            "n_20553": _bool(cpt[tpi].eq("20553")).to_numpy().astype("int64"),
+            "provider": ctx.text("ctx.provider", tpi).array,
+            "n_20552": ctx.code_is("cpt", ["20552"])[tpi].astype("int64"),
+            "n_20553": ctx.code_is("cpt", ["20553"])[tpi].astype("int64"),
         }
     )
     if usable(lines, "date_of_service"):
-        frame["month"] = lines.loc[tpi, "date_of_service"].dt.strftime("%Y-%m").to_numpy()
+        frame["month"] = ctx.month_text("date_of_service")[tpi]
 
     def mix(by: list[str]) -> pd.DataFrame:
         out = frame.groupby(by, sort=True)[["n_20552", "n_20553"]].sum().reset_index()
@@ -307,25 +443,27 @@ def tpi_mix(ctx: Context) -> dict[str, pd.DataFrame]:
 
 def denial_by_payer(ctx: Context) -> pd.DataFrame | None:
     """Adjudicated lines, denied lines, rate and denied dollars (charges) per payer."""
-    if ctx.status is None:
+    if not ctx.has_status:
         return None
     lines = ctx.lines
-    adjudicated = _bool(ctx.status.isin((*PAID_STATUSES, "denied")))
-    denied = _bool(ctx.status.eq("denied"))
-    charge = lines["charge"].fillna(0.0) if usable(lines, "charge") else None
-    frame = pd.DataFrame(
+    adjudicated = ctx.status_is(*PAID_STATUSES, "denied")
+    denied = ctx.status_is("denied")
+    charge = lines["charge"].fillna(0.0).to_numpy() if usable(lines, "charge") else None
+    values = {
+        "denied": denied,
+        "denied_dollars": np.where(denied, charge, 0.0) if charge is not None else np.nan,
+    }
+    if charge is None:
+        values["denied_dollars"] = np.full(len(lines), np.nan)
+    out = ctx.group_agg(
+        {"payer": "ctx.payer"},
+        adjudicated,
+        values,
         {
-            "payer": ctx.payer[adjudicated].array,
-            "denied": denied[adjudicated].to_numpy(),
-            "denied_dollars": (
-                charge[adjudicated].where(denied[adjudicated], 0.0).to_numpy()
-                if charge is not None
-                else np.nan
-            ),
-        }
-    )
-    out = frame.groupby("payer", sort=True).agg(
-        lines=("denied", "size"), denied=("denied", "sum"), denied_dollars=("denied_dollars", "sum")
+            "lines": ("denied", "size"),
+            "denied": ("denied", "sum"),
+            "denied_dollars": ("denied_dollars", "sum"),
+        },
     )
     out["denied"] = out["denied"].astype("int64")
     if charge is None:
@@ -339,8 +477,13 @@ def tables(ctx: Context) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     clean = ctx.clean_claims
     if clean is not None:
-        out["clean_claim_rate_by_provider"] = rate_table(clean.claims, ["provider"])
-        out["clean_claim_rate_by_provider_family"] = rate_table(clean.units, ["provider", "family"])
+        out["clean_claim_rate_by_provider"] = rate_table_of_counts(
+            clean.counted_by("claims", ["provider"]), ["provider"]
+        )
+        by_family = ["provider", "family"]
+        out["clean_claim_rate_by_provider_family"] = rate_table_of_counts(
+            clean.counted_by("units", by_family), by_family
+        )
     out.update(tpi_mix(ctx))
     by_payer = denial_by_payer(ctx)
     if by_payer is not None:
@@ -377,11 +520,9 @@ def summary(
         "practice": ctx.config.practice.get("name"),
         "period": ctx.config.practice.get("period"),
         "lines": len(lines),
-        "claims": int(lines["claim_id"].nunique()) if "claim_id" in lines else None,
-        "providers": int(lines["rendering_provider"].nunique())
-        if "rendering_provider" in lines
-        else None,
-        "payers": int(lines["payer"].nunique()) if "payer" in lines else None,
+        "claims": _distinct(ctx, "claim_id"),
+        "providers": _distinct(ctx, "rendering_provider"),
+        "payers": _distinct(ctx, "payer"),
         "period_start": dates.min().date().isoformat() if has_dates else None,
         "period_end": dates.max().date().isoformat() if has_dates else None,
         "clean_claim_rate": clean.rate if clean is not None else None,
@@ -395,9 +536,9 @@ def summary(
         "charges": _money(lines, "charge"),
         "paid": _money(lines, "paid"),
     }
-    if ctx.status is not None:
-        adjudicated = _bool(ctx.status.isin((*PAID_STATUSES, "denied")))
-        denied = _bool(ctx.status.eq("denied"))
+    if ctx.has_status:
+        adjudicated = ctx.status_is(*PAID_STATUSES, "denied")
+        denied = ctx.status_is("denied")
         n_adj = int(adjudicated.sum())
         out["denied_lines"] = int(denied.sum())
         out["denial_rate"] = out["denied_lines"] / n_adj if n_adj else None
@@ -421,6 +562,14 @@ def summary(
     out["benchmarks"] = {key: b.as_dict() for key, b in BENCHMARKS.items()}
     out["kpi_notes"] = kpi_notes(ctx, out)
     return out
+
+
+def _distinct(ctx: Context, column: str) -> int | None:
+    """Distinct values of a column (missing not counted), None when the column is absent."""
+    if column not in ctx.lines:
+        return None
+    known = ctx.cached(f"distinct.{column}", lambda: len(ctx.codes(column, keep=False)[1]))
+    return int(known)
 
 
 def revenue_kpis(ctx: Context) -> dict[str, Any]:
@@ -463,20 +612,20 @@ def _average_daily_charges(ctx: Context, as_of: pd.Timestamp) -> float | None:
     if pd.isna(last):
         return None
     window = (dos > last - pd.Timedelta(days=AR_CHARGE_DAYS)) & (dos <= last)
-    if ctx.status is not None:
-        window &= ~_bool(ctx.status.eq("voided"))
+    if ctx.has_status:
+        window &= ~ctx.status_is("voided")
     total = float(lines.loc[_bool(window), "charge"].sum())
     return total / AR_CHARGE_DAYS if total > 0 else None
 
 
 def _net_collection_rate(ctx: Context) -> float | None:
     lines = ctx.lines
-    if ctx.status is None or not usable(lines, "charge") or not usable(lines, "paid"):
+    if not ctx.has_status or not usable(lines, "charge") or not usable(lines, "paid"):
         return None
     if not usable(lines, "adjustment") and not usable(lines, "allowed"):
         return None
-    settled = _bool(ctx.status.isin(PAID_STATUSES))
-    denied = _bool(ctx.status.eq("denied"))
+    settled = pd.Series(ctx.status_is(*PAID_STATUSES), index=lines.index)
+    denied = pd.Series(ctx.status_is("denied"), index=lines.index)
     charge = lines["charge"].astype("float64").fillna(0.0)
     if usable(lines, "adjustment"):
         contractual = lines["adjustment"].astype("float64").fillna(0.0)
@@ -486,16 +635,23 @@ def _net_collection_rate(ctx: Context) -> float | None:
     # A denied line's adjustment writes off the whole charge, hiding its contractual part: its
     # net charge is estimated from paid lines of the same code at the same payer (else the
     # code at any payer, else the practice's net-to-charge ratio).
-    keys = pd.DataFrame({"cpt": lines["cpt"].astype("string"), "payer": ctx.payer.astype("string")})
     ratio = (net / charge.where(charge > 0)).where(settled)
-    by_pair = ratio.groupby([keys["cpt"], keys["payer"]]).mean()
-    by_code = ratio.groupby(keys["cpt"]).mean()
+    # Means per (code, payer) and per code, grouped on integer codes in row order (the same
+    # additions as grouping the text); lines without a code have neither.
+    cpt_codes, _ = ctx.codes("cpt")
+    payer_codes, payers = ctx.codes("ctx.payer")
+    coded = cpt_codes >= 0
+    pair_key = cpt_codes * len(payers) + payer_codes
+    values = pd.Series(ratio.to_numpy()[coded])
+    by_pair = values.groupby(pair_key[coded]).mean()
+    by_code = values.groupby(cpt_codes[coded]).mean()
     overall = float(ratio.mean()) if ratio.notna().any() else 1.0
-    den = keys[denied]
-    pair_ratio = pd.Series(
-        by_pair.reindex(pd.MultiIndex.from_frame(den)).to_numpy(), index=den.index
+    on_denied = denied.to_numpy()
+    den_key = np.where(coded, pair_key, -1)[on_denied]
+    pair_ratio = pd.Series(by_pair.reindex(den_key).to_numpy(), index=lines.index[on_denied])
+    code_ratio = pd.Series(
+        by_code.reindex(cpt_codes[on_denied]).to_numpy(), index=lines.index[on_denied]
     )
-    code_ratio = den["cpt"].map(by_code).astype("float64")
     estimate = pair_ratio.fillna(code_ratio).fillna(overall) * charge[denied]
     collected = lines["paid"].astype("float64").fillna(0.0)
     if "patient_responsibility" in lines.columns:

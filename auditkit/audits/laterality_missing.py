@@ -57,7 +57,7 @@ class LateralityMissing(Audit):
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         view = coding_view(lines, context)
-        sided = (view.procedure_column("side_specific") == "yes") & view.billed
+        sided = view.procedure_is("side_specific", "yes") & view.billed
         if not sided.any():
             raise NothingToAudit("no side-specific procedure codes in the data")
         pos = np.flatnonzero(sided & ~view.has(*SIDE_MODIFIERS))

@@ -68,6 +68,6 @@ class Modifier25Missing(Audit):
         message += " for the same patient that day."
         evidence = [
             {"procedures": d, "dollars_basis": b}
-            for d, b in zip(done, view.dollar_basis[pos], strict=True)
+            for d, b in zip(done, view.basis_at(pos), strict=True)
         ]
         return view.findings(self, pos, severity="high", message=message, evidence=evidence)

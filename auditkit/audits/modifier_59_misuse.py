@@ -89,7 +89,7 @@ class Modifier59Misuse(Audit):
 
         on_visit = view.is_em & (n_distinct > 0) & view.billed
         doubled = (n_distinct > 1) & view.billed & ~on_visit
-        side_specific = view.procedure_column("side_specific") == "yes"
+        side_specific = view.procedure_is("side_specific", "yes")
         rt_lt_fits = with_59 & side_specific & ~view.has(*SIDE_MODIFIERS) & ~on_visit & ~doubled
         rules = [
             (

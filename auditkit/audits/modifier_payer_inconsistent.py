@@ -114,26 +114,30 @@ class ModifierPayerInconsistent(Audit):
             raise NothingToAudit("no modifiers to compare between payers")
         counted = view.counted & (view.code_ids >= 0)
         context_bits = self._claim_context(view, counted)
-        payer_ids, payer_names = pd.factorize(context.payer.to_numpy(dtype=object))
+        payer_ids, payer_names = context.codes("ctx.payer")
+        payer_names = np.asarray(payer_names, dtype=object)
         cell = combine(view.code_ids + 1, context_bits, payer_ids)  # (code, context, payer)
         cell = np.where(counted, cell, -1)
-        keep = cell >= 0
-        table = pd.DataFrame(
-            {
-                "cell": cell[keep],
-                "code": view.code_ids[keep],
-                "context": context_bits[keep],
-                "payer": payer_ids[keep],
-            }
+        keep = np.flatnonzero(cell >= 0)
+        in_cell = cell[keep]
+        # The cells that occur, in order, each with its code, context and payer (every line of
+        # a cell has the same three, so any line of it tells them).
+        lines_per_cell = np.bincount(in_cell)
+        present = np.flatnonzero(lines_per_cell)
+        one_line = np.zeros(len(lines_per_cell), dtype=np.int64)
+        one_line[in_cell] = keep
+        at = one_line[present]
+        cells = pd.DataFrame(
+            {"code": view.code_ids[at], "context": context_bits[at], "payer": payer_ids[at]},
+            index=pd.Index(present, name="cell"),
         )
-        cells = table.drop_duplicates("cell").set_index("cell").sort_index()
-        cells["lines"] = np.bincount(table["cell"], minlength=len(cells))[cells.index]
+        cells["lines"] = lines_per_cell[present]
         parts = []
         # One pass per modifier in the data (a few dozen at most), each over whole columns.
         for modifier in modifiers:
             has = view.has(modifier)[keep]
-            cells["n_with"] = np.bincount(table["cell"], weights=has, minlength=len(cells))[
-                cells.index
+            cells["n_with"] = np.bincount(in_cell, weights=has, minlength=len(lines_per_cell))[
+                present
             ]
             found = self._compare(cells, settings)
             if len(found):
@@ -151,13 +155,14 @@ class ModifierPayerInconsistent(Audit):
         family = np.where(counted & (family >= 0), family, len(FAMILIES))  # last slot: ignored
         width = len(FAMILIES) + 1
         claims = int(view.claim.max()) + 1 if view.n else 0
-        per_claim = np.bincount(view.claim * width + family, minlength=claims * width)
-        per_claim = per_claim.reshape(claims, width)[:, : len(FAMILIES)]
-        bits = np.zeros(view.n, dtype=np.int64)
-        for i in range(len(FAMILIES)):  # nine whole-column passes
-            others = per_claim[view.claim, i] - (family == i)
-            bits |= np.where(others > 0, 1 << i, 0)
-        return bits
+        # The claim's families as bits; a line's own family only counts when another line of
+        # the claim has it too.
+        weights = np.append(1 << np.arange(len(FAMILIES), dtype=np.int64), 0)
+        claim_bits = np.zeros(claims, dtype=np.int64)
+        np.bitwise_or.at(claim_bits, view.claim, weights[family])
+        shared = pd.Series(view.claim * width + family).duplicated(keep=False).to_numpy()
+        alone = ~shared & (family < len(FAMILIES))
+        return claim_bits[view.claim] & ~np.where(alone, weights[family], 0)
 
     @staticmethod
     def _compare(cells: pd.DataFrame, settings: SimpleNamespace) -> pd.DataFrame:

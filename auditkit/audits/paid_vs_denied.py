@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from auditkit.audits.base import (
     PAID_STATUSES,
@@ -16,6 +17,7 @@ from auditkit.audits.base import (
     Context,
     NothingToAudit,
     Threshold,
+    dense_unique,
     findings_frame,
     money,
     pct,
@@ -144,15 +146,14 @@ class PaidVsDenied(Audit):
     )
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
-        status = context.status
-        denied_side = status.eq("denied").fillna(False).to_numpy(dtype=bool)
-        both = status.isin((*PAID_STATUSES, "denied")).fillna(False).to_numpy(dtype=bool)
+        denied_side = context.status_is("denied")
+        both = context.status_is(*PAID_STATUSES, "denied")
         # Work on positions and integer codes: no copy of the claim-line frame is made.
-        cpt_codes, cpts = pd.factorize(lines["cpt"])
-        payer_codes, payers = pd.factorize(context.payer)
+        cpt_codes, cpts = context.codes("cpt")
+        payer_codes, payers = context.codes("ctx.payer")
         pos = np.flatnonzero(both & (cpt_codes >= 0))
-        pair = cpt_codes[pos].astype("int64") * len(payers) + payer_codes[pos]
-        pairs, inverse = np.unique(pair, return_inverse=True)
+        pair = cpt_codes[pos] * len(payers) + payer_codes[pos]
+        pairs, inverse = dense_unique(pair)
         n_lines = np.bincount(inverse, minlength=len(pairs))
         n_denied = np.bincount(inverse, weights=denied_side[pos], minlength=len(pairs))
         n_denied = n_denied.round().astype("int64")
@@ -176,7 +177,7 @@ class PaidVsDenied(Audit):
         grp = group_of_pair[inverse]
         scope = _Scope(pos[grp >= 0], grp[grp >= 0], denied_side[pos][grp >= 0])
 
-        table = _attribute_table(lines, scope)
+        table = _attribute_table(lines, scope, context)
         table = table.join(eligible[["n_paid", "n_denied"]], on="grp")
         table = _score(table, settings)
         if table.empty:
@@ -188,9 +189,7 @@ class PaidVsDenied(Audit):
         flagged["dollars"] = dollars
         flagged["denied_charges"] = denied_charges
         flagged["mean_paid"] = mean_paid
-        reasons = _top_reasons(
-            lines, scope, flagged.index, settings.top_reasons, context.reference.carcs
-        )
+        reasons = _top_reasons(lines, scope, flagged.index, settings.top_reasons, context)
         examples = _examples(lines, scope, flagged.index, settings.examples)
 
         best = top.groupby("grp", sort=False)["difference"].max()
@@ -199,14 +198,17 @@ class PaidVsDenied(Audit):
         severity = np.where(big & costly, "high", np.where(big | costly, "medium", "low"))
 
         # One message per flagged (code, payer) pair: a few dozen at most, so a loop is fine.
+        attributes: dict[int, list[Any]] = {}
+        for a in top.itertuples():
+            attributes.setdefault(a.grp, []).append(a)
         messages, evidence = [], []
         for row in flagged.itertuples():
             g = row.Index
-            attrs = top[top["grp"] == g]
+            attrs = attributes.get(g, [])
             texts = [
                 f"{a.label} on {a.paid_count} of {row.n_paid} paid lines ({pct(a.paid_share)}) "
                 f"but {a.denied_count} of {row.n_denied} denied lines ({pct(a.denied_share)})"
-                for a in attrs.itertuples()
+                for a in attrs
             ]
             why_denied = reasons.get(g, [])
             paid_ex, denied_ex = examples.get(g, ([], []))
@@ -243,7 +245,7 @@ class PaidVsDenied(Audit):
                             "difference": round(float(a.difference), 4),
                             "p_value": float(a.p_value),
                         }
-                        for a in attrs.itertuples()
+                        for a in attrs
                     ],
                     "denial_reasons": why_denied,
                     "paid_examples": paid_ex,
@@ -278,16 +280,17 @@ class _Scope:
         return _Scope(self.positions[mask], self.group_of[mask], self.denied[mask])
 
 
-def _counts(column: pd.Series, scope: _Scope) -> pd.DataFrame:
+def _counts(factorized: tuple[np.ndarray, Any], scope: _Scope) -> pd.DataFrame:
     """Lines and denied lines per (group, distinct raw value): the one pass over the lines,
-    done once per attribute on integer codes. ``value`` holds the distinct values (None for
-    missing) so labels are worked out once per distinct value, not per line."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    done once per attribute on integer codes (``pd.factorize`` of the column, shared by the
+    run). ``value`` holds the distinct values (None for missing) so labels are worked out once
+    per distinct value, not per line."""
+    codes, uniques = factorized
     distinct = np.empty(len(uniques) + 1, dtype=object)
     distinct[0] = None  # slot 0: missing
     distinct[1:] = np.asarray(uniques, dtype=object)
     key = scope.group_of.astype("int64") * len(distinct) + (codes[scope.positions] + 1)
-    keys, inverse = np.unique(key, return_inverse=True)
+    keys, inverse = dense_unique(key)
     lines = np.bincount(inverse, minlength=len(keys))
     denied = np.bincount(inverse, weights=scope.denied, minlength=len(keys))
     return pd.DataFrame(
@@ -296,6 +299,7 @@ def _counts(column: pd.Series, scope: _Scope) -> pd.DataFrame:
             "value": distinct[keys % len(distinct)],
             "lines": lines,
             "denied_count": denied.round().astype("int64"),
+            "slot": keys % len(distinct),  # which distinct value (0: missing)
         }
     )
 
@@ -305,13 +309,46 @@ def _labelled(
 ) -> pd.DataFrame:
     """Turn per-value counts into per-label counts. ``labels`` maps the distinct raw values to a
     label, a list of labels (list columns) or None; it runs on distinct values only."""
-    distinct = pd.Series(pd.unique(counts["value"].to_numpy(dtype=object)), dtype=object)
-    mapped = labels(distinct)
-    lookup = pd.DataFrame({"value": distinct, "label": mapped.to_numpy(dtype=object)})
-    lookup = lookup.explode("label").dropna(subset=["label"])
-    merged = counts.merge(lookup, on="value", how="inner")
-    out = merged.groupby(["grp", "label"], sort=False)[["lines", "denied_count"]].sum()
-    out = out.reset_index()
+    slots = counts["slot"].to_numpy()
+    order = pd.unique(slots)  # distinct values in order of first appearance
+    first = np.full(int(slots.max()) + 1 if len(slots) else 0, len(slots), dtype=np.int64)
+    np.minimum.at(first, slots, np.arange(len(slots)))  # each value's first row
+    values = counts["value"].to_numpy(dtype=object)
+    mapped = labels(pd.Series(values[first[order]], dtype=object)).to_numpy(dtype=object)
+    # Each distinct value's labels (a list column gives several; None or NaN gives none).
+    names: dict[str, int] = {}
+    per_value: list[list[int]] = []
+    for label in mapped:
+        items = label if isinstance(label, list) else [label]
+        per_value.append(
+            [names.setdefault(i, len(names)) for i in items if i is not None and i == i]
+        )
+    distinct_of_slot = np.zeros(len(first), dtype=np.int64)
+    distinct_of_slot[order] = np.arange(len(order))
+    d = distinct_of_slot[slots]
+    sizes = np.array([len(ids) for ids in per_value], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if len(sizes) else sizes
+    flat = np.array([i for ids in per_value for i in ids], dtype=np.int64)
+    # One row per (counts row, label), in the counts' row order (what merging on the value
+    # and exploding the labels would give), then summed per (group, label) in that order.
+    repeat = sizes[d]
+    row = np.repeat(np.arange(len(slots)), repeat)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    label_id = flat[starts[d[row]] + within] if len(row) else np.zeros(0, dtype=np.int64)
+    grp = counts["grp"].to_numpy()[row]
+    key_codes, keys = pd.factorize(grp * max(len(names), 1) + label_id)
+    label_names = np.array(list(names), dtype=object)
+    lines = np.bincount(key_codes, weights=counts["lines"].to_numpy()[row], minlength=len(keys))
+    denied = counts["denied_count"].to_numpy()[row]
+    denied = np.bincount(key_codes, weights=denied, minlength=len(keys))
+    out = pd.DataFrame(
+        {
+            "grp": keys // max(len(names), 1),
+            "label": label_names[keys % max(len(names), 1)] if len(keys) else label_names[:0],
+            "lines": lines.round().astype("int64"),
+            "denied_count": denied.round().astype("int64"),
+        }
+    )
     out["rank"] = rank
     return out
 
@@ -329,8 +366,69 @@ def _clean(value: Any) -> str:
 # thousand diagnosis combinations), never once per line.
 
 
-def _present(label: str) -> Callable[[pd.Series], pd.Series]:
-    return lambda values: values.map(lambda v: label if _clean(v) else None)
+@dataclass(frozen=True)
+class _Present:
+    """Labels a value ``label`` when it is filled in (None when blank): whether a field is
+    filled is all that is compared, so lines are counted per group without their values."""
+
+    label: str
+
+    def __call__(self, values: pd.Series) -> pd.Series:
+        return values.map(lambda v: self.label if _clean(v) else None)
+
+    def counts(self, column: pd.Series, scope: _Scope, rank: int) -> pd.DataFrame:
+        """What ``_labelled(_counts(...), self, rank)`` gives, without a row per distinct value
+        (an authorization number column has one value per claim)."""
+        present = filled(column)[scope.positions]
+        n = int(scope.group_of.max()) + 1 if len(scope.group_of) else 0
+        lines = np.bincount(scope.group_of, weights=present, minlength=n)
+        denied = np.bincount(scope.group_of, weights=present & scope.denied, minlength=n)
+        groups = np.flatnonzero(lines > 0)
+        out = pd.DataFrame(
+            {
+                "grp": groups.astype("int64"),
+                "label": np.full(len(groups), self.label, dtype=object),
+                "lines": lines[groups].round().astype("int64"),
+                "denied_count": denied[groups].round().astype("int64"),
+            }
+        )
+        out["rank"] = rank
+        return out
+
+
+#: Python's whitespace (what ``str.strip`` removes): text made only of these is blank. A test
+#: checks the list against ``str.isspace``.
+PY_WHITESPACE: tuple[int, ...] = (
+    *range(0x09, 0x0E),
+    *range(0x1C, 0x21),
+    0x85,
+    0xA0,
+    0x1680,
+    *range(0x2000, 0x200B),
+    0x2028,
+    0x2029,
+    0x202F,
+    0x205F,
+    0x3000,
+)
+_BLANK_TEXT = "^[" + "".join(f"\\x{{{c:x}}}" for c in PY_WHITESPACE) + "]*$"
+
+
+def filled(column: pd.Series) -> np.ndarray:
+    """Per line: is the field filled in, as ``_clean`` sees it (text that is not blank after
+    stripping, a number that is not missing)? Whole-column for text and numbers."""
+    if isinstance(column.dtype, pd.StringDtype):
+        blank = pc.match_substring_regex(column.array.__arrow_array__(), _BLANK_TEXT)
+        return ~blank.fill_null(True).to_numpy(zero_copy_only=False).astype(bool)
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
+        return ~np.isnan(column.to_numpy(dtype="float64", na_value=np.nan))
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    per_value = [bool(_clean(v)) for v in np.asarray(uniques, dtype=object)]
+    return np.append(np.asarray(per_value, dtype=bool), False)[codes]
+
+
+def _present(label: str) -> _Present:
+    return _Present(label)
 
 
 def _each(
@@ -391,10 +489,14 @@ ATTRIBUTES: tuple[tuple[str, Callable[[pd.Series], pd.Series]], ...] = (
 )
 
 
-def _attribute_table(lines: pd.DataFrame, scope: _Scope) -> pd.DataFrame:
+def _attribute_table(lines: pd.DataFrame, scope: _Scope, context: Context) -> pd.DataFrame:
     """Per (group, attribute label): lines with the attribute, and how many were denied."""
+    # Most attribute columns are read by this audit only: their codes are not kept.
+    shared = ("modifiers", "diagnosis_codes")
     parts = [
-        _labelled(_counts(lines[column], scope), labels, rank)
+        labels.counts(lines[column], scope, rank)
+        if isinstance(labels, _Present)
+        else _labelled(_counts(context.codes(column, keep=column in shared), scope), labels, rank)
         for rank, (column, labels) in enumerate(ATTRIBUTES)
         if usable(lines, column)
     ]
@@ -468,13 +570,14 @@ def _dollars(
 
 
 def _top_reasons(
-    lines: pd.DataFrame, scope: _Scope, groups: pd.Index, top: int, carcs: pd.DataFrame
+    lines: pd.DataFrame, scope: _Scope, groups: pd.Index, top: int, context: Context
 ) -> dict[int, list[dict]]:
     """Most common denial reason codes on the denied side of each flagged group."""
     if top == 0 or not usable(lines, "denial_codes"):
         return {}
+    carcs = context.reference.carcs
     denied = scope.subset(scope.denied & np.isin(scope.group_of, groups.to_numpy()))
-    counts = _counts(lines["denial_codes"], denied)
+    counts = _counts(context.codes("denial_codes"), denied)
     # One list per distinct combination of codes, not per line.
     counts = counts.assign(code=counts["value"].map(_items)).explode("code")
     counts = counts.dropna(subset=["code"])
@@ -483,17 +586,16 @@ def _top_reasons(
     per_code = per_code.groupby("grp", sort=False).head(top)
     meanings = dict(zip(carcs["code"], carcs["meaning"], strict=True))
     per_code["meaning"] = carc_reason(per_code["code"]).map(meanings)
-    return {
-        int(g): [
+    out: dict[int, list[dict]] = {}
+    for r in per_code.itertuples():  # a few reasons per flagged group, groups in order
+        out.setdefault(int(r.grp), []).append(
             {
                 "code": r.code,
                 "lines": int(r.lines),
                 "meaning": None if pd.isna(r.meaning) else str(r.meaning),
             }
-            for r in part.itertuples()
-        ]
-        for g, part in per_code.groupby("grp", sort=False)
-    }
+        )
+    return out
 
 
 def _examples(

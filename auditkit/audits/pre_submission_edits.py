@@ -15,10 +15,9 @@ from auditkit.audits.base import (
     findings_frame,
     money,
     pct,
-    usable,
 )
+from auditkit.audits.kpis import claim_any
 from auditkit.audits.result import empty_findings
-from auditkit.audits.revenue import bool_mask
 from auditkit.audits.stats import two_proportion_z
 
 #: What usually goes wrong on these codes (the guide singles out the joint injections).
@@ -116,36 +115,29 @@ class PreSubmissionEdits(Audit):
     )
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
-        signals = {}
-        if usable(lines, "edited_before_submission"):
-            signals["edited"] = bool_mask(lines["edited_before_submission"])
-        replaced = pd.Series(False, index=lines.index)
-        has_replaced = False
-        if usable(lines, "claim_frequency"):
-            replaced |= bool_mask(lines["claim_frequency"].isin([7, 8]))
-            has_replaced = True
-        if context.status is not None:
-            replaced |= bool_mask(context.status.eq("voided"))
-            has_replaced = True
-        if has_replaced:
-            signals["replaced"] = replaced
-        resubmit = usable(lines, "submitted_date")
+        # Per claim (claim numbers in order of first appearance): did any line show each sign
+        # of rework? Shared with the clean-claim rate (see kpis.claim_any).
+        signals: dict[str, np.ndarray] = {}
+        edited = claim_any(context, "edited")
+        if edited is not None:
+            signals["edited"] = edited
+        frequency, voided = claim_any(context, "frequency"), claim_any(context, "voided")
+        if frequency is not None or voided is not None:
+            signals["replaced"] = (
+                frequency if voided is None else voided if frequency is None else frequency | voided
+            )
+        resubmitted = claim_any(context, "resubmitted")
+        resubmit = resubmitted is not None
         if not signals and not resubmit:
             raise NothingToAudit(
                 "the data has no edited_before_submission, claim_frequency or submitted_date"
             )
-        claim_codes, claim_ids = pd.factorize(lines["claim_id"].astype("string"))
-        frame = pd.DataFrame({"claim": claim_codes})
-        for name, mask in signals.items():
-            frame[name] = mask.to_numpy()
-        if resubmit:
-            frame["submitted"] = lines["submitted_date"].to_numpy()
-        frame = frame[frame["claim"] >= 0]
-        grouped = frame.groupby("claim", sort=True)
-        claims = pd.DataFrame(index=grouped.size().index)
-        for name in signals:
-            claims[name] = grouped[name].any()
-        claims["resubmitted"] = grouped["submitted"].nunique() > 1 if resubmit else False
+        claim_codes, claim_ids = context.codes("claim_id")
+        n_claims = len(claim_ids)
+        claims = pd.DataFrame(index=pd.RangeIndex(n_claims, name="claim"))
+        for name, flags in signals.items():
+            claims[name] = flags
+        claims["resubmitted"] = resubmitted if resubmit else False
         for name in ("edited", "replaced"):
             if name not in claims:
                 claims[name] = False
@@ -153,18 +145,32 @@ class PreSubmissionEdits(Audit):
         total_claims = len(claims)
         total_reworked = int(claims["reworked"].sum())
 
-        pairs = pd.DataFrame(
-            {"claim": claim_codes, "cpt": lines["cpt"].astype("string").str.upper().array}
+        # Each code once per claim: distinct (claim, upper-case code) pairs.
+        cpt_ids, cpt_values = context.codes("cpt")
+        upper = pd.Series(np.asarray(cpt_values, dtype=object), dtype="string").str.upper()
+        upper_ids, upper_values = pd.factorize(upper, use_na_sentinel=True)
+        code = np.append(upper_ids, -1)[cpt_ids]  # -1: no code
+        with_code = np.flatnonzero((claim_codes >= 0) & (code >= 0))
+        width = len(upper_values)
+        pairs = claim_codes[with_code] * width + code[with_code]
+        if n_claims * width <= 32 * len(pairs) + (1 << 24):  # the distinct pairs by a table
+            seen = np.zeros(n_claims * width, dtype=bool)
+            seen[pairs] = True
+            pairs = np.flatnonzero(seen)
+        else:
+            pairs = pd.unique(pairs)
+        pair_claim, pair_code = pairs // width, pairs % width
+        flags = claims[["reworked", "edited", "replaced", "resubmitted"]].to_numpy()[pair_claim]
+        counts = pd.DataFrame(
+            {
+                "cpt": pd.Index(upper_values).take(np.arange(width)).array,
+                "claims": np.bincount(pair_code, minlength=width).astype("int64"),
+            }
         )
-        pairs = pairs[(pairs["claim"] >= 0) & pairs["cpt"].notna()].drop_duplicates()
-        pairs = pairs.join(claims, on="claim")
-        per = pairs.groupby("cpt", sort=True).agg(
-            claims=("claim", "size"),
-            reworked=("reworked", "sum"),
-            edited=("edited", "sum"),
-            replaced=("replaced", "sum"),
-            resubmitted=("resubmitted", "sum"),
-        )
+        for i, name in enumerate(("reworked", "edited", "replaced", "resubmitted")):
+            counts[name] = np.bincount(pair_code, weights=flags[:, i], minlength=width)
+            counts[name] = counts[name].round().astype("int64")
+        per = counts[counts["claims"] > 0].groupby("cpt", sort=True).sum()
         per["rest_claims"] = total_claims - per["claims"]
         per["rest_reworked"] = total_reworked - per["reworked"]
         per = per[(per["claims"] >= settings.min_claims) & (per["rest_claims"] > 0)]
@@ -186,11 +192,15 @@ class PreSubmissionEdits(Audit):
             return empty_findings()
         hit["excess"] = hit["reworked"] - hit["rest_share"] * hit["claims"]
         hit["dollars"] = (hit["excess"].clip(lower=0) * settings.rework_cost).round(2)
-        ids = np.asarray(claim_ids, dtype=object)
-        reworked_pairs = pairs[pairs["reworked"] & pairs["cpt"].isin(hit.index)]
-        examples = reworked_pairs.groupby("cpt")["claim"].agg(
-            lambda c: [str(ids[i]) for i in c.iloc[: settings.examples]]
-        )
+        # Example claims of the flagged codes: reworked claims in order of first appearance.
+        examples: dict[str, list[str]] = {}
+        reworked = claims["reworked"].to_numpy()
+        for cpt in hit.index:  # flagged codes only (a handful)
+            wanted = int(pd.Index(upper_values).get_loc(cpt))
+            at = with_code[code[with_code] == wanted]
+            ids = pd.unique(claim_codes[at][reworked[claim_codes[at]]])[: settings.examples]
+            if len(ids):
+                examples[str(cpt)] = [str(claim_ids[i]) for i in ids]
         messages, evidence = [], []
         for cpt, row in hit.iterrows():  # flagged codes only (a handful)
             ex = examples.get(cpt, [])

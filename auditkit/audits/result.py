@@ -48,6 +48,9 @@ class AuditRun:
     fix: str = ""
     #: Canonical columns the audit needs that the data lacks (why it was skipped).
     missing_columns: list[str] = field(default_factory=list)
+    #: Wall-clock seconds the audit took (for benchmarks and profiling; not reported). Work
+    #: shared between audits is counted in the first audit that needs it.
+    seconds: float = 0.0
 
 
 @dataclass
@@ -61,6 +64,9 @@ class AuditResult:
     * ``tables``: named supporting tables for charts and sheets, e.g.
       ``clean_claim_rate_by_provider``, ``tpi_mix_by_provider``, ``denial_rate_by_payer``.
     * ``config``: the effective thresholds, ``{audit_id: {key: value}}``.
+    * ``timings``: wall-clock seconds of the engine's own steps (``prepare``, ``audits``,
+      ``findings``, ``tables``, ``summary``, ``total``), for benchmarks; per audit see
+      :attr:`AuditRun.seconds`.
     """
 
     findings: pd.DataFrame
@@ -68,6 +74,7 @@ class AuditResult:
     audits: list[AuditRun] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def empty_findings() -> pd.DataFrame:

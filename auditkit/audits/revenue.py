@@ -121,7 +121,7 @@ def open_balances(ctx: Context) -> OpenBalances | None:
 
 def _open_balances(ctx: Context) -> OpenBalances | None:
     lines = ctx.lines
-    if ctx.status is None or not usable(lines, "charge"):
+    if not ctx.has_status or not usable(lines, "charge"):
         return None
     when, source = as_of(ctx)
     if when is None:
@@ -133,7 +133,7 @@ def _open_balances(ctx: Context) -> OpenBalances | None:
             f"[ar-aging] age_from: {age_from!r} is not one of {', '.join(AGE_FROM)}",
             path=ctx.config.source,
         )
-    on_status = bool_mask(ctx.status.isin(OPEN_STATUSES))
+    on_status = pd.Series(ctx.status_is(*OPEN_STATUSES), index=lines.index)
     balance = (
         money_or_zero(lines, "charge")
         - money_or_zero(lines, "paid")
@@ -146,18 +146,15 @@ def _open_balances(ctx: Context) -> OpenBalances | None:
         start = lines["submitted_date"].fillna(start)
     age = (when - start).dt.days.astype("float64")
     is_open = on_status & (balance >= 0.01) & age.notna()
-    label = pd.Series(
-        np.asarray(BUCKETS, dtype=object)[
-            np.searchsorted(_BUCKET_EDGES, age.fillna(0).clip(lower=0).to_numpy(), side="left")
-        ],
-        index=lines.index,
-        dtype="string",
-    )
+    which = np.searchsorted(_BUCKET_EDGES, age.fillna(0).clip(lower=0).to_numpy(), side="left")
+    # Bucket labels taken from the five texts (missing where the line is not open).
+    labels = pd.array([*BUCKETS, pd.NA], dtype="string")
+    bucket = labels.take(np.where(is_open.to_numpy(), which, len(BUCKETS)))
     return OpenBalances(
         balance=balance,
         is_open=is_open,
         age=age,
-        bucket=label.where(is_open),
+        bucket=pd.Series(bucket, index=lines.index, dtype="string"),
         as_of=when,
         as_of_source=source,
         age_from=age_from,
@@ -170,7 +167,10 @@ def aging_by_payer(ctx: Context) -> pd.DataFrame | None:
     if ar is None:
         return None
     frame = pd.DataFrame(
-        {"payer": ctx.payer[ar.is_open].array, "bucket": ar.bucket[ar.is_open].array}
+        {
+            "payer": ctx.text("ctx.payer", ar.is_open.to_numpy()).array,
+            "bucket": ar.bucket[ar.is_open].array,
+        }
     )
     frame["balance"] = ar.balance[ar.is_open].to_numpy()
     table = frame.pivot_table(
@@ -198,13 +198,13 @@ def days_to_pay(ctx: Context) -> pd.Series | None:
 
 def _days_to_pay(ctx: Context) -> pd.Series | None:
     lines = ctx.lines
-    if ctx.status is None or not usable(lines, "paid_date"):
+    if not ctx.has_status or not usable(lines, "paid_date"):
         return None
     start = lines["date_of_service"]
     if usable(lines, "submitted_date"):
         start = lines["submitted_date"].fillna(start)
     days = (lines["paid_date"] - start).dt.days.astype("float64")
-    paid = bool_mask(ctx.status.isin(PAID_STATUSES))
+    paid = ctx.status_is(*PAID_STATUSES)
     return days.where(paid & (days >= 0))
 
 
@@ -213,23 +213,16 @@ def days_to_pay_tables(ctx: Context) -> dict[str, pd.DataFrame]:
     days = days_to_pay(ctx)
     if days is None or not days.notna().any():
         return {}
-    has = days.notna()
-    frame = pd.DataFrame(
-        {
-            "payer": ctx.payer[has].array,
-            "family": ctx.family[has].array,
-            "cpt": ctx.lines.loc[has, "cpt"].astype("string").array,
-            "days": days[has].to_numpy(),
-        }
-    )
+    has = days.notna().to_numpy()
+    values = {"days": days.to_numpy()}
+    agg = {"lines": ("days", "size"), "median_days": ("days", "median")}
 
-    def table(by: list[str]) -> pd.DataFrame:
-        out = frame.groupby(by, sort=True, observed=True)["days"].agg(["size", "median"])
-        return out.rename(columns={"size": "lines", "median": "median_days"}).reset_index()
+    def table(by: dict[str, str]) -> pd.DataFrame:
+        return ctx.group_agg(by, has, values, agg).reset_index()
 
     return {
-        "days_to_pay_by_payer_family": table(["payer", "family"]),
-        "days_to_pay_by_code": table(["cpt"]),
+        "days_to_pay_by_payer_family": table({"payer": "ctx.payer", "family": "ctx.family"}),
+        "days_to_pay_by_code": table({"cpt": "cpt"}),
     }
 
 
@@ -241,21 +234,32 @@ def line_causes(ctx: Context) -> pd.DataFrame | None:
     """Per line: ``reason`` (the denial code that explains it) and its root ``cause``."""
     if "denial_codes" not in ctx.lines.columns:
         return None
-    return ctx.cached(
-        "revenue.causes", lambda: denial_causes(ctx.lines["denial_codes"], ctx.reference.carcs)
-    )
+    return ctx.cached("revenue.causes", lambda: _line_causes(ctx))
+
+
+def _line_causes(ctx: Context) -> pd.DataFrame:
+    """:func:`denial_causes` worked out once per distinct denial-code list, then spread."""
+    codes, uniques = ctx.codes("denial_codes")
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
+    per_value = denial_causes(distinct, ctx.reference.carcs)
+    at = np.where(codes < 0, len(distinct), codes)  # last slot: no codes
+    columns = {
+        name: pd.array([*per_value[name].tolist(), pd.NA], dtype="string").take(at)
+        for name in ("reason", "cause")
+    }
+    return pd.DataFrame(columns, index=ctx.lines.index)
 
 
 def denials_by_cause(ctx: Context) -> pd.DataFrame | None:
     """Denied lines and dollars (charges) by procedure family x payer x root cause."""
     causes = line_causes(ctx)
-    if causes is None or ctx.status is None:
+    if causes is None or not ctx.has_status:
         return None
-    denied = bool_mask(ctx.status.eq("denied"))
+    denied = pd.Series(ctx.status_is("denied"), index=ctx.lines.index)
     frame = pd.DataFrame(
         {
-            "family": ctx.family[denied].array,
-            "payer": ctx.payer[denied].array,
+            "family": ctx.text("ctx.family", denied.to_numpy()).array,
+            "payer": ctx.text("ctx.payer", denied.to_numpy()).array,
             "cause": causes.loc[denied, "cause"].fillna("(no reason code)").array,
             "charge": money_or_zero(ctx.lines, "charge")[denied].to_numpy(),
         }
@@ -305,8 +309,9 @@ def _underpaid(ctx: Context) -> pd.DataFrame:
 
     settings = ctx.config.settings(get("underpayment"))
     lines = ctx.lines
-    status = ctx.status
-    settled = bool_mask(status.isin(PAID_STATUSES)) if status is not None else None
+    settled = (
+        pd.Series(ctx.status_is(*PAID_STATUSES), index=lines.index) if ctx.has_status else None
+    )
     if settled is None:
         return _empty_underpaid()
     if usable(lines, "allowed"):

@@ -85,20 +85,16 @@ class SlowCollection(Audit):
         days = days_to_pay(context)
         if days is None or not days.notna().any():
             raise NothingToAudit("no paid line has a payment date")
-        has = days.notna()
-        frame = pd.DataFrame(
-            {
-                "payer": context.payer[has].array,
-                "cpt": lines.loc[has, "cpt"].astype("string").array,
-                "family": context.family[has].array,
-                "days": days[has].to_numpy(),
-                "paid": money_or_zero(lines, "paid")[has].to_numpy(),
-            }
-        )
-        practice = float(frame["days"].median())
+        has = days.notna().to_numpy()
+        # Grouped on integer codes of the payer, code and family (see Context.group_agg).
+        values = {"days": days.to_numpy(), "paid": money_or_zero(lines, "paid").to_numpy()}
+        practice = float(pd.Series(values["days"][has]).median())
         slow_at = max(practice * settings.ratio, practice + settings.min_extra_days)
-        by_payer = frame.groupby("payer", sort=True).agg(
-            lines=("days", "size"), median_days=("days", "median"), paid=("paid", "sum")
+        by_payer = context.group_agg(
+            {"payer": "ctx.payer"},
+            has,
+            values,
+            {"lines": ("days", "size"), "median_days": ("days", "median"), "paid": ("paid", "sum")},
         )
         parts = []
         slow_payers = by_payer[
@@ -106,14 +102,21 @@ class SlowCollection(Audit):
         ]
         if len(slow_payers):
             parts.append(self._payers(slow_payers, practice))
-        pairs = frame.groupby(["cpt", "payer"], sort=True, observed=True).agg(
-            lines=("days", "size"),
-            median_days=("days", "median"),
-            paid=("paid", "sum"),
-            family=("family", "first"),
+        pairs = context.group_agg(
+            {"cpt": "cpt", "payer": "ctx.payer"},
+            has,
+            values,
+            {"lines": ("days", "size"), "median_days": ("days", "median"), "paid": ("paid", "sum")},
         )
+        # Every line of a code has the code's family: the pair's family is its code's.
+        pairs["family"] = context.family_of(pairs.index.get_level_values("cpt")).array
         pairs = pairs.join(by_payer["median_days"].rename("payer_median"), on="payer")
-        fam = frame.groupby(["payer", "family"], sort=False, observed=True)["days"].median()
+        fam = context.group_agg(
+            {"payer": "ctx.payer", "family": "ctx.family"},
+            has,
+            values,
+            {"days": ("days", "median")},
+        )["days"]
         pairs["family_median"] = fam.reindex(
             pd.MultiIndex.from_arrays([pairs.index.get_level_values("payer"), pairs["family"]])
         ).to_numpy()

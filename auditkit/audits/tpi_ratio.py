@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from auditkit.audits.base import (
+    FINDING_SOURCE_COLUMNS,
     Audit,
     Context,
     NothingToAudit,
@@ -110,8 +112,10 @@ class TpiRatio(Audit):
         tpi = context.tpi_lines
         if not tpi.any():
             raise NothingToAudit("no 20552 or 20553 lines in the data")
-        tpi_lines = lines[tpi]
-        payers = context.payer[tpi]
+        # Only the columns used here and in line findings (not a copy of every column).
+        used = ("cpt", "claim_id", "muscles_treated", *FINDING_SOURCE_COLUMNS)
+        tpi_lines = lines.loc[tpi, [c for c in dict.fromkeys(used) if c in lines.columns]]
+        payers = context.text("ctx.payer", tpi.to_numpy())
         fee_52, src_52 = context.fees(pd.Series("20552", index=payers.index), payers)
         fee_53, src_53 = context.fees(pd.Series("20553", index=payers.index), payers)
         fee_diff = (fee_53 - fee_52).clip(lower=0.0)
@@ -155,7 +159,7 @@ class TpiRatio(Audit):
             gap=gap[prov],
             p_value=p_lower[flagged.to_numpy()],
         )
-        providers = context.provider[tpi_lines.index]
+        providers = context.text("ctx.provider", tpi_lines.index.to_numpy())
         on_52 = tpi_lines["cpt"].astype("string").eq("20552").fillna(False).astype(bool)
         mean_diff = fee_diff[on_52].groupby(providers[on_52]).mean()
         source = fee_source[on_52].groupby(providers[on_52]).first()
@@ -237,13 +241,24 @@ class TpiRatio(Audit):
                 fix="Export the muscle count with each trigger-point line to get line checks.",
             )
         cpt = tpi_lines["cpt"].astype("string")
-        count_text = muscles.round().astype("Int64").astype("string")
+
+        def counted(head: str, tail: str) -> Callable[[pd.Series], pd.Series]:
+            """Messages naming the muscle count, built for the flagged lines only."""
+
+            def text(mask: pd.Series) -> pd.Series:
+                count_text = muscles[mask].round().astype("Int64").astype("string")
+                return head + count_text + tail
+
+            return text
+
         rules = (
             (
                 cpt.eq("20552") & muscles.ge(3),
                 "high",
-                "20552 billed with " + count_text + " muscles documented; 3 or more muscles "
-                "is 20553 (undercoded).",
+                counted(
+                    "20552 billed with ",
+                    " muscles documented; 3 or more muscles is 20553 (undercoded).",
+                ),
                 fee_diff,
                 "Send a corrected claim as 20553 if still inside the payer's window; code from "
                 "the documented muscle count.",
@@ -251,10 +266,10 @@ class TpiRatio(Audit):
             (
                 cpt.eq("20553") & muscles.isna(),
                 "medium",
-                pd.Series(
+                lambda mask: pd.Series(
                     "20553 billed with no muscle count documented; the note must show 3 or more "
                     "muscles or the line is denied or taken back on review.",
-                    index=tpi_lines.index,
+                    index=tpi_lines.index[mask],
                 ),
                 fee_53,
                 "Add the number and names of the muscles injected to the note; if fewer than 3, "
@@ -263,8 +278,10 @@ class TpiRatio(Audit):
             (
                 cpt.eq("20553") & muscles.lt(3),
                 "high",
-                "20553 billed with " + count_text + " muscles documented; 1 or 2 muscles is "
-                "20552 (overcoded, refund risk).",
+                counted(
+                    "20553 billed with ",
+                    " muscles documented; 1 or 2 muscles is 20552 (overcoded, refund risk).",
+                ),
                 fee_diff,
                 "Correct the line to 20552 (or amend the note if more muscles were injected) "
                 "and refund any overpayment.",
@@ -286,7 +303,7 @@ class TpiRatio(Audit):
                     self,
                     rows,
                     severity=severity,
-                    message=message[mask],
+                    message=message(mask),
                     dollars_at_risk=dollars[mask].fillna(0.0).round(2),
                     evidence=evidence,
                     fix=fix,

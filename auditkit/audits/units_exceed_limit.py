@@ -75,7 +75,7 @@ class UnitsExceedLimit(Audit):
             table = table[table["confidence"] != "V"]
         table = table.set_index("code")
         per_code = pd.to_numeric(table["max_units"], errors="coerce")
-        limit = view.by_code(per_code, np.nan).astype("float64")
+        limit = view.per_code(per_code, np.nan).astype("float64")[view.code_ids]
         limited = ~np.isnan(limit) & view.counted
         if not limited.any():
             raise NothingToAudit("no lines of a code with a unit limit")

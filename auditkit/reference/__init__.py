@@ -263,11 +263,23 @@ def procedure_family(
     Codes listed in the procedures table win; then the first matching range of the families
     table; else "other". Work is done once per distinct code, then broadcast back.
     """
+    positions, uniques = pd.factorize(codes, use_na_sentinel=True)
+    per_code = families_of_distinct(uniques, procedures_table, ranges)
+    table = pd.array([*per_code, "other"], dtype="string")  # last slot: missing code
+    out = table.take(np.where(positions < 0, len(per_code), positions))
+    return pd.Series(out, index=codes.index, dtype="string", name="family")
+
+
+def families_of_distinct(
+    uniques: Any,
+    procedures_table: pd.DataFrame | None = None,
+    ranges: pd.DataFrame | None = None,
+) -> list[str]:
+    """The family of each distinct raw code value (``pd.factorize`` uniques; codes are compared
+    trimmed and upper-case), see :func:`procedure_family`."""
     table = procedures_table if procedures_table is not None else _packaged("procedures")
     ranges = ranges if ranges is not None else _packaged("families")
-    normalised = codes.astype("string").str.strip().str.upper()
-    positions, uniques = pd.factorize(normalised, use_na_sentinel=True)
-    uniq = pd.Series(uniques, dtype="string")
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.strip().str.upper()
     family = uniq.map(dict(zip(table["code"], table["family"], strict=True)))
     unresolved = family.isna()
     # Codes are five characters (digits, or a letter then digits, or digits then a letter), so a
@@ -277,9 +289,7 @@ def procedure_family(
         inside = unresolved & shaped & uniq.ge(first).fillna(False) & uniq.le(last).fillna(False)
         family = family.mask(inside.astype(bool), fam)
         unresolved &= ~inside.astype(bool)
-    family = family.fillna("other").astype("string")
-    out = np.where(positions >= 0, family.to_numpy(dtype=object)[np.maximum(positions, 0)], "other")
-    return pd.Series(out, index=codes.index, dtype="string", name="family")
+    return [str(f) for f in family.fillna("other")]
 
 
 def split_carc(code: str) -> tuple[str | None, str]:
