@@ -17,11 +17,11 @@ from auditkit import __version__
 from auditkit.audits.result import SEVERITIES
 from auditkit.errors import AuditkitError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 findings at or above --fail-on, or some batch clients failed; "
-    "2 usage or input error."
+    "2 usage or input error; 3 internal error (a bug: please report it)."
 )
 
 
@@ -517,9 +517,25 @@ def excel_template(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script.
+
+    A bug in auditkit (not a user's mistake, which is always an AuditkitError) prints one line
+    and exits 3, without a traceback: exception texts can carry values from an export, which is
+    patient data. ``AUDITKIT_DEBUG=1`` shows the traceback for a developer.
+    """
+    import os
+
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="auditkit")
     except KeyboardInterrupt:
         click.echo("auditkit: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, see the docstring
+        if os.environ.get("AUDITKIT_DEBUG"):
+            raise
+        click.echo(
+            f"auditkit: internal error ({type(exc).__name__}); please report it. "
+            "Run again with AUDITKIT_DEBUG=1 to see the details.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

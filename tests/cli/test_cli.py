@@ -250,3 +250,21 @@ def test_config_is_found_in_the_current_folder(clean_csv, tmp_path: Path, monkey
     assert "not_a_key" in result.output
     (tmp_path / "auditkit.toml").unlink()
     assert runner.invoke(cli, ["audit", str(clean_csv), "--json", "o.json", "-q"]).exit_code == 0
+
+
+def test_a_bug_is_one_line_and_exit_3(monkeypatch, capsys, clean_csv) -> None:
+    """An unexpected exception never shows a traceback (it could carry export values)."""
+    import auditkit.pipeline as pipeline
+    from auditkit.cli import main
+
+    def boom(*args, **kwargs):
+        raise ValueError("value from a patient row")
+
+    monkeypatch.setattr(pipeline, "audit", boom)
+    monkeypatch.delenv("AUDITKIT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        main(["audit", str(clean_csv), "-q"])
+    assert stop.value.code == 3
+    err = capsys.readouterr().err
+    assert "internal error (ValueError)" in err
+    assert "patient row" not in err and "Traceback" not in err
