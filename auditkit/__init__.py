@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from auditkit.audits.result import AuditResult
+    from auditkit.engine.result import AuditResult
     from auditkit.ingest.model import ClaimLines
 
 
@@ -30,8 +30,8 @@ def load(paths: Any, mapping: Any = None) -> ClaimLines:
 def run_audits(
     lines: Any, select: Any = None, config: str | Path | dict[str, Any] | None = None
 ) -> AuditResult:
-    """Run the audits over claim lines (see :func:`auditkit.audits.engine.run_audits`)."""
-    from auditkit.audits.engine import run_audits as _run
+    """Run the audits over claim lines (see :func:`auditkit.engine.runner.run_audits`)."""
+    from auditkit.engine.runner import run_audits as _run
 
     return _run(lines, select=select, config=config)
 

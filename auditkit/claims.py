@@ -29,6 +29,20 @@ LIST_SEP = ","
 
 #: The claim statuses a line can have.
 STATUSES: tuple[str, ...] = ("paid", "partially_paid", "denied", "rejected", "pending", "voided")
+# The groups of statuses every audit, measure and spreadsheet function uses (defined once here).
+#: The payer paid the line, in whole or in part.
+PAID_STATUSES: tuple[str, ...] = ("paid", "partially_paid")
+#: The payer decided on the line: paid, partly paid or denied (the denial rate's denominator).
+ADJUDICATED_STATUSES: tuple[str, ...] = (*PAID_STATUSES, "denied")
+#: The line is settled one way or another (not pending): it has a place in the clean-claim rate.
+SETTLED_STATUSES: tuple[str, ...] = (*ADJUDICATED_STATUSES, "rejected", "voided")
+#: A line with one of these makes its claim unclean (not paid on first submission).
+UNCLEAN_STATUSES: tuple[str, ...] = ("denied", "rejected")
+#: Lines that never reached the payer's decision as billed: left out where a claim sent twice
+#: would otherwise count twice.
+NOT_SENT_STATUSES: tuple[str, ...] = ("rejected", "voided")
+#: Lines with money still open: pending, denied (to rework) or partly paid.
+OPEN_STATUSES: tuple[str, ...] = ("pending", "denied", "partially_paid")
 
 
 @dataclass(frozen=True)

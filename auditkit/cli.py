@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from auditkit import __version__
-from auditkit.audits.result import SEVERITIES
+from auditkit.engine.result import SEVERITIES
 from auditkit.errors import AuditkitError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -428,7 +428,7 @@ def list_audits() -> None:
     Example:
       auditkit audits
     """
-    from auditkit.audits.registry import all_audits
+    from auditkit.engine.registry import all_audits
 
     for spec in all_audits():
         sev = "/".join(spec.severities)
@@ -445,7 +445,7 @@ def explain(audit_id: str) -> None:
     Example:
       auditkit explain tpi-ratio
     """
-    from auditkit.audits.registry import docs
+    from auditkit.engine.registry import docs
 
     try:
         click.echo(docs(audit_id))
@@ -464,14 +464,14 @@ def init(path: str, force: bool) -> None:
       auditkit init            # writes ./auditkit.toml
       auditkit init client/auditkit.toml
     """
-    from auditkit.config import default_config_toml
+    from auditkit.engine.settings import default_settings_toml
     from auditkit.fileio import atomic_write_bytes
 
     target = Path(path)
     if target.exists() and not force:
         _fail(f"{target} already exists (use --force to overwrite it)")
     try:
-        atomic_write_bytes(target, default_config_toml().encode("utf-8"))
+        atomic_write_bytes(target, default_settings_toml().encode("utf-8"))
     except AuditkitError as exc:
         _fail(str(exc))
     click.echo(f"wrote {target}")

@@ -10,6 +10,9 @@ three optional tables for the practice::
     [tpi-ratio]                           # any registered audit id
     min_lines = 30                        # a threshold; `auditkit init` writes them all
 
+    [kpis]                                # the key indicators and A/R measures
+    as_of = "2026-03-31"                  # date ages are counted to
+
     [fee_schedule]                        # expected payment per code, any payer
     "20552" = 62.50
     "20553" = 74.10
@@ -33,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,6 +44,7 @@ from typing import Any
 
 import pandas as pd
 
+from auditkit.engine.contract import Configurable, describe_value
 from auditkit.errors import ConfigError
 from auditkit.reference import TABLE_COLUMNS as REFERENCE_TABLES
 
@@ -53,67 +57,7 @@ PRACTICE_KEYS: dict[str, str] = {
 REFERENCE_KEYS: tuple[str, ...] = tuple(REFERENCE_TABLES)
 SPECIAL_TABLES: tuple[str, ...] = ("practice", "fee_schedule", "reference")
 
-_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a text value"}
 _CODE = re.compile(r"^[0-9A-Z]{5}$")
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """One setting an audit reads, with its type, default and a one-line help text."""
-
-    name: str
-    type: type
-    default: Any
-    help: str
-    min: float | None = None
-    max: float | None = None
-
-    def check(self, value: Any, where: str) -> Any:
-        """Return ``value`` converted to this threshold's type, or raise ConfigError."""
-        if self.type is bool:
-            ok = isinstance(value, bool)
-        elif self.type is float:
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-        else:  # TOML booleans are not integers, even though Python's bool is an int
-            ok = isinstance(value, self.type) and not isinstance(value, bool)
-        if not ok:
-            raise ConfigError(f"{where}: expected {_TYPE_NAMES[self.type]}, got {_show(value)}")
-        if self.type is float:
-            value = float(value)
-            if not math.isfinite(value):
-                raise ConfigError(f"{where}: expected a finite number, got {_show(value)}")
-        if self.type in (int, float):
-            low_ok = self.min is None or value >= self.min
-            high_ok = self.max is None or value <= self.max
-            if not (low_ok and high_ok):
-                raise ConfigError(f"{where}: expected {self.range_text()}, got {_show(value)}")
-        return value
-
-    def range_text(self) -> str:
-        noun = "an integer" if self.type is int else "a number"
-        if self.min is not None and self.max is not None:
-            return f"{noun} from {_num(self.min)} to {_num(self.max)}"
-        if self.min is not None:
-            return f"{noun} of at least {_num(self.min)}"
-        if self.max is not None:
-            return f"{noun} of at most {_num(self.max)}"
-        return noun
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -143,8 +87,9 @@ class FeeSchedule:
 
 @dataclass
 class Config:
-    """A validated configuration: audit thresholds given by the user, practice settings, fees,
-    reference overrides. Use :meth:`settings` to get an audit's thresholds with defaults filled."""
+    """A validated configuration: the settings the user gave per table (an audit's id or
+    ``kpis``), practice settings, fees, reference overrides. Use :meth:`settings` to get one
+    table's settings with the defaults filled in."""
 
     audits: dict[str, dict[str, Any]] = field(default_factory=dict)
     practice: dict[str, str] = field(default_factory=dict)
@@ -152,20 +97,25 @@ class Config:
     reference: dict[str, Path] = field(default_factory=dict)
     source: str | None = None
 
-    def settings(self, audit: Any) -> SimpleNamespace:
-        """The audit's thresholds: the user's values over the declared defaults."""
-        given = self.audits.get(audit.id, {})
-        return SimpleNamespace(**{t.name: given.get(t.name, t.default) for t in audit.thresholds})
+    def settings(self, table: Configurable) -> SimpleNamespace:
+        """A table's settings: the user's values over the declared defaults."""
+        given = self.audits.get(table.id, {})
+        return SimpleNamespace(**{t.name: given.get(t.name, t.default) for t in table.thresholds})
 
-    def effective(self) -> dict[str, dict[str, Any]]:
-        """``{audit_id: {threshold: value}}`` for every registered audit."""
-        from auditkit.audits.registry import all_audits
-
-        return {a.id: vars(self.settings(a)) for a in all_audits()}
+    def effective(self, tables: Sequence[Configurable]) -> dict[str, dict[str, Any]]:
+        """``{table_id: {setting: value}}`` for every one of ``tables``."""
+        return {t.id: vars(self.settings(t)) for t in tables}
 
 
-def load_config(source: str | Path | Mapping[str, Any] | Config | None = None) -> Config:
+def load_config(
+    source: str | Path | Mapping[str, Any] | Config | None,
+    tables: Sequence[Configurable],
+) -> Config:
     """Read and validate a config: a TOML file path, an already-parsed mapping, a Config or None.
+
+    ``tables`` are the settings tables the file may have besides ``[practice]``,
+    ``[fee_schedule]`` and ``[reference]``: the audits and the other settings tables (see
+    :func:`auditkit.engine.settings.load_settings`, which passes every registered one).
 
     Raises :class:`~auditkit.errors.ConfigError` for a missing or malformed file, unknown tables or
     keys, and values of the wrong type or out of range.
@@ -175,7 +125,7 @@ def load_config(source: str | Path | Mapping[str, Any] | Config | None = None) -
     if isinstance(source, Config):
         return source
     if isinstance(source, Mapping):
-        return _validate(dict(source), label="config", base=Path.cwd())
+        return _validate(dict(source), tables, label="config", base=Path.cwd())
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -191,13 +141,19 @@ def load_config(source: str | Path | Mapping[str, Any] | Config | None = None) -
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=path) from None
-    return _validate(data, label=str(source), base=path.parent)
+    return _validate(data, tables, label=str(source), base=path.parent)
 
 
-def _validate(data: dict[str, Any], label: str, base: Path) -> Config:
-    from auditkit.audits.registry import all_audits
+def _moved(tables: Sequence[Configurable]) -> dict[tuple[str, str], str]:
+    """``(old table, key) -> new table`` for settings that moved between tables."""
+    return {old: t.id for t in tables for old in getattr(t, "moved_from", ())}
 
-    audits = {a.id: a for a in all_audits()}
+
+def _validate(
+    data: dict[str, Any], tables: Sequence[Configurable], label: str, base: Path
+) -> Config:
+    audits = {t.id: t for t in tables}
+    moved = _moved(tables)
 
     def fail(message: str, hint: str | None = None) -> ConfigError:
         return ConfigError(message, path=label, hint=hint)
@@ -208,7 +164,7 @@ def _validate(data: dict[str, Any], label: str, base: Path) -> Config:
             valid = ", ".join([*SPECIAL_TABLES, *audits])
             raise fail(f"unknown table [{section}]", hint=f"valid tables: {valid}")
         if not isinstance(body, dict):
-            raise fail(f"{section}: expected a table [{section}], got {_show(body)}")
+            raise fail(f"{section}: expected a table [{section}], got {describe_value(body)}")
         if section == "practice":
             for key, value in body.items():
                 if key not in PRACTICE_KEYS:
@@ -217,7 +173,9 @@ def _validate(data: dict[str, Any], label: str, base: Path) -> Config:
                         hint=f"valid: {', '.join(PRACTICE_KEYS)}",
                     )
                 if not isinstance(value, str):
-                    raise fail(f"[practice] {key}: expected a text value, got {_show(value)}")
+                    raise fail(
+                        f"[practice] {key}: expected a text value, got {describe_value(value)}"
+                    )
             config.practice = dict(body)
         elif section == "fee_schedule":
             config.fee_schedule = _fee_schedule(body, fail)
@@ -228,7 +186,12 @@ def _validate(data: dict[str, Any], label: str, base: Path) -> Config:
             checked = {}
             for key, value in body.items():
                 if key not in declared:
-                    valid = ", ".join(declared) or "(this audit has no settings)"
+                    if (section, key) in moved:
+                        raise fail(
+                            f"[{section}] {key}: this setting has moved",
+                            hint=f"write it under [{moved[section, key]}]",
+                        )
+                    valid = ", ".join(declared) or "(this table has no settings)"
                     raise fail(f"[{section}] {key}: unknown setting", hint=f"valid: {valid}")
                 try:
                     checked[key] = declared[key].check(value, f"[{section}] {key}")
@@ -240,9 +203,9 @@ def _validate(data: dict[str, Any], label: str, base: Path) -> Config:
 
 def _fee(value: Any, where: str, fail: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise fail(f"{where}: expected a fee in dollars (a number), got {_show(value)}")
+        raise fail(f"{where}: expected a fee in dollars (a number), got {describe_value(value)}")
     if value < 0:
-        raise fail(f"{where}: expected a fee of at least 0, got {_show(value)}")
+        raise fail(f"{where}: expected a fee of at least 0, got {describe_value(value)}")
     return float(value)
 
 
@@ -279,7 +242,7 @@ def _reference(body: dict[str, Any], base: Path, fail: Any) -> dict[str, Path]:
                 f"[reference] {key}: unknown file", hint=f"valid: {', '.join(REFERENCE_KEYS)}"
             )
         if not isinstance(value, str) or not value.strip():
-            raise fail(f"[reference] {key}: expected a file path, got {_show(value)}")
+            raise fail(f"[reference] {key}: expected a file path, got {describe_value(value)}")
         path = Path(value).expanduser()
         path = path if path.is_absolute() else base / path
         if not path.is_file():
@@ -296,12 +259,12 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-def default_config_toml() -> str:
-    """A complete config file: every audit's thresholds at their defaults, each with a comment.
+def default_config_toml(tables: Sequence[Configurable]) -> str:
+    """A complete config file: every table's settings at their defaults, each with a comment.
 
-    Loading the text back gives the defaults (a test checks this); ``auditkit init`` writes it.
+    Loading the text back gives the defaults (a test checks this); ``auditkit init`` writes it
+    (see :func:`auditkit.engine.settings.default_settings_toml`).
     """
-    from auditkit.audits.registry import all_audits
 
     out = [
         "# auditkit settings. Every value below is the default; change what you need.",
@@ -312,7 +275,7 @@ def default_config_toml() -> str:
         '# period = "2024"                   # shown on reports',
         "",
     ]
-    for audit in all_audits():
+    for audit in tables:
         out.append(f"# {audit.id}: {audit.title}")
         out.append(f"[{audit.id}]")
         for t in audit.thresholds:

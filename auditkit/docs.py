@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def audits_markdown() -> str:
     """The README's audit table: one row per registered audit."""
-    from auditkit.audits.registry import all_audits
+    from auditkit.engine.registry import all_audits
 
     rows = ["| id | what it flags | severities | columns needed |", "|---|---|---|---|"]
     for audit in all_audits():

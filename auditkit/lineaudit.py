@@ -4,7 +4,7 @@ Each function takes *ranges* as Excel hands them over - a single value, a list, 
 (``[[v], [v], ...]``), a pandas Series or DataFrame - and cleans the cells the way the export
 reader does (:mod:`auditkit.ingest.normalise`): blank cells are missing, ``20552.0`` is the code
 ``20552``, numbers stored as text are numbers, ``PD``/``Paid``/``paid`` are one status. The
-definitions are the audits' own (:mod:`auditkit.audits.kpis`, the reference tables, the audit
+definitions are the audits' own (:mod:`auditkit.measures.kpis`, the reference tables, the audit
 registry), so a rate computed in a cell agrees with the audit workbook.
 
 * :func:`tpi_mix` - share of 20553 among trigger-point codes;
@@ -35,17 +35,17 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import TPI_CODES
 from auditkit.audits.cpm_time import EXTRA_MINUTES, FIRST_MINUTES
-from auditkit.audits.kpis import UNCLEAN_STATUSES
-from auditkit.audits.result import SEVERITIES
 from auditkit.claims import REQUIRED
+from auditkit.engine.context import TPI_CODES
+from auditkit.engine.result import SEVERITIES
 from auditkit.errors import InputError
 from auditkit.ingest import normalise as norm
 from auditkit.ingest.model import ClaimLines, FileReport
+from auditkit.measures.kpis import UNCLEAN_STATUSES
 
 #: Statuses of lines the payer settled (paid, denied, ...): a claim whose lines all have one of
-#: these is rated by the clean-claim rate; see :func:`auditkit.audits.kpis.clean_claims`.
+#: these is rated by the clean-claim rate; see :func:`auditkit.measures.kpis.clean_claims`.
 SETTLED_STATUSES: tuple[str, ...] = ("paid", "partially_paid", "denied", "rejected", "voided")
 #: Statuses a denial rate counts as adjudicated (denominator), as in ``kpis.summary``.
 ADJUDICATED_STATUSES: tuple[str, ...] = ("paid", "partially_paid", "denied")
@@ -250,7 +250,7 @@ def clean_rate(
 ) -> Rate:
     """Clean-claim rate over rows that are claims (or lines, each counted as a claim).
 
-    The definition of :func:`auditkit.audits.kpis.clean_claims` for one-line claims: a row is
+    The definition of :func:`auditkit.measures.kpis.clean_claims` for one-line claims: a row is
     unclean when denied, rejected or voided, or its claim frequency code is 7 or 8; rows still
     pending (or blank) that are not unclean are left out; the rest are clean.
     """
@@ -537,7 +537,7 @@ def findings_table(
     Columns are the headers of :data:`FINDINGS_VIEW`; "Row" is the finding's row in the pasted
     range (blank for findings about a provider, payer or the practice).
     """
-    from auditkit.audits import run_audits
+    from auditkit.engine.runner import run_audits
 
     result = run_audits(lines_from_grid(grid, mapping), config=config)
     found = result.findings
@@ -608,7 +608,7 @@ def check_lines(
     are findings about a provider, payer or the practice rather than a line. ``select`` limits
     the audits run (ids).
     """
-    from auditkit.audits import run_audits
+    from auditkit.engine.runner import run_audits
 
     codes_given = cells(cpt)
     n = len(codes_given)

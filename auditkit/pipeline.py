@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from auditkit.audits.result import SEVERITIES, AuditResult
+from auditkit.engine.result import SEVERITIES, AuditResult
 from auditkit.fileio import atomic_write_bytes
 from auditkit.ingest.model import ClaimLines
 
@@ -60,7 +60,7 @@ def audit(
     by pseudonyms before anything is audited, in the claim lines and the authorization export
     alike, so authorizations still match their claims.
     """
-    from auditkit.audits import run_audits
+    from auditkit.engine.runner import run_audits
     from auditkit.ingest import load
     from auditkit.ingest.side_tables import read_authorizations, read_fee_schedule
 

@@ -58,7 +58,7 @@ def _peak_rss_mb() -> float:
 def worker_stages(path: str, workdir: str) -> dict:
     import pandas as pd
 
-    from auditkit.audits import run_audits
+    from auditkit.engine.runner import run_audits
     from auditkit.excel.openpyxl_writer import write_workbook
     from auditkit.ingest import load
 

@@ -1,22 +1,6 @@
-"""The audit engine: one registry of audits, run over canonical claim lines.
+"""The audits, one module and one :class:`~auditkit.engine.contract.Audit` subclass each.
 
-Public entry points: :func:`run_audits`, the registry (:func:`all_audits`, :func:`get`,
-:func:`docs`) and the result shapes in :mod:`auditkit.audits.result`.
+Nothing else lives here: the contract, the registry and the runner are in :mod:`auditkit.engine`,
+the measures several audits share in :mod:`auditkit.measures`. ``docs/architecture.md`` says how
+to add an audit.
 """
-
-from auditkit.audits.engine import run_audits
-from auditkit.audits.registry import all_audits, docs, get, ids
-from auditkit.audits.result import FINDING_COLUMNS, SCOPES, SEVERITIES, AuditResult, AuditRun
-
-__all__ = [
-    "FINDING_COLUMNS",
-    "SCOPES",
-    "SEVERITIES",
-    "AuditResult",
-    "AuditRun",
-    "all_audits",
-    "docs",
-    "get",
-    "ids",
-    "run_audits",
-]

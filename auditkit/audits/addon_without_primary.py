@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit
-from auditkit.audits.coding import coding_view, member
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.measures.coding import coding_view, member
 
 
 class AddonWithoutPrimary(Audit):

@@ -7,17 +7,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import (
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    findings_frame,
-    money,
-    pct,
-)
-from auditkit.audits.result import empty_findings
-from auditkit.audits.revenue import BUCKETS, OpenBalances, open_balances
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.result import empty_findings
+from auditkit.engine.text import money, pct
+from auditkit.measures.revenue import BUCKETS, OpenBalances, open_balances
 
 
 class ArAging(Audit):
@@ -36,7 +31,8 @@ class ArAging(Audit):
     A line's open balance is charge minus paid minus adjustment minus patient responsibility (a
     missing amount counts as 0) on lines whose status is pending, denied or partially paid;
     paid, rejected and voided lines have none. Ages run from the date of service (or the first
-    submission when ``age_from`` is "submitted_date") to the as-of date: ``as_of`` (YYYY-MM-DD),
+    submission when ``[kpis] age_from`` is "submitted_date") to the as-of date: ``[kpis] as_of``
+    (YYYY-MM-DD),
     else the latest paid, submitted or service date in the data - never today's date, so the
     same export always gives the same result. Balances by payer in 0-30, 31-60, 61-90, 91-120
     and over 120 day buckets go to the ``ar_aging_by_payer`` table; days in A/R and the share
@@ -79,18 +75,6 @@ class ArAging(Audit):
         "line_number",
     )
     thresholds = (
-        Threshold(
-            "as_of",
-            str,
-            "",
-            "Date the ages are counted to (YYYY-MM-DD); empty: the latest date in the data.",
-        ),
-        Threshold(
-            "age_from",
-            str,
-            "date_of_service",
-            "Count ages from date_of_service or submitted_date.",
-        ),
         Threshold("min_age_days", int, 90, "Open claims older than this are listed.", min=0),
         Threshold(
             "high_age_days", int, 120, "Open claims older than this are high severity.", min=0

@@ -8,18 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import (
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    line_findings,
-    money,
-    usable,
-)
-from auditkit.audits.result import empty_findings
-from auditkit.audits.revenue import bool_mask, money_or_zero, payer_key
 from auditkit.claims import LIST_SEP
+from auditkit.engine.context import Context, usable
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import line_findings
+from auditkit.engine.result import empty_findings
+from auditkit.engine.text import money
+from auditkit.measures.revenue import bool_mask, money_or_zero, payer_key
 from auditkit.reference.revenue import auth_rules, needs_authorization
 
 SEVERITY = {

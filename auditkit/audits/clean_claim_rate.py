@@ -8,18 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import (
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    findings_frame,
-    money,
-    pct,
-)
-from auditkit.audits.kpis import CLEAN_CLAIM_TARGET
-from auditkit.audits.result import empty_findings
-from auditkit.audits.stats import two_proportion_z, wilson_interval
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.result import empty_findings
+from auditkit.engine.stats import two_proportion_z, wilson_interval
+from auditkit.engine.text import money, pct
+from auditkit.measures.kpis import CLEAN_CLAIM_TARGET, clean_claims
 
 DRIVERS_NAMED = 3
 SAMPLE_CLAIMS = 5
@@ -40,7 +35,7 @@ class CleanClaimRate(Audit):
     ---------------
     A clean claim is paid on its first submission: no line denied or rejected, not corrected,
     replaced or voided (frequency code 7 or 8, or a voided line), not submitted more than once
-    (several submission dates), and - unless ``edited_counts_as_unclean`` is false - not edited
+    (several submission dates), and - unless ``[kpis] edited_counts_as_unclean`` is false - not edited
     before it went out. Claims still pending are left out. Each claim belongs to the physician of
     its first line. A physician is flagged when they have at least ``min_claims`` rated claims
     (the rest of the group too), their clean claim rate is at least ``min_gap`` below the rest of
@@ -146,12 +141,6 @@ class CleanClaimRate(Audit):
             max=1,
         ),
         Threshold(
-            "edited_counts_as_unclean",
-            bool,
-            True,
-            "Count claims edited before submission (scrubber or manual) as not clean, as HFMA does.",
-        ),
-        Threshold(
             "target",
             float,
             CLEAN_CLAIM_TARGET,
@@ -162,7 +151,7 @@ class CleanClaimRate(Audit):
     )
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
-        clean = context.clean_claims
+        clean = clean_claims(context)
         counted = clean.claims["counted"].to_numpy(dtype=bool)
         if not counted.any():
             raise NothingToAudit("no claims with a final status (all pending)")
@@ -279,7 +268,7 @@ class CleanClaimRate(Audit):
 def _compare(counts: pd.DataFrame, by: list[str], within: str | None = None) -> pd.DataFrame:
     """Claims, clean claims and rate per group, against the rest of the group: all other
     providers (``within=None``) or the other providers in the same ``within`` value.
-    ``counts`` is :meth:`~auditkit.audits.kpis.CleanClaims.counted_by` for ``by``."""
+    ``counts`` is :meth:`~auditkit.measures.kpis.CleanClaims.counted_by` for ``by``."""
     per = counts.groupby(by, sort=True).agg(claims=("claims", "sum"), clean=("clean", "sum"))
     per["claims"] = per["claims"].astype("int64")
     per["clean"] = per["clean"].astype("int64")

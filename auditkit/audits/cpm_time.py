@@ -7,8 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit, Threshold, money
-from auditkit.audits.coding import (
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.text import money
+from auditkit.measures.coding import (
     coding_view,
     concat,
     excess_units,

@@ -8,19 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import (
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    dense_unique,
-    findings_frame,
-    money,
-    pct,
-)
-from auditkit.audits.result import empty_findings
-from auditkit.audits.revenue import line_causes, money_or_zero
-from auditkit.audits.stats import two_proportion_z
+from auditkit.engine.context import Context, dense_unique
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.result import empty_findings
+from auditkit.engine.stats import two_proportion_z
+from auditkit.engine.text import money, pct
+from auditkit.measures.revenue import line_causes, money_or_zero
 from auditkit.reference.revenue import NOT_DENIAL_CAUSES
 
 

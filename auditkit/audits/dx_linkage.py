@@ -7,9 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit
-from auditkit.audits.coding import coding_view, concat, factorize_text
 from auditkit.claims import LIST_SEP
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.measures.coding import coding_view, concat, factorize_text
 
 
 def _plain(code: str) -> str:

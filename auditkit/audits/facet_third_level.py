@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit, Threshold
-from auditkit.audits.coding import coding_view, parse_codes
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.measures.coding import coding_view, parse_codes
 
 
 class FacetThirdLevel(Audit):

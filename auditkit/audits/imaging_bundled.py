@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit
-from auditkit.audits.coding import SEVERITY_BY_CONFIDENCE, coding_view
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.measures.coding import SEVERITY_BY_CONFIDENCE, coding_view
 
 #: What each kind of guidance is, for messages.
 GUIDANCE: dict[str, str] = {

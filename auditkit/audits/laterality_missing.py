@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit
-from auditkit.audits.coding import SIDE_MODIFIERS, coding_view
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.measures.coding import SIDE_MODIFIERS, coding_view
 
 #: Documented side -> the modifier to add, and how the side reads in a message.
 SIDE_FIX: dict[str, str] = {"right": "RT", "left": "LT", "bilateral": "50 (or RT and LT lines)"}

@@ -7,9 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit
-from auditkit.audits.coding import coding_view, group_any
-from auditkit.audits.result import empty_findings
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.result import empty_findings
+from auditkit.measures.coding import coding_view, group_any
 
 
 class Modifier25Missing(Audit):

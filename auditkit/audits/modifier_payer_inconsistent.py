@@ -7,9 +7,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit, Threshold, findings_frame, pct
-from auditkit.audits.coding import coding_view, combine, concat, parse_codes
-from auditkit.audits.stats import two_proportion_z
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.stats import two_proportion_z
+from auditkit.engine.text import pct
+from auditkit.measures.coding import coding_view, combine, concat, parse_codes
 from auditkit.reference import FAMILIES
 
 SAMPLE_CLAIMS = 5

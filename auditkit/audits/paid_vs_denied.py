@@ -11,21 +11,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from auditkit.audits.base import (
-    PAID_STATUSES,
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    dense_unique,
-    findings_frame,
-    money,
-    pct,
-    usable,
-)
-from auditkit.audits.result import empty_findings
-from auditkit.audits.stats import two_proportion_z
-from auditkit.claims import LIST_SEP
+from auditkit.claims import LIST_SEP, PAID_STATUSES
+from auditkit.engine.context import Context, dense_unique, usable
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.result import empty_findings
+from auditkit.engine.stats import two_proportion_z
+from auditkit.engine.text import money, pct
 from auditkit.reference import carc_reason
 
 SIDE_MODIFIERS = ("RT", "LT", "50")

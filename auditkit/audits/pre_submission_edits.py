@@ -7,18 +7,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import (
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    findings_frame,
-    money,
-    pct,
-)
-from auditkit.audits.kpis import claim_any
-from auditkit.audits.result import empty_findings
-from auditkit.audits.stats import two_proportion_z
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.result import empty_findings
+from auditkit.engine.stats import two_proportion_z
+from auditkit.engine.text import money, pct
+from auditkit.measures.kpis import claim_any
 
 #: What usually goes wrong on these codes (the guide singles out the joint injections).
 CODE_HINTS: dict[str, str] = {

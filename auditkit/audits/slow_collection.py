@@ -6,16 +6,12 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from auditkit.audits.base import (
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    findings_frame,
-    money,
-)
-from auditkit.audits.result import empty_findings
-from auditkit.audits.revenue import days_to_pay, money_or_zero
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.result import empty_findings
+from auditkit.engine.text import money
+from auditkit.measures.revenue import days_to_pay, money_or_zero
 
 
 class SlowCollection(Audit):

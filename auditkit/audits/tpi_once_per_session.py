@@ -7,9 +7,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import TPI_CODES, Audit, Context, NothingToAudit
-from auditkit.audits.coding import coding_view, excess_units, group_any, units_text
-from auditkit.audits.result import empty_findings
+from auditkit.engine.context import TPI_CODES, Context
+from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.result import empty_findings
+from auditkit.measures.coding import coding_view, excess_units, group_any, units_text
 
 
 class TpiOncePerSession(Audit):

@@ -8,21 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import (
-    FINDING_SOURCE_COLUMNS,
-    Audit,
-    Context,
-    NothingToAudit,
-    Threshold,
-    findings_frame,
-    line_findings,
-    money,
-    pct,
-    usable,
-)
-from auditkit.audits.kpis import tpi_mix
-from auditkit.audits.result import empty_findings
-from auditkit.audits.stats import two_proportion_z
+from auditkit.engine.context import Context, usable
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, findings_frame, line_findings
+from auditkit.engine.result import empty_findings
+from auditkit.engine.stats import two_proportion_z
+from auditkit.engine.text import money, pct
+from auditkit.measures.kpis import tpi_mix
 
 SAMPLE_CLAIMS = 5
 

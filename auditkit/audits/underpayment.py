@@ -7,9 +7,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import Audit, Context, NothingToAudit, Threshold, line_findings, money
-from auditkit.audits.result import empty_findings
-from auditkit.audits.revenue import underpaid_lines
+from auditkit.engine.context import Context
+from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import line_findings
+from auditkit.engine.result import empty_findings
+from auditkit.engine.text import money
+from auditkit.measures.revenue import underpaid_lines
 
 
 class Underpayment(Audit):
@@ -94,7 +97,7 @@ class Underpayment(Audit):
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         if "allowed" not in lines.columns and "paid" not in lines.columns:
             raise NothingToAudit("the data has no allowed or paid amounts")
-        under = underpaid_lines(context)
+        under = underpaid_lines(context, settings)
         if under is None or under.attrs.get("priced", 0) == 0:
             raise NothingToAudit("no paid line has a code the fee schedule prices")
         if under.empty:

@@ -26,7 +26,8 @@ import pandas as pd
 import xlwings as xw
 
 from auditkit.batch import EXPORT_SUFFIXES
-from auditkit.config import Config, load_config
+from auditkit.config import Config
+from auditkit.engine.settings import load_settings
 from auditkit.errors import AuditkitError, ConfigError, InputError
 from auditkit.excel.xl_settings import STATUS_NAME, Setting, all_settings
 from auditkit.excel.xlwings_writer import QUOTE, write_report
@@ -217,7 +218,7 @@ def read_settings(book: xw.Book) -> MacroSettings:
     config_setting, config_path = values["auditkit_config"]
     config = Config()
     if config_path is not None:
-        config = load_config(_path(str(config_path), folder, config_setting))
+        config = load_settings(_path(str(config_path), folder, config_setting))
     for key, attribute in (
         ("auditkit_practice", "practice"),
         ("auditkit_period", "period"),
@@ -235,7 +236,7 @@ def read_settings(book: xw.Book) -> MacroSettings:
 
 def _with_thresholds(config: Config, rows: list[tuple[Setting, Any]]) -> Config:
     """The config with the thresholds typed on the Settings sheet put over it."""
-    from auditkit.audits.registry import get
+    from auditkit.engine.registry import get
 
     for setting, value in rows:
         if value is None:

@@ -46,7 +46,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 
-from auditkit.audits.result import AuditResult
+from auditkit.engine.result import AuditResult
 from auditkit.errors import OutputError
 from auditkit.excel import markers
 from auditkit.excel.package import (

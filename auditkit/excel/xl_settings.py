@@ -84,7 +84,7 @@ GENERAL: tuple[Setting, ...] = (
 
 def threshold_settings() -> list[Setting]:
     """The :data:`MAIN_THRESHOLDS` that the registry knows, as settings."""
-    from auditkit.audits.registry import all_audits
+    from auditkit.engine.registry import all_audits
 
     audits = {a.id: a for a in all_audits()}
     out = []

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from auditkit.audits.result import AuditResult
+from auditkit.engine.result import AuditResult
 from auditkit.excel.markers import MARKER_NAME, marked_title, marker_value
 from auditkit.ingest.model import ClaimLines
 from auditkit.report import build_report

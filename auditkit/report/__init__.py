@@ -1,6 +1,6 @@
 """The report model of an audit workbook, independent of the library that writes it.
 
-``build_report(result, lines)`` turns an :class:`~auditkit.audits.result.AuditResult` into a
+``build_report(result, lines)`` turns an :class:`~auditkit.engine.result.AuditResult` into a
 :class:`~auditkit.report.model.Report`; the openpyxl writer (``auditkit.excel.openpyxl_writer``)
 and the xlwings writer render the same report. Styles live in :mod:`auditkit.report.style`,
 key indicators in :mod:`auditkit.report.kpis`, positions in :mod:`auditkit.report.layout`.

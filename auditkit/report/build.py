@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from auditkit import __version__
-from auditkit.audits.result import SEVERITIES, AuditResult, AuditRun
 from auditkit.claims import BY_NAME, COLUMNS, PROVENANCE
+from auditkit.engine.result import SEVERITIES, AuditResult, AuditRun
 from auditkit.ingest.model import ClaimLines
 from auditkit.report import kpis as kpi_module
 from auditkit.report.layout import rows_before

@@ -4,7 +4,7 @@ Adding an indicator is one line in :data:`KPIS`: the Summary shows every declare
 whose key is in ``AuditResult.summary`` (a key present with ``None`` shows "Not available").
 Benchmarks come from /work/shared/reference/pain-billing-facts.md section 6 where it has one;
 thresholds marked "practice convention" are defaults a consultant may change here. The revenue
-indicators take theirs from :data:`auditkit.audits.kpis.BENCHMARKS`, so the workbook and the
+indicators take theirs from :data:`auditkit.measures.kpis.BENCHMARKS`, so the workbook and the
 JSON summary's ``benchmarks`` cannot disagree (definitions and sources: docs/kpis.md).
 """
 
@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from auditkit.audits.kpis import BENCHMARKS
+from auditkit.measures.kpis import BENCHMARKS
 
 _MISSING = object()
 
@@ -96,7 +96,7 @@ INF = math.inf
 
 
 def _benchmarked(key: str, label: str, kind: str, **extra: Any) -> Kpi:
-    """A KPI whose benchmark and thresholds come from :data:`auditkit.audits.kpis.BENCHMARKS`
+    """A KPI whose benchmark and thresholds come from :data:`auditkit.measures.kpis.BENCHMARKS`
     (the same values the JSON summary carries under ``benchmarks``)."""
     b = BENCHMARKS[key]
     return Kpi(

@@ -42,9 +42,9 @@ import pandas as pd
 import pytest
 from audit_helpers import make_lines
 
-from auditkit.audits import run_audits
-from auditkit.audits.registry import get
 from auditkit.claims import BY_NAME
+from auditkit.engine.registry import get
+from auditkit.engine.runner import run_audits
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 CASE_FILES = sorted(CASES.glob("*/*.toml"))
@@ -146,7 +146,7 @@ def test_case(case_file: Path) -> None:
 
 def test_every_audit_has_cases() -> None:
     """At least 3 flagging cases and 2 negative controls per registered audit."""
-    from auditkit.audits.registry import all_audits
+    from auditkit.engine.registry import all_audits
 
     for audit in all_audits():
         files = sorted((CASES / audit.id).glob("*.toml"))

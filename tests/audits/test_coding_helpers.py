@@ -1,4 +1,4 @@
-"""The shared building blocks of the coding audits (auditkit.audits.coding) and their speed."""
+"""The shared building blocks of the coding audits (auditkit.measures.coding) and their speed."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pandas as pd
 from audit_helpers import make_lines
 from test_coding_on_samples import CODING_AUDITS
 
-from auditkit.audits import run_audits
-from auditkit.audits.base import Context
-from auditkit.audits.coding import (
+from auditkit.config import Config
+from auditkit.engine.context import Context
+from auditkit.engine.runner import run_audits
+from auditkit.measures.coding import (
     coding_view,
     combine,
     group_any,
@@ -20,7 +21,6 @@ from auditkit.audits.coding import (
     parse_codes,
     units_text,
 )
-from auditkit.config import Config
 from auditkit.synth import generate
 
 

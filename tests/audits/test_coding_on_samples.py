@@ -17,7 +17,7 @@ import pytest
 
 import auditkit
 from auditkit import synth
-from auditkit.audits import run_audits
+from auditkit.engine.runner import run_audits
 from auditkit.synth import plant, samples
 
 #: The coding-rule audits: every planted audit after the three headline ones.

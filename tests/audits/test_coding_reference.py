@@ -9,8 +9,9 @@ import pytest
 from audit_helpers import make_lines
 
 from auditkit import reference
-from auditkit.audits import run_audits
-from auditkit.config import REFERENCE_KEYS, default_config_toml, load_config
+from auditkit.config import REFERENCE_KEYS
+from auditkit.engine.runner import run_audits
+from auditkit.engine.settings import default_settings_toml, load_settings
 from auditkit.errors import ConfigError
 
 CODING_TABLES = (
@@ -29,7 +30,7 @@ def test_every_row_names_its_source_and_confidence(name: str) -> None:
     assert (table["source"].str.len() > 10).all()
     assert set(table["confidence"]) <= {"C", "S", "V"}
     assert name in REFERENCE_KEYS, "every reference table can be replaced from the config"
-    assert f"# {name} = " in default_config_toml()
+    assert f"# {name} = " in default_settings_toml()
 
 
 def test_packaged_facts_match_the_facts_file() -> None:
@@ -87,7 +88,7 @@ def test_config_adds_a_payer_bilateral_style(tmp_path: Path) -> None:
     own = pd.DataFrame(
         [{"payer": "acme health", "style": "50", "source": "Acme policy 2024-7", "confidence": "C"}]
     )
-    config = load_config({"reference": {}})
+    config = load_settings({"reference": {}})
     config.reference = {"bilateral_styles": _write(tmp_path / "styles.csv", own)}
     found = run_audits(lines, select="bilateral-style-inconsistent", config=config).findings
     assert found["severity"].tolist() == ["high"]
@@ -144,7 +145,7 @@ def test_missing_column_and_unknown_table(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown reference table"):
         reference.table("nope")
     with pytest.raises(ConfigError, match=r"\[reference\] unit_limits: file not found"):
-        load_config({"reference": {"unit_limits": str(tmp_path / "absent.csv")}})
+        load_settings({"reference": {"unit_limits": str(tmp_path / "absent.csv")}})
 
 
 def test_old_procedures_file_without_addon_window_still_loads(tmp_path: Path) -> None:

@@ -8,8 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from auditkit.audits import registry
-from auditkit.config import Config, FeeSchedule, Threshold, default_config_toml, load_config
+from auditkit.config import Config, FeeSchedule
+from auditkit.engine import registry
+from auditkit.engine.contract import Threshold
+from auditkit.engine.settings import (
+    default_settings_toml,
+    effective_settings,
+    load_settings,
+    settings_tables,
+)
 from auditkit.errors import ConfigError
 
 
@@ -23,19 +30,20 @@ def test_values_override_defaults_and_the_rest_stay(tmp_path: Path) -> None:
     path = write(
         tmp_path, '[tpi-ratio]\nmin_lines = 10\nmin_gap = 1\n[practice]\nname = "Valley Pain"\n'
     )
-    config = load_config(path)
+    config = load_settings(path)
     settings = vars(config.settings(registry.get("tpi-ratio")))
     assert settings == {"min_lines": 10, "min_gap": 1.0, "high_gap": 0.40, "alpha": 0.05}
     assert isinstance(settings["min_gap"], float)  # an integer is accepted where a number is asked
     assert config.practice == {"name": "Valley Pain"}
-    assert config.effective()["clean-claim-rate"]["min_claims"] == 30
+    assert effective_settings(config)["clean-claim-rate"]["min_claims"] == 30
+    assert effective_settings(config)["kpis"]["as_of"] == ""
 
 
 def test_none_and_mapping_and_config_are_accepted() -> None:
-    assert load_config(None).audits == {}
-    assert load_config({"tpi-ratio": {"alpha": 0.01}}).audits == {"tpi-ratio": {"alpha": 0.01}}
+    assert load_settings(None).audits == {}
+    assert load_settings({"tpi-ratio": {"alpha": 0.01}}).audits == {"tpi-ratio": {"alpha": 0.01}}
     config = Config()
-    assert load_config(config) is config
+    assert load_settings(config) is config
 
 
 @pytest.mark.parametrize(
@@ -62,8 +70,12 @@ def test_none_and_mapping_and_config_are_accepted() -> None:
             "auditkit.toml: [tpi-ratio] min_lines: expected an integer of at least 1, got 0",
         ),
         (
-            "[clean-claim-rate]\nedited_counts_as_unclean = 'no'\n",
-            "auditkit.toml: [clean-claim-rate] edited_counts_as_unclean: expected true or false, got 'no'",
+            "[kpis]\nedited_counts_as_unclean = 'no'\n",
+            "auditkit.toml: [kpis] edited_counts_as_unclean: expected true or false, got 'no'",
+        ),
+        (
+            "[ar-aging]\nas_of = '2024-12-31'\n",
+            "auditkit.toml: [ar-aging] as_of: this setting has moved",
         ),
         ("[tpi-ratio]\nmin_line = 5\n", "auditkit.toml: [tpi-ratio] min_line: unknown setting"),
         ("[tpi-ration]\nmin_lines = 5\n", "auditkit.toml: unknown table [tpi-ration]"),
@@ -86,23 +98,23 @@ def test_mistakes_are_one_line_config_errors(
     monkeypatch.chdir(tmp_path)
     write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
-        load_config("auditkit.toml")
+        load_settings("auditkit.toml")
     assert message in str(err.value)
     assert "\n" not in str(err.value)
 
 
 def test_unknown_keys_list_the_valid_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
-        load_config(write(tmp_path, "[tpi-ratio]\nmin_line = 5\n"))
+        load_settings(write(tmp_path, "[tpi-ratio]\nmin_line = 5\n"))
     assert "valid: min_lines, min_gap, high_gap, alpha" in str(err.value)
     with pytest.raises(ConfigError) as err:
-        load_config(write(tmp_path, "[tpi-ration]\n"))
-    assert "practice, fee_schedule, reference, tpi-ratio, paid-vs-denied" in str(err.value)
+        load_settings(write(tmp_path, "[tpi-ration]\n"))
+    assert "practice, fee_schedule, reference, kpis, tpi-ratio, paid-vs-denied" in str(err.value)
 
 
 def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
-        load_config(tmp_path / "absent.toml")
+        load_settings(tmp_path / "absent.toml")
     assert "config file not found" in str(err.value) and "auditkit init" in str(err.value)
 
 
@@ -112,7 +124,7 @@ def test_fee_schedule_general_and_per_payer(tmp_path: Path) -> None:
         '[fee_schedule]\n"20552" = 60\n"20553" = 80.5\n'
         '[fee_schedule."Keystone Health"]\n"20553" = 70\ng3002 = 75\n',
     )
-    fees = load_config(path).fee_schedule
+    fees = load_settings(path).fee_schedule
     assert fees.default == {"20552": 60.0, "20553": 80.5}
     assert fees.by_payer == {"Keystone Health": {"20553": 70.0, "G3002": 75.0}}
     codes = pd.Series(["20553", "20553", "20552", "99213", "G3002"])
@@ -127,18 +139,18 @@ def test_reference_paths_are_relative_to_the_config_file(tmp_path: Path) -> None
     (tmp_path / "sub" / "carcs.csv").write_text(
         "code,meaning,root_cause,source\n", encoding="utf-8"
     )
-    config = load_config(write(tmp_path / "sub", '[reference]\ncarcs = "carcs.csv"\n'))
+    config = load_settings(write(tmp_path / "sub", '[reference]\ncarcs = "carcs.csv"\n'))
     assert config.reference == {"carcs": tmp_path / "sub" / "carcs.csv"}
 
 
 def test_default_config_round_trips_to_the_defaults() -> None:
-    text = default_config_toml()
+    text = default_settings_toml()
     data = tomllib.loads(text)
-    for audit in registry.all_audits():
-        assert data[audit.id] == {t.name: t.default for t in audit.thresholds}
-        for t in audit.thresholds:
+    for table in settings_tables():
+        assert data[table.id] == {t.name: t.default for t in table.thresholds}
+        for t in table.thresholds:
             assert f"# {t.help}" in text  # each setting carries its help as a comment
-    assert load_config(data).effective() == Config().effective()
+    assert effective_settings(load_settings(data)) == effective_settings(Config())
     assert '# "20552" = 62.50' in text and "[fee_schedule]" in text and "[reference]" in text
 
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from auditkit.audits import registry
-from auditkit.audits.base import DOC_SECTIONS, parse_doc
-from auditkit.audits.result import SEVERITIES
 from auditkit.claims import BY_NAME
+from auditkit.engine import registry
+from auditkit.engine.contract import DOC_SECTIONS, parse_doc
+from auditkit.engine.result import SEVERITIES
 from auditkit.errors import ConfigError
 
 AUDITS = registry.all_audits()

@@ -10,7 +10,8 @@ import pytest
 from audit_helpers import make_lines
 
 import auditkit
-from auditkit.audits import FINDING_COLUMNS, run_audits
+from auditkit.engine.result import FINDING_COLUMNS
+from auditkit.engine.runner import run_audits
 from auditkit.errors import ConfigError
 from auditkit.ingest.model import ClaimLines
 

@@ -14,12 +14,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from auditkit.audits import run_audits
-from auditkit.audits.base import Context, dense_unique
-from auditkit.audits.coding import excess_units, group_sum, join_groups, member
-from auditkit.audits.kpis import clean_claims, rate_table, rate_table_of_counts
 from auditkit.audits.paid_vs_denied import PY_WHITESPACE, filled
-from auditkit.config import Config, load_config
+from auditkit.config import Config
+from auditkit.engine.context import Context, dense_unique
+from auditkit.engine.runner import run_audits
+from auditkit.engine.settings import load_settings
+from auditkit.measures.coding import excess_units, group_sum, join_groups, member
+from auditkit.measures.kpis import clean_claims, rate_table, rate_table_of_counts
 from auditkit.synth import generate
 
 RNG = np.random.default_rng(11)
@@ -94,7 +95,7 @@ def test_group_agg_matches_grouping_the_text(messy: pd.DataFrame) -> None:
 
 
 def test_fees_priced_per_distinct_pair_match_line_by_line(messy: pd.DataFrame) -> None:
-    config = load_config(
+    config = load_settings(
         {"fee_schedule": {"20552": 60.0, "99213": 80.0, "Medicare": {"20552": 55.5}}}
     )
     ctx = Context(messy, config)

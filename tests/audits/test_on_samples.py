@@ -14,7 +14,7 @@ import pytest
 
 import auditkit
 from auditkit import synth
-from auditkit.audits import run_audits
+from auditkit.engine.runner import run_audits
 from auditkit.synth import samples
 
 MY_AUDITS = ("tpi-ratio", "paid-vs-denied", "clean-claim-rate")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from auditkit import reference
-from auditkit.audits import run_audits
+from auditkit.engine.runner import run_audits
 from auditkit.errors import ConfigError
 
 

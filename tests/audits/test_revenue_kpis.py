@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from audit_helpers import make_lines
 
-from auditkit.audits import run_audits
-from auditkit.audits.kpis import BENCHMARKS, KPI_COLUMNS
+from auditkit.engine.runner import run_audits
 from auditkit.errors import ConfigError
+from auditkit.measures.kpis import BENCHMARKS, KPI_COLUMNS
 from auditkit.report import kpis as report_kpis
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "kpis.md"
-AS_OF = {"ar-aging": {"as_of": "2024-12-31"}}
+AS_OF = {"kpis": {"as_of": "2024-12-31"}}
 
 
 @pytest.fixture
@@ -76,10 +76,10 @@ def test_as_of_defaults_to_the_latest_date_in_the_data(lines: pd.DataFrame) -> N
 
 
 def test_bad_as_of_and_age_from_are_config_errors(lines: pd.DataFrame) -> None:
-    with pytest.raises(ConfigError, match=r"\[ar-aging\] as_of: '31/12/2024x' is not a date"):
-        run_audits(lines, config={"ar-aging": {"as_of": "31/12/2024x"}})
+    with pytest.raises(ConfigError, match=r"\[kpis\] as_of: '31/12/2024x' is not a date"):
+        run_audits(lines, config={"kpis": {"as_of": "31/12/2024x"}})
     with pytest.raises(ConfigError, match=r"age_from: 'billed' is not one of"):
-        run_audits(lines, config={"ar-aging": {"age_from": "billed"}})
+        run_audits(lines, config={"kpis": {"age_from": "billed"}})
 
 
 def test_each_kpi_says_why_it_is_missing(lines: pd.DataFrame) -> None:

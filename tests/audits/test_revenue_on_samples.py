@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from auditkit import synth
-from auditkit.audits import run_audits
+from auditkit.engine.runner import run_audits
 from auditkit.reference import procedure_family
 from auditkit.synth import revenue, samples
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from auditkit import synth
-from auditkit.audits import run_audits
+from auditkit.engine.runner import run_audits
 from auditkit.errors import ConfigError, InputError
 from auditkit.ingest.side_tables import (
     SideTable,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from auditkit.audits.stats import normal_cdf, two_proportion_z, wilson_interval
+from auditkit.engine.stats import normal_cdf, two_proportion_z, wilson_interval
 
 
 def test_normal_cdf_known_values() -> None:

@@ -14,10 +14,10 @@ import pytest
 
 import auditkit
 from auditkit import lineaudit
-from auditkit.audits.base import Context
-from auditkit.audits.kpis import clean_claims
 from auditkit.config import Config
+from auditkit.engine.context import Context
 from auditkit.errors import InputError
+from auditkit.measures.kpis import clean_claims
 from auditkit.reference import carc_info, carcs, procedure_family
 
 ROOT = Path(__file__).parents[2]

@@ -1,7 +1,7 @@
 """Synthetic claim lines and audit results for the report and workbook tests.
 
 The audit engine is written elsewhere; these helpers build results of the documented shape
-(``auditkit.audits.result``) from a small synthetic practice, so the numbers in the summary and
+(``auditkit.engine.result``) from a small synthetic practice, so the numbers in the summary and
 the tables agree with the lines and findings (no real patients: names are made up).
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.result import FINDING_COLUMNS, AuditResult, AuditRun
 from auditkit.claims import conform
+from auditkit.engine.result import FINDING_COLUMNS, AuditResult, AuditRun
 from auditkit.ingest.model import ClaimLines, FileReport, RowProblem
 
 PROVIDERS = ("Dr. Ana Lee", "Dr. Ben Ortiz", "Dr. Cara Singh", "Dr. Dev Patel")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from report_fixtures import make_lines, make_result
 
-from auditkit.audits.result import AuditResult, AuditRun, empty_findings
+from auditkit.engine.result import AuditResult, AuditRun, empty_findings
 from auditkit.report import Facts, Figure, Table, Text, Title, build_report
 from auditkit.report import kpis as kpi_module
 from auditkit.report.kpis import Kpi

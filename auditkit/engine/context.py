@@ -1,79 +1,26 @@
-"""The audit contract: what an audit declares, how it documents itself, how it builds findings.
+"""The context of one audit run: shared, computed-once data that several audits read.
 
-An audit is a class in its own module::
-
-    class TpiRatio(Audit):
-        '''One-line summary.
-
-        Why it matters
-        --------------
-        ...
-
-        What is flagged
-        ---------------
-        ...
-
-        How to fix
-        ----------
-        ...
-
-        Columns needed
-        --------------
-        ...
-        '''
-
-        id = "tpi-ratio"
-        title = "Trigger-point injections: 20552 versus 20553"
-        severities = ("high", "medium")
-        columns = ("cpt", "rendering_provider")       # skipped (with an info note) when absent
-        optional_columns = ("muscles_treated",)        # used when present
-        thresholds = (Threshold("min_lines", int, 20, "..."),)
-
-        def run(self, lines, settings, context):
-            ...  # whole-column pandas; return findings_frame(...) or line_findings(...)
-
-and is listed once in :mod:`auditkit.audits.registry`.
+Derived columns (payer, provider, status, family) as integer codes, reference tables, the
+expected payment of each line. Audits and the practice measures share one :class:`Context`
+per run, so a column is factorised and a reference table is read once.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.result import FINDING_COLUMNS, SCOPES, SEVERITIES
-from auditkit.config import Config, Threshold
+from auditkit.claims import PAID_STATUSES
 from auditkit.reference import Reference, families_of_distinct
 
 if TYPE_CHECKING:
-    from auditkit.audits.kpis import CleanClaims
+    from auditkit.config import Config
 
-__all__ = [
-    "DOC_SECTIONS",
-    "Audit",
-    "AuditDoc",
-    "Context",
-    "NothingToAudit",
-    "Threshold",
-    "findings_frame",
-    "line_findings",
-    "parse_doc",
-]
-
-#: The sections every audit docstring has, in this order, after the one-line summary.
-DOC_SECTIONS: tuple[str, ...] = (
-    "Why it matters",
-    "What is flagged",
-    "How to fix",
-    "Columns needed",
-)
+__all__ = ["BLANK", "TPI_CODES", "Context", "dense_unique", "usable"]
 
 #: Label used where a line has no rendering provider or payer.
 BLANK = "(blank)"
@@ -84,226 +31,6 @@ _DERIVED: dict[str, tuple[str, Any]] = {
     "ctx.status": ("status", pd.NA),
     "ctx.family": ("family", "other"),
 }
-
-
-class NothingToAudit(Exception):  # noqa: N818 - it is a signal, not an error
-    """Raised inside ``run`` when the data has nothing for this audit (e.g. no trigger-point
-    lines). The audit counts as run, with this reason and no findings."""
-
-
-@dataclass(frozen=True)
-class AuditDoc:
-    """An audit docstring split into its summary and named sections."""
-
-    summary: str
-    sections: dict[str, str]
-
-    def paragraph(self, name: str) -> str:
-        """A section as one line of text (for the ``why`` and ``fix`` fields of findings)."""
-        return " ".join(self.sections.get(name, "").split())
-
-
-def parse_doc(doc: str | None) -> AuditDoc:
-    """Split a docstring into summary and sections (a title line underlined with dashes)."""
-    lines = inspect.cleandoc(doc or "").splitlines()
-    summary = lines[0].strip() if lines else ""
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    i = 1
-    while i < len(lines):
-        line = lines[i]
-        underline = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        if line.strip() and underline and set(underline) == {"-"}:
-            current = sections.setdefault(line.strip(), [])
-            i += 2
-            continue
-        if current is not None:
-            current.append(line)
-        i += 1
-    return AuditDoc(summary, {k: "\n".join(v).strip() for k, v in sections.items()})
-
-
-class Audit:
-    """Base class of every audit. Subclasses set the class attributes and implement :meth:`run`."""
-
-    id: ClassVar[str]
-    title: ClassVar[str]
-    #: Severities the audit can emit (a skipped audit's ``info`` note is always allowed).
-    severities: ClassVar[tuple[str, ...]] = ()
-    #: Canonical columns the audit needs; it is skipped with an ``info`` note when any is absent.
-    columns: ClassVar[tuple[str, ...]] = ()
-    #: Canonical columns the audit uses when present (extra rules or richer evidence).
-    optional_columns: ClassVar[tuple[str, ...]] = ()
-    #: The settings it reads, overridable in the config file under ``[<id>]``.
-    thresholds: ClassVar[tuple[Threshold, ...]] = ()
-    #: Side tables it needs besides the claim lines ("auths", "fee_schedule"); it is skipped
-    #: with an ``info`` note naming the command-line option when one is not given.
-    side_tables: ClassVar[tuple[str, ...]] = ()
-
-    def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
-        """Return the findings (a frame made by :func:`findings_frame`) for these lines."""
-        raise NotImplementedError
-
-    @classmethod
-    def doc(cls) -> AuditDoc:
-        return _doc_of(cls)
-
-    @classmethod
-    def why(cls) -> str:
-        return cls.doc().paragraph("Why it matters")
-
-    @classmethod
-    def fix(cls) -> str:
-        return cls.doc().paragraph("How to fix")
-
-
-@functools.cache
-def _doc_of(cls: type[Audit]) -> AuditDoc:
-    return parse_doc(cls.__doc__)
-
-
-def _length(values: Sequence[Any]) -> int | None:
-    for value in values:
-        if isinstance(value, pd.Series | np.ndarray | list | pd.Index):
-            return len(value)
-    return None
-
-
-def _column(value: Any, n: int) -> Any:
-    """A value or a sequence as an object array of length n (missing values become None).
-
-    Text without missing values is given as a ``str`` array straight away, the dtype the
-    frame would give the object array, without building a Python string per finding."""
-    if n and isinstance(value, str):
-        return pd.array([value], dtype="str").take(np.zeros(n, dtype=np.intp))
-    if (
-        n
-        and isinstance(value, pd.Series | pd.Index)
-        and isinstance(value.dtype, pd.StringDtype)
-        and len(value) == n
-        and not value.hasnans
-    ):
-        return pd.array(value.astype("str"))
-    if isinstance(value, pd.Series | pd.Index):
-        arr = value.astype(object).to_numpy()
-    elif isinstance(value, np.ndarray | list):
-        arr = np.asarray(value, dtype=object)
-    else:
-        arr = np.empty(n, dtype=object)
-        arr[:] = [value] * n
-        return arr
-    if len(arr) != n:
-        raise ValueError(f"finding column of length {len(arr)}, expected {n}")
-    missing = pd.isna(arr)
-    if missing.any():
-        arr = arr.copy()
-        arr[missing] = None
-    return arr
-
-
-def findings_frame(
-    audit: type[Audit] | Audit,
-    *,
-    severity: Any,
-    scope: str,
-    message: Any,
-    provider: Any = None,
-    payer: Any = None,
-    cpt: Any = None,
-    claim_id: Any = None,
-    line: Any = None,
-    dollars_at_risk: Any = 0.0,
-    evidence: Any = None,
-    why: Any = None,
-    fix: Any = None,
-    source_file: Any = None,
-    source_row: Any = None,
-) -> pd.DataFrame:
-    """Build a findings frame (columns :data:`FINDING_COLUMNS`) from whole columns.
-
-    Each argument is one value for every finding or a Series/array/list with one value per
-    finding. ``evidence`` is a dict, a list/Series of dicts or a DataFrame (one dict per row).
-    ``why`` and ``fix`` default to the audit's docstring sections.
-    """
-    values = [severity, message, provider, payer, cpt, claim_id, line, dollars_at_risk, evidence]
-    values += [source_file, source_row]
-    if isinstance(evidence, pd.DataFrame):
-        evidence = evidence.to_dict("records")
-    n = _length(values)
-    n = 1 if n is None else n
-    if isinstance(evidence, Mapping):
-        evidence = [dict(evidence) for _ in range(n)]
-    elif evidence is None:
-        evidence = [{} for _ in range(n)]
-    columns = {
-        "audit": audit.id,
-        "severity": severity,
-        "scope": scope,
-        "provider": provider,
-        "payer": payer,
-        "cpt": cpt,
-        "claim_id": claim_id,
-        "line": line,
-        "dollars_at_risk": dollars_at_risk,
-        "message": message,
-        "why": audit.why() if why is None else why,
-        "fix": audit.fix() if fix is None else fix,
-        "evidence": list(evidence) if isinstance(evidence, pd.Series) else evidence,
-        "source_file": source_file,
-        "source_row": source_row,
-    }
-    frame = pd.DataFrame({name: _column(columns[name], n) for name in FINDING_COLUMNS})
-    frame["dollars_at_risk"] = pd.to_numeric(frame["dollars_at_risk"]).astype("float64").fillna(0.0)
-    bad_sev = set(frame["severity"]) - set(SEVERITIES)
-    if bad_sev or scope not in SCOPES:
-        raise ValueError(f"{audit.id}: bad severity {bad_sev} or scope {scope!r}")
-    return frame
-
-
-#: Claim-line columns :func:`line_findings` reads from the rows it is given.
-FINDING_SOURCE_COLUMNS: tuple[str, ...] = (
-    "rendering_provider",
-    "payer",
-    "cpt",
-    "claim_id",
-    "line_number",
-    "source_file",
-    "source_row",
-)
-
-
-def line_findings(
-    audit: type[Audit] | Audit,
-    rows: pd.DataFrame,
-    *,
-    severity: Any,
-    message: Any,
-    dollars_at_risk: Any = 0.0,
-    evidence: Any = None,
-    fix: Any = None,
-) -> pd.DataFrame:
-    """Findings about individual claim lines: provider, payer, code, claim, line number and
-    source position are taken from ``rows`` (a subset of the claim-line frame)."""
-
-    def col(name: str) -> Any:
-        return rows[name] if name in rows.columns else None
-
-    return findings_frame(
-        audit,
-        severity=severity,
-        scope="line",
-        message=message,
-        provider=col("rendering_provider"),
-        payer=col("payer"),
-        cpt=col("cpt"),
-        claim_id=col("claim_id"),
-        line=col("line_number"),
-        dollars_at_risk=dollars_at_risk,
-        evidence=evidence,
-        fix=fix,
-        source_file=col("source_file"),
-        source_row=col("source_row"),
-    )
 
 
 def usable(lines: pd.DataFrame, column: str) -> bool:
@@ -328,7 +55,6 @@ def dense_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present).astype(keys.dtype, copy=False), rank[keys]
 
 
-PAID_STATUSES = ("paid", "partially_paid")
 #: The two trigger-point injection codes.
 TPI_CODES = ("20552", "20553")
 
@@ -580,13 +306,6 @@ class Context:
         return self.cached(f"month_text.{column}", compute)
 
     @cached_property
-    def clean_claims(self) -> CleanClaims | None:
-        """Claim-level clean/unclean flags (None without claim id, provider and status)."""
-        from auditkit.audits import kpis
-
-        return kpis.clean_claims(self)
-
-    @cached_property
     def practice_paid_means(self) -> pd.DataFrame | None:
         """Mean paid per (cpt, payer) over paid lines, and per cpt over all payers."""
         lines = self.lines
@@ -676,19 +395,3 @@ def _take_or_na(values: Any, at: np.ndarray, name: Any) -> pd.Series:
     """``values[at]`` as a string Series, missing where ``at`` is -1."""
     table = pd.array([*np.asarray(values, dtype=object), pd.NA], dtype="string")
     return pd.Series(table.take(np.where(at < 0, len(table) - 1, at)), name=name, dtype="string")
-
-
-def pct(rate: float) -> str:
-    """0.934 -> '93%' (for messages)."""
-    return "n/a" if rate is None or rate != rate else f"{rate * 100:.0f}%"
-
-
-def pct_series(rates: pd.Series) -> pd.Series:
-    """Vectorised :func:`pct`."""
-    text = (rates.astype("float64") * 100).round().astype("Int64").astype("string") + "%"
-    return text.fillna("n/a")
-
-
-def money(amount: float) -> str:
-    """1234.5 -> '$1,235' (for messages)."""
-    return "$0" if amount is None or amount != amount else f"${amount:,.0f}"

@@ -8,15 +8,15 @@ holds each KPI's benchmark (:data:`BENCHMARKS`).
 * **Clean claim**: paid on its first submission. A claim is *not clean* when any of its lines was
   denied or rejected, or the claim was corrected, replaced or voided (frequency code 7 or 8, or a
   ``voided`` line), or it was submitted more than once (more than one distinct
-  ``submitted_date``), or - unless ``[clean-claim-rate] edited_counts_as_unclean = false`` - it
+  ``submitted_date``), or - unless ``[kpis] edited_counts_as_unclean = false`` - it
   was edited before it went out. Claims whose lines are all settled without any of those count
   as clean; claims still pending (and not already unclean) are left out of the rate.
   ``clean_claim_rate`` = clean claims / rated claims. Needs claim_id, rendering_provider, status.
 * **Denial rate** (by lines): ``denial_rate`` = denied lines / adjudicated lines (paid,
   partially paid or denied). By dollars: ``denial_rate_dollars`` = charges on denied lines /
   charges on adjudicated lines. Needs status (and charge for dollars).
-* **As-of date** (``as_of``): ``[ar-aging] as_of``, else the latest paid, submitted or service
-  date in the data (never the wall clock). See :mod:`auditkit.audits.revenue`.
+* **As-of date** (``as_of``): ``[kpis] as_of``, else the latest paid, submitted or service
+  date in the data (never the wall clock). See :mod:`auditkit.measures.revenue`.
 * **Open A/R** (``ar_balance``): the sum of charge - paid - adjustment - patient responsibility
   over lines pending, denied or partially paid (missing amounts count as 0), credits included.
 * **Days in A/R**: ``days_in_ar`` = open A/R / average daily charges, where average daily
@@ -53,12 +53,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from auditkit.audits import revenue
-from auditkit.audits.base import PAID_STATUSES, dense_unique, usable
-from auditkit.audits.result import SEVERITIES
+from auditkit.claims import (
+    ADJUDICATED_STATUSES,
+    PAID_STATUSES,
+    SETTLED_STATUSES,
+    UNCLEAN_STATUSES,
+)
+from auditkit.engine.context import dense_unique, usable
+from auditkit.engine.result import SEVERITIES
+from auditkit.measures import revenue
+from auditkit.measures.settings import kpi_settings
 
 if TYPE_CHECKING:
-    from auditkit.audits.base import Context
+    from auditkit.engine.context import Context
 
 #: Industry target for the clean claim rate (HFMA MAP CL-1 benchmark, secondary source).
 CLEAN_CLAIM_TARGET = 0.95
@@ -162,7 +169,6 @@ KPI_COLUMNS: dict[str, tuple[str, ...]] = {
     "net_collection_rate": ("status", "charge", "paid"),
     "median_days_to_pay": ("status", "paid_date"),
 }
-UNCLEAN_STATUSES = ("denied", "rejected")
 
 
 def _bool(series: pd.Series) -> pd.Series:
@@ -277,18 +283,21 @@ def claim_any(ctx: Context, signal: str) -> np.ndarray | None:
 
 
 def clean_claims(ctx: Context) -> CleanClaims | None:
-    """Compute clean-claim flags (None when claim_id, rendering_provider or status is missing)."""
-    from auditkit.audits.registry import get
+    """Claim-level clean/unclean flags (None when claim_id, rendering_provider or status is
+    missing), worked out once per run."""
+    return ctx.cached("kpis.clean_claims", lambda: _clean_claims(ctx))
 
+
+def _clean_claims(ctx: Context) -> CleanClaims | None:
     lines = ctx.lines
     if not ctx.has_status or not usable(lines, "claim_id") or "rendering_provider" not in lines:
         return None
-    settings = ctx.config.settings(get("clean-claim-rate"))
+    settings = kpi_settings(ctx)
     # Whole-column work on integer codes: claims are numbered in order of first appearance
     # (as a groupby without sorting would list them) and every flag is a count per claim.
     claim_codes, claim_ids = ctx.codes("claim_id")
     signals = ["status"]
-    unknown = ~ctx.status_is("paid", "partially_paid", "denied", "rejected", "voided")
+    unknown = ~ctx.status_is(*SETTLED_STATUSES)
     n_claims = len(claim_ids)
     # Per claim, a flag is set when any of its lines has it (shared with the rework audit).
     corrected = claim_any(ctx, "voided")
@@ -446,7 +455,7 @@ def denial_by_payer(ctx: Context) -> pd.DataFrame | None:
     if not ctx.has_status:
         return None
     lines = ctx.lines
-    adjudicated = ctx.status_is(*PAID_STATUSES, "denied")
+    adjudicated = ctx.status_is(*ADJUDICATED_STATUSES)
     denied = ctx.status_is("denied")
     charge = lines["charge"].fillna(0.0).to_numpy() if usable(lines, "charge") else None
     values = {
@@ -475,7 +484,7 @@ def denial_by_payer(ctx: Context) -> pd.DataFrame | None:
 def tables(ctx: Context) -> dict[str, pd.DataFrame]:
     """Every supporting table the data allows."""
     out: dict[str, pd.DataFrame] = {}
-    clean = ctx.clean_claims
+    clean = clean_claims(ctx)
     if clean is not None:
         out["clean_claim_rate_by_provider"] = rate_table_of_counts(
             clean.counted_by("claims", ["provider"]), ["provider"]
@@ -495,9 +504,6 @@ def tables(ctx: Context) -> dict[str, pd.DataFrame]:
     causes = revenue.denials_by_cause(ctx)
     if causes is not None:
         out["denials_by_cause"] = causes
-    under = revenue.underpayment_by_payer(ctx)
-    if under is not None:
-        out["underpayment_by_payer"] = under
     return out
 
 
@@ -515,7 +521,7 @@ def summary(
     lines = ctx.lines
     dates = lines.get("date_of_service")
     has_dates = dates is not None and dates.notna().any()
-    clean = ctx.clean_claims
+    clean = clean_claims(ctx)
     out: dict[str, Any] = {
         "practice": ctx.config.practice.get("name"),
         "period": ctx.config.practice.get("period"),
@@ -537,7 +543,7 @@ def summary(
         "paid": _money(lines, "paid"),
     }
     if ctx.has_status:
-        adjudicated = ctx.status_is(*PAID_STATUSES, "denied")
+        adjudicated = ctx.status_is(*ADJUDICATED_STATUSES)
         denied = ctx.status_is("denied")
         n_adj = int(adjudicated.sum())
         out["denied_lines"] = int(denied.sum())

@@ -16,21 +16,24 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from auditkit.audits import kpis
-from auditkit.audits.base import Audit, Context, NothingToAudit, findings_frame, usable
-from auditkit.audits.registry import all_audits, get
-from auditkit.audits.result import (
+from auditkit.claims import conform
+from auditkit.config import Config
+from auditkit.engine.context import Context, usable
+from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.findings import findings_frame
+from auditkit.engine.registry import all_audits, get
+from auditkit.engine.result import (
     FINDING_COLUMNS,
     SEVERITIES,
     AuditResult,
     AuditRun,
     empty_findings,
 )
-from auditkit.claims import conform
-from auditkit.config import Config, load_config
+from auditkit.engine.settings import effective_settings, load_settings
 from auditkit.errors import ConfigError, InputError
 from auditkit.ingest.model import ClaimLines
 from auditkit.ingest.side_tables import SPECS, SideTable, as_side_table
+from auditkit.measures import kpis, revenue
 
 # glibc mallopt() parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -239,7 +242,7 @@ def run_audits(
     with an ``info`` note. An audit whose required columns are absent (or empty) is skipped with
     an ``info`` finding naming them. Raises ConfigError for an unknown audit id or a bad config.
     """
-    config = load_config(config)
+    config = load_settings(config)
     chosen = _selected(select)
     with _reuse_freed_memory():
         return _run(lines, chosen, config, auths, fee_schedule)
@@ -297,6 +300,9 @@ def _run(
     timings["findings"] = time.perf_counter() - clock
     clock = time.perf_counter()
     tables = kpis.tables(context)
+    under = revenue.underpayment_by_payer(context, config.settings(get("underpayment")))
+    if under is not None:
+        tables["underpayment_by_payer"] = under
     timings["tables"] = time.perf_counter() - clock
     clock = time.perf_counter()
     summary = kpis.summary(context, findings, tables)
@@ -311,7 +317,7 @@ def _run(
         summary=summary,
         audits=runs,
         tables=tables,
-        config=config.effective(),
+        config=effective_settings(config),
         timings=timings,
     )
 

@@ -16,7 +16,7 @@ Definitions every coding audit uses (each audit's docstring repeats the ones it 
   back), else the charge (what a denial costs), else 0.
 
 Everything is computed once per audit run (:func:`coding_view` memoises it on the run's
-:class:`~auditkit.audits.base.Context`) and kept as numpy arrays over the claim lines, in the
+:class:`~auditkit.engine.contract.Context`) and kept as numpy arrays over the claim lines, in the
 frame's row order. Work that depends only on the code or on the modifier list is done once per
 distinct value and broadcast back, so a million lines cost about as much as a few hundred codes.
 """
@@ -30,9 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import FINDING_SOURCE_COLUMNS, Audit, Context, line_findings, usable
-from auditkit.audits.result import empty_findings
 from auditkit.claims import LIST_SEP
+from auditkit.engine.context import Context, usable
+from auditkit.engine.contract import Audit
+from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, line_findings
+from auditkit.engine.result import empty_findings
 from auditkit.reference import FAMILIES
 
 #: Reference families whose codes are procedures (for modifier 25 and the 59 rules).

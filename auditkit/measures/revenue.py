@@ -2,7 +2,7 @@
 
 Definitions (also in docs/kpis.md):
 
-* **As-of date**: ``[ar-aging] as_of`` in the config file (``YYYY-MM-DD``), else the latest
+* **As-of date**: ``[kpis] as_of`` in the config file (``YYYY-MM-DD``), else the latest
   ``paid_date``, ``submitted_date`` or ``date_of_service`` in the data - never today's date,
   so the same export always gives the same ages. Statuses and balances are as exported; the
   as-of date only sets the ages.
@@ -11,7 +11,7 @@ Definitions (also in docs/kpis.md):
   other statuses (paid, rejected at the clearinghouse, voided) have no open balance. A line is
   open when its balance is at least one cent; negative balances (credits) count in the A/R
   total ("net of credits") but never as open claims.
-* **Age** of an open line: days from its date of service (``[ar-aging] age_from =
+* **Age** of an open line: days from its date of service (``[kpis] age_from =
   "submitted_date"`` ages from the first submission instead, falling back to the date of
   service) to the as-of date. Buckets: 0-30, 31-60, 61-90, 91-120 and over 120 days.
 * **Days to pay** of a line: days from ``submitted_date`` (else ``date_of_service``) to
@@ -26,21 +26,14 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from auditkit.audits.base import BLANK, PAID_STATUSES, Context, usable
-from auditkit.claims import list_contains
+from auditkit.claims import OPEN_STATUSES, PAID_STATUSES, list_contains
+from auditkit.engine.context import BLANK, Context, usable
 from auditkit.errors import ConfigError
+from auditkit.measures.settings import AGE_FROM, kpi_settings
 from auditkit.reference.revenue import NOT_DENIAL_CAUSES, denial_causes
 
-OPEN_STATUSES: tuple[str, ...] = ("pending", "denied", "partially_paid")
 BUCKETS: tuple[str, ...] = ("0-30", "31-60", "61-90", "91-120", "over 120")
 _BUCKET_EDGES = np.array([30, 60, 90, 120])
-AGE_FROM = ("date_of_service", "submitted_date")
-
-
-def _settings(ctx: Context, audit_id: str) -> SimpleNamespace:
-    from auditkit.audits.registry import get
-
-    return ctx.config.settings(get(audit_id))
 
 
 def bool_mask(series: pd.Series) -> pd.Series:
@@ -65,7 +58,7 @@ def as_of(ctx: Context) -> tuple[pd.Timestamp | None, str]:
 
 
 def _as_of(ctx: Context) -> tuple[pd.Timestamp | None, str]:
-    configured = str(_settings(ctx, "ar-aging").as_of).strip()
+    configured = str(kpi_settings(ctx).as_of).strip()
     if configured:
         try:
             value = pd.Timestamp(configured)
@@ -73,7 +66,7 @@ def _as_of(ctx: Context) -> tuple[pd.Timestamp | None, str]:
             value = pd.NaT
         if pd.isna(value):
             raise ConfigError(
-                f"[ar-aging] as_of: {configured!r} is not a date",
+                f"[kpis] as_of: {configured!r} is not a date",
                 path=ctx.config.source,
                 hint="write it as YYYY-MM-DD, or leave it empty for the latest date in the data",
             )
@@ -126,11 +119,11 @@ def _open_balances(ctx: Context) -> OpenBalances | None:
     when, source = as_of(ctx)
     if when is None:
         return None
-    settings = _settings(ctx, "ar-aging")
+    settings = kpi_settings(ctx)
     age_from = str(settings.age_from).strip()
     if age_from not in AGE_FROM:
         raise ConfigError(
-            f"[ar-aging] age_from: {age_from!r} is not one of {', '.join(AGE_FROM)}",
+            f"[kpis] age_from: {age_from!r} is not one of {', '.join(AGE_FROM)}",
             path=ctx.config.source,
         )
     on_status = pd.Series(ctx.status_is(*OPEN_STATUSES), index=lines.index)
@@ -292,7 +285,7 @@ def payer_key(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype="string")
 
 
-def underpaid_lines(ctx: Context) -> pd.DataFrame | None:
+def underpaid_lines(ctx: Context, settings: SimpleNamespace) -> pd.DataFrame | None:
     """Lines paid below the contract (see the underpayment audit), None without a fee schedule.
 
     Columns: ``pos`` (position in the claim-line frame), payer, cpt, units, observed, expected,
@@ -301,13 +294,10 @@ def underpaid_lines(ctx: Context) -> pd.DataFrame | None:
     """
     if ctx.fee_schedule is None:
         return None
-    return ctx.cached("revenue.underpaid", lambda: _underpaid(ctx))
+    return ctx.cached("revenue.underpaid", lambda: _underpaid(ctx, settings))
 
 
-def _underpaid(ctx: Context) -> pd.DataFrame:
-    from auditkit.audits.registry import get
-
-    settings = ctx.config.settings(get("underpayment"))
+def _underpaid(ctx: Context, settings: SimpleNamespace) -> pd.DataFrame:
     lines = ctx.lines
     settled = (
         pd.Series(ctx.status_is(*PAID_STATUSES), index=lines.index) if ctx.has_status else None
@@ -460,9 +450,10 @@ def _lookup_fees(combos: pd.DataFrame, fees: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def underpayment_by_payer(ctx: Context) -> pd.DataFrame | None:
-    """Underpaid lines and dollars recoverable per payer."""
-    under = underpaid_lines(ctx)
+def underpayment_by_payer(ctx: Context, settings: SimpleNamespace) -> pd.DataFrame | None:
+    """Underpaid lines and dollars recoverable per payer (``settings``: the underpayment
+    audit's tolerances, see :func:`underpaid_lines`)."""
+    under = underpaid_lines(ctx, settings)
     if under is None:
         return None
     out = under.groupby("payer", sort=True).agg(

@@ -1,7 +1,7 @@
 """The one list of audits. Docs, the CLI, the config file and the workbook all read from it.
 
 To add an audit: write ``auditkit/audits/<name>.py`` with a class derived from
-:class:`auditkit.audits.base.Audit`, import it here and append it to :data:`AUDITS`.
+:class:`auditkit.engine.contract.Audit`, import it here and append it to :data:`AUDITS`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from auditkit.audits.addon_without_primary import AddonWithoutPrimary
 from auditkit.audits.ar_aging import ArAging
 from auditkit.audits.auth_mismatch import AuthMismatch
-from auditkit.audits.base import Audit
 from auditkit.audits.bilateral_style_inconsistent import BilateralStyleInconsistent
 from auditkit.audits.clean_claim_rate import CleanClaimRate
 from auditkit.audits.cpm_time import CpmTime
@@ -30,6 +29,7 @@ from auditkit.audits.tpi_once_per_session import TpiOncePerSession
 from auditkit.audits.tpi_ratio import TpiRatio
 from auditkit.audits.underpayment import Underpayment
 from auditkit.audits.units_exceed_limit import UnitsExceedLimit
+from auditkit.engine.contract import Audit
 from auditkit.errors import ConfigError
 
 #: Every audit, in the order they run and are reported.
