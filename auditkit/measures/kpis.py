@@ -39,9 +39,10 @@ holds each KPI's benchmark (:data:`BENCHMARKS`).
 * **20553 share**: 20553 lines / (20552 + 20553 lines), leaving out rejected and voided lines
   (a claim sent twice counts once).
 
-Benchmarks come from /work/shared/reference/pain-billing-facts.md section 6 (confidence S:
-secondary sources; the clean claim rate's is HFMA MAP Key CL-1); the median days to pay has
-no published benchmark there, so its threshold is a practice convention (V).
+Benchmarks are packaged in ``auditkit/reference/kpi_benchmarks.csv``, each with its source and
+confidence: HFMA's MAP Keys define the clean claim rate (CL-1), the denial rate (AR-5) and aged
+A/R (AR-3); the ranges come from MGMA-based and revenue-cycle summaries (confidence S). The
+median days to pay has no published benchmark, so its threshold is a practice convention (V).
 """
 
 from __future__ import annotations
@@ -63,12 +64,11 @@ from auditkit.engine.context import dense_unique, usable
 from auditkit.engine.result import SEVERITIES
 from auditkit.measures import revenue
 from auditkit.measures.settings import kpi_settings
+from auditkit.reference import kpi_benchmarks
 
 if TYPE_CHECKING:
     from auditkit.engine.context import Context
 
-#: Industry target for the clean claim rate (HFMA MAP CL-1 benchmark, secondary source).
-CLEAN_CLAIM_TARGET = 0.95
 #: Days of charges averaged for days in A/R (the last three months).
 AR_CHARGE_DAYS = 90
 
@@ -99,66 +99,26 @@ class Benchmark:
         }
 
 
-_FACTS = "pain-billing-facts s.6"
-#: The benchmark of each summary KPI (the workbook's traffic lights read the same values).
-BENCHMARKS: dict[str, Benchmark] = {
-    "clean_claim_rate": Benchmark(
-        "95% or more (HFMA MAP CL-1); top practices 97-98%",
-        CLEAN_CLAIM_TARGET,
-        0.90,
-        True,
-        f"HFMA MAP Key CL-1 via {_FACTS}; fair from 90% is a practice convention",
-        "S",
-    ),
-    "denial_rate": Benchmark(
-        "under 5% good; 5-10% typical",
-        0.05,
-        0.10,
-        False,
-        f"secondary sources via {_FACTS}",
-        "S",
-    ),
-    "denial_rate_dollars": Benchmark(
-        "under 5% good; 5-10% typical",
-        0.05,
-        0.10,
-        False,
-        f"secondary sources via {_FACTS}",
-        "S",
-    ),
-    "days_in_ar": Benchmark(
-        "under 30 best; 30-40 fair; over 40 act",
-        30.0,
-        40.0,
-        False,
-        f"secondary sources via {_FACTS}",
-        "S",
-    ),
-    "ar_over_90_share": Benchmark(
-        "under 10-15% of A/R",
-        0.10,
-        0.15,
-        False,
-        f"secondary sources via {_FACTS}",
-        "S",
-    ),
-    "net_collection_rate": Benchmark(
-        "95-100%",
-        0.95,
-        0.90,
-        True,
-        f"secondary sources via {_FACTS}; fair from 90% is a practice convention",
-        "S",
-    ),
-    "median_days_to_pay": Benchmark(
-        "about 30 days or less (practice convention)",
-        30.0,
-        45.0,
-        False,
-        "practice convention: no published benchmark in pain-billing-facts",
-        "V",
-    ),
-}
+def _benchmarks() -> dict[str, Benchmark]:
+    rows = kpi_benchmarks().to_dict("records")
+    return {
+        row["kpi"]: Benchmark(
+            text=row["text"],
+            good=float(row["good"]),
+            fair=float(row["fair"]),
+            higher_is_better=row["higher_is_better"].strip().lower() == "yes",
+            source=row["source"],
+            confidence=row["confidence"],
+        )
+        for row in rows
+    }
+
+
+#: The benchmark of each summary KPI (the workbook's traffic lights read the same values), from
+#: the packaged ``kpi_benchmarks.csv`` with its sources.
+BENCHMARKS: dict[str, Benchmark] = _benchmarks()
+#: Industry target for the clean claim rate (HFMA MAP Keys CL-1, via secondary sources).
+CLEAN_CLAIM_TARGET = BENCHMARKS["clean_claim_rate"].good
 #: Columns each summary KPI needs (for ``kpi_notes`` when it cannot be computed).
 KPI_COLUMNS: dict[str, tuple[str, ...]] = {
     "clean_claim_rate": ("claim_id", "rendering_provider", "status"),

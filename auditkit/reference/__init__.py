@@ -28,6 +28,10 @@ The coding-rule audits read five more (``confidence`` as above on every row):
 * ``spinal_sessions.csv``: code, kind, region, source. Which codes make an epidural, facet
   injection or radiofrequency ablation session in which spinal region (frequency limits).
 
+``kpi_benchmarks.csv`` (kpi, text, good, fair, higher_is_better, source, confidence) holds the
+benchmark of each key indicator in the summary, with the traffic-light thresholds the workbook
+uses; read by :func:`kpi_benchmarks`.
+
 A practice can replace any of these files with its own copy (same columns) from the config
 file::
 
@@ -225,6 +229,15 @@ def table(name: str, path: str | Path | None = None) -> pd.DataFrame:
     if name not in TABLE_COLUMNS:
         raise ValueError(f"unknown reference table {name!r}")
     return (_packaged(name) if path is None else _read(name, path)).copy()
+
+
+def kpi_benchmarks() -> pd.DataFrame:
+    """The packaged benchmark of each key indicator (``kpi_benchmarks.csv``), one row per KPI."""
+    frame = pd.read_csv(HERE / "kpi_benchmarks.csv", dtype=str, keep_default_na=False)
+    expected = ["kpi", "text", "good", "fair", "higher_is_better", "source", "confidence"]
+    if list(frame.columns) != expected:  # pragma: no cover - a packaging mistake
+        raise RuntimeError(f"kpi_benchmarks.csv: expected columns {expected}")
+    return frame
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,17 @@ def test_bad_user_reference_file_names_row_and_column(tmp_path: Path) -> None:
     path.write_text("code,family\n20610,joint\n")
     with pytest.raises(ConfigError, match="lacks column\\(s\\) description"):
         reference.procedures(path)
+
+
+def test_kpi_benchmarks_are_sourced_data_with_consistent_thresholds() -> None:
+    from auditkit.measures.kpis import BENCHMARKS, KPI_COLUMNS
+
+    table = reference.kpi_benchmarks()
+    assert list(table["kpi"]) == list(KPI_COLUMNS)  # one row per summary KPI, in order
+    assert set(table["confidence"]) <= {"C", "S", "V"}
+    for row in table.to_dict("records"):
+        assert len(row["source"]) > 20 and "pain-billing-facts" not in row["source"]
+        bench = BENCHMARKS[row["kpi"]]
+        # "good" is the better end: above "fair" when higher is better, below it otherwise.
+        assert (bench.good > bench.fair) == bench.higher_is_better, row["kpi"]
+    assert BENCHMARKS["median_days_to_pay"].confidence == "V"  # no published benchmark
