@@ -1,6 +1,6 @@
 """Time auditkit.ingest.load on a generated CSV (not a test; run by hand).
 
-    /work/venv/bin/python tests/ingest/bench_load.py [LINES]
+    python benchmarks/bench_load.py [LINES]
 
 Writes a synthetic export (made-up data) to a temporary folder, loads it three times and prints
 the best wall time. Default 200,000 lines.

@@ -1,12 +1,13 @@
 """Time each spreadsheet function on 100,000-row ranges (Python side; not collected by pytest).
 
-Run: ``/work/venv/bin/python tests/excel/bench_udfs.py``. For each function it prints two
-times, best of 5:
+Run from the repository root: ``python benchmarks/bench_udfs.py``. For each function it
+prints two times, best of 5:
 
 * ``function``: the UDF called with the ranges as xlwings hands them to it (a list of rows per
   range) - the Python work a recalculation costs once Excel has marshalled the cells;
 * ``with conversion``: the same through xlwings' ``call_udf`` and conversion pipeline with the
-  Windows engine's value cleaning (xlwings_harness.py), still without Excel's COM marshalling.
+  Windows engine's value cleaning (tests/excel/xlwings_harness.py), still without Excel's COM
+  marshalling.
 
 The target (issue #10) is under 100 ms for ``function`` on a 100k-row range.
 """
@@ -20,7 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+# The "with conversion" times run xlwings' Windows UDF machinery through the Excel tests'
+# stand-in for it (tests/excel/xlwings_harness.py, a test helper, not part of the package):
+# put that folder on the path explicitly.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "excel"))
 
 import xlwings_harness as harness  # noqa: E402
 

@@ -34,7 +34,7 @@ PHYSICIANS: tuple[Physician, ...] = (
     # Bills 20552 on nearly every trigger-point line (the tpi-ratio pattern).
     Physician("Daniel Lee, MD", {"tpi": 3.0, "joint": 1.5}, 0.90, 0.15),
     # Epidural-heavy; her epidural claims are often rejected, reworked or resubmitted
-    # (the clean-claim-rate pattern, see generator.OUTCOMES_EPIDURAL_PATEL).
+    # (the clean-claim-rate pattern, see claim_details.OUTCOMES_EPIDURAL_PATEL).
     Physician("Priya Patel, MD", {"esi_l": 3.0, "esi_c": 3.0}, 0.50, 0.15),
     Physician(
         "Sofía Peña, MD", {"facet_l": 1.5, "facet_c": 1.5, "rfa_l": 1.5, "rfa_c": 1.5}, 0.45, 0.14

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from auditkit.synth.flavours import FLAVOURS, write_flavour, write_truth
+from auditkit.synth.generator import generate_with_truth
 
 #: flavour -> (lines, seed) of the bundled sample in sample_exports/.
 BUNDLED: dict[str, tuple[int, int]] = {
@@ -33,8 +34,6 @@ def write_sample(
 
     ``n_lines`` and ``seed`` default to the bundled sample's (see :data:`BUNDLED`).
     """
-    from auditkit.synth import generate_with_truth
-
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
     default_lines, default_seed = BUNDLED[flavour]
