@@ -530,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("auditkit: interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence, see the docstring
+    except Exception as exc:  # the last line of defence, see the docstring
         if os.environ.get("AUDITKIT_DEBUG"):
             raise
         click.echo(

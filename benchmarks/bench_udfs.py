@@ -26,7 +26,7 @@ import numpy as np
 # put that folder on the path explicitly.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "excel"))
 
-import xlwings_harness as harness  # noqa: E402
+import xlwings_harness as harness
 
 N = 100_000
 RNG = np.random.default_rng(1)

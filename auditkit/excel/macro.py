@@ -115,7 +115,7 @@ def _cell(book: xw.Book, setting: Setting) -> Any:
     """The value of a setting's input cell (None when blank or when the cell is gone)."""
     try:
         value = book.names[setting.key].refers_to_range.value
-    except Exception as exc:  # noqa: BLE001 - Excel raises several kinds for a missing name
+    except Exception as exc:  # Excel raises several kinds for a missing name
         if setting.required:
             raise ConfigError(
                 f"the Settings sheet has no cell named {setting.key} ({setting.label})",

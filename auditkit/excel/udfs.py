@@ -1,4 +1,4 @@
-"""auditkit's spreadsheet functions: xlwings UDFs, each a thin shell over :mod:`auditkit.lineaudit`.
+"""auditkit's spreadsheet functions: xlwings UDFs, each a thin shell over :mod:`auditkit.excel.ranges`.
 
 Excel (Windows) lists them under the category ``auditkit`` once *Import Functions* has read the
 workbook's ``UDF Modules`` setting (``auditkit.excel.udfs``, set by ``auditkit excel-template``).
@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from auditkit import lineaudit as la
 from auditkit.errors import AuditkitError
+from auditkit.excel import ranges
 
 #: The function-wizard category of every auditkit function.
 CATEGORY = "auditkit"
@@ -54,7 +54,7 @@ def _cell_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return shell
 
 
-def _rate(rate: la.Rate) -> Any:
+def _rate(rate: ranges.Rate) -> Any:
     return rate.value if rate.value is not None else f"n/a: {rate.reason}"
 
 
@@ -71,7 +71,7 @@ def _plain(values: pd.Series) -> np.ndarray:
 
 def _like(values: Any, result: pd.Series) -> Any:
     """One result per input cell, in the input's shape (a single cell gives a single value)."""
-    rows, cols = la.shape_of(values)
+    rows, cols = ranges.shape_of(values)
     flat = _plain(result)
     if rows * cols <= 1:
         return flat[0] if len(flat) else None
@@ -86,7 +86,7 @@ def _like(values: Any, result: pd.Series) -> Any:
 @_cell_errors
 def AUDIT_TPI_MIX(codes: Any, providers: Any = None, provider: Any = None) -> Any:  # noqa: N802
     """Share of 20553 among the trigger-point codes (20552, 20553) in a range, from 0 to 1."""
-    return _rate(la.tpi_mix(codes, providers, provider))
+    return _rate(ranges.tpi_mix(codes, providers, provider))
 
 
 @xw.func(category=CATEGORY)
@@ -99,7 +99,7 @@ def AUDIT_CLEAN_RATE(  # noqa: N802
     statuses: Any, frequency: Any = None, providers: Any = None, provider: Any = None
 ) -> Any:
     """Clean-claim rate (0 to 1): settled claims paid without denial, rejection or correction."""
-    return _rate(la.clean_rate(statuses, frequency, providers, provider))
+    return _rate(ranges.clean_rate(statuses, frequency, providers, provider))
 
 
 @xw.func(category=CATEGORY)
@@ -112,7 +112,7 @@ def AUDIT_DENIAL_RATE(  # noqa: N802
     statuses: Any, charges: Any = None, providers: Any = None, provider: Any = None
 ) -> Any:
     """Denial rate (0 to 1): denied lines over paid, partially paid and denied lines."""
-    return _rate(la.denial_rate(statuses, charges, providers, provider))
+    return _rate(ranges.denial_rate(statuses, charges, providers, provider))
 
 
 @xw.func(category=CATEGORY)
@@ -121,7 +121,7 @@ def AUDIT_DENIAL_RATE(  # noqa: N802
 @_cell_errors
 def AUDIT_CPM_CODES(minutes: Any, code: Any = None) -> Any:  # noqa: N802
     """G3002/G3003 codes and units a month's CPM minutes support (30 min, then each 15)."""
-    return _like(minutes, la.cpm_answer(minutes, code))
+    return _like(minutes, ranges.cpm_answer(minutes, code))
 
 
 @xw.func(category=CATEGORY)
@@ -130,7 +130,7 @@ def AUDIT_CPM_CODES(minutes: Any, code: Any = None) -> Any:  # noqa: N802
 @_cell_errors
 def AUDIT_CARC(code: Any, part: Any = None) -> Any:  # noqa: N802
     """Meaning and root-cause group of denial reason codes (two columns unless part is given)."""
-    answer = la.carc_answer(code, part)
+    answer = ranges.carc_answer(code, part)
     if answer.shape[1] == 1:
         return _like(code, answer.iloc[:, 0])
     return np.column_stack([_plain(answer["meaning"]), _plain(answer["root_cause"])]).tolist()
@@ -141,7 +141,7 @@ def AUDIT_CARC(code: Any, part: Any = None) -> Any:  # noqa: N802
 @_cell_errors
 def AUDIT_FAMILY(cpt: Any) -> Any:  # noqa: N802
     """Procedure family of each code: trigger point, joint, epidural, facet, nerve block, ..."""
-    return _like(cpt, la.families(cpt))
+    return _like(cpt, ranges.families(cpt))
 
 
 @xw.func(category=CATEGORY)
@@ -163,8 +163,8 @@ def AUDIT_CHECK_LINE(  # noqa: N802
     values: Any = None,
 ) -> Any:
     """Problems auditkit's audits find with a claim line ("OK" if none); a column gives one each."""
-    problems = la.check_lines(cpt, modifiers, diagnoses, units, payer, headers, values)
-    return _like(cpt, pd.Series([la.problems_text(p) for p in problems], dtype=object))
+    problems = ranges.check_lines(cpt, modifiers, diagnoses, units, payer, headers, values)
+    return _like(cpt, pd.Series([ranges.problems_text(p) for p in problems], dtype=object))
 
 
 @xw.func(category=CATEGORY)
@@ -174,9 +174,9 @@ def AUDIT_CHECK_LINE(  # noqa: N802
 @_cell_errors
 def AUDIT_FINDINGS(table: Any, mapping: Any = None, config: Any = None) -> Any:  # noqa: N802
     """All findings for a pasted export, as a table with a header row (spills down)."""
-    mapping_path = la.cells(mapping).dropna()
-    config_path = la.cells(config).dropna()
-    found = la.findings_table(
+    mapping_path = ranges.cells(mapping).dropna()
+    config_path = ranges.cells(config).dropna()
+    found = ranges.findings_table(
         table,
         str(mapping_path.iloc[0]) if len(mapping_path) else None,
         str(config_path.iloc[0]) if len(config_path) else None,

@@ -195,6 +195,30 @@ class CleanClaims:
         return counts
 
 
+#: Claim frequency codes of a corrected claim: 7 replaces an earlier claim, 8 voids one.
+CORRECTED_FREQUENCIES: tuple[int, ...] = (7, 8)
+
+
+def rated_and_clean(unclean: np.ndarray, pending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The clean-claim rule over claims (or claim x family units, or one-line claims in a
+    spreadsheet range): a claim is rated when it is unclean or fully settled (none of its lines
+    pending), and clean when it is rated and not unclean. Returns ``(rated, clean)``."""
+    rated = unclean | ~pending
+    return rated, rated & ~unclean
+
+
+def denial_counts(
+    status_is_denied: np.ndarray, adjudicated: np.ndarray, charges: np.ndarray | None = None
+) -> tuple[float, float]:
+    """The denial rate's numerator and denominator: denied over adjudicated lines, counted as
+    lines, or as charges (missing charges count 0) when ``charges`` is given."""
+    denied = status_is_denied & adjudicated
+    if charges is None:
+        return int(denied.sum()), int(adjudicated.sum())
+    money = np.nan_to_num(np.asarray(charges, dtype="float64"))
+    return float(money[denied].sum()), float(money[adjudicated].sum())
+
+
 def claim_any(ctx: Context, signal: str) -> np.ndarray | None:
     """Per claim (``Context.codes("claim_id")`` order): does any of its lines show ``signal``?
 
@@ -229,7 +253,7 @@ def claim_any(ctx: Context, signal: str) -> np.ndarray | None:
         elif signal == "frequency":
             if not usable(lines, "claim_frequency"):
                 return None
-            flags = _bool(lines["claim_frequency"].isin([7, 8])).to_numpy()
+            flags = _bool(lines["claim_frequency"].isin(CORRECTED_FREQUENCIES)).to_numpy()
         elif signal == "edited":
             if not usable(lines, "edited_before_submission"):
                 return None
@@ -314,8 +338,9 @@ def _clean_claims(ctx: Context) -> CleanClaims | None:
     provider_text = pd.array(np.asarray(providers, dtype=object), dtype="str")
     claims["provider"] = provider_text.take(claim_provider)
     claims["unclean"] = claims[["denied", "corrected", "edited", "resubmitted"]].any(axis=1)
-    claims["counted"] = claims["unclean"] | ~claims["pending"]
-    claims["clean"] = claims["counted"] & ~claims["unclean"]
+    claims["counted"], claims["clean"] = rated_and_clean(
+        claims["unclean"].to_numpy(), claims["pending"].to_numpy()
+    )
     claims.insert(0, "claim_id", pd.array(claim_ids, dtype="str"))
     codes = {"claims": {"provider": (claim_provider, provider_text)}}
 
@@ -343,14 +368,14 @@ def _clean_claims(ctx: Context) -> CleanClaims | None:
         | claims["edited"].to_numpy()[at_claim]
         | claims["resubmitted"].to_numpy()[at_claim]
     )
-    unit_counted = unit_unclean | ~pending_pair
+    unit_counted, unit_clean = rated_and_clean(unit_unclean, pending_pair)
     units = {
         "claim": at_claim,
         "provider": lambda: provider_text.take(unit_provider),
         "family": lambda: family_text.take(unit_family),
         "unclean": unit_unclean,
         "counted": unit_counted,
-        "clean": unit_counted & ~unit_unclean,
+        "clean": unit_clean,
     }
     return CleanClaims(claims, units, signals, codes)
 

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import xlwings_harness as harness  # noqa: E402
+import xlwings_harness as harness
 
 
 @pytest.fixture(scope="session")

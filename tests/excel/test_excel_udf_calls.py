@@ -15,7 +15,7 @@ import pytest
 import xlwings_harness as harness
 
 import auditkit
-from auditkit import lineaudit
+from auditkit.excel import ranges
 
 ROOT = Path(__file__).parents[2]
 SAMPLE = ROOT / "sample_exports" / "medirev_charges.csv"
@@ -144,10 +144,10 @@ def test_check_line_runs_the_registered_audits(excel):
     # tpi-ratio's line rule: 20553 needs three or more muscles documented.
     shown = value(excel("AUDIT_CHECK_LINE", "20553", "RT", "M79.18", 1, M, [["Muscles"]], [[2]]))
     assert "[high] tpi-ratio: 20553 billed with 2 muscles documented" in shown
-    fine = lineaudit.check_line(
+    fine = ranges.check_line(
         "20553", None, "M79.18", 1, None, ["Muscles"], [3], select=["tpi-ratio"]
     )
-    assert fine == [] and lineaudit.problems_text(fine) == "OK"
+    assert fine == [] and ranges.problems_text(fine) == "OK"
 
 
 def test_check_line_for_a_column_of_lines(excel):
@@ -202,7 +202,7 @@ def test_findings_match_the_file_route(excel, tmp_path):
     grid = [["Charge detail, October"] + [None] * (len(rows[0]) - 1), [None] * len(rows[0])] + grid
     got = excel("AUDIT_FINDINGS", grid, M, M)
     header, body = got[0], got[1:]
-    assert header == [h for _, h in lineaudit.FINDINGS_VIEW]
+    assert header == [h for _, h in ranges.FINDINGS_VIEW]
 
     export = tmp_path / "export.csv"
     with export.open("w", newline="", encoding="cp1252") as handle:
@@ -228,7 +228,7 @@ def test_errors_never_show_a_traceback(excel, monkeypatch):
     def broken(*args):
         raise RuntimeError("boom\nTraceback (most recent call last): ...")
 
-    monkeypatch.setattr(lineaudit, "families", broken)
+    monkeypatch.setattr(ranges, "families", broken)
     shown = value(excel("AUDIT_FAMILY", column(["20552"])))
     assert shown.startswith("auditkit: internal error (RuntimeError: boom")
     assert "\n" not in shown

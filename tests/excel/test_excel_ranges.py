@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import auditkit
-from auditkit import lineaudit
 from auditkit.config import Config
 from auditkit.engine.context import Context
 from auditkit.errors import InputError
+from auditkit.excel import ranges
 from auditkit.measures.kpis import clean_claims
 from auditkit.reference import carc_info, carcs, procedure_family
 
@@ -58,7 +58,7 @@ RESULT = auditkit.run_audits(LINES, select=["clean-claim-rate"])
 
 
 def test_clean_rate_is_the_audits_definition():
-    rate = lineaudit.clean_rate([[s] for s in SPELLED], [[f] for f in LINES["claim_frequency"]])
+    rate = ranges.clean_rate([[s] for s in SPELLED], [[f] for f in LINES["claim_frequency"]])
     assert rate.value == pytest.approx(RESULT.summary["clean_claim_rate"])
     assert rate.total == RESULT.summary["claims_rated"]
 
@@ -67,15 +67,15 @@ def test_clean_rate_per_provider_is_the_audits_table():
     context = Context(auditkit.claims.conform(LINES), Config())
     claims = clean_claims(context).claims
     for provider, group in claims[claims["counted"]].groupby("provider"):
-        rate = lineaudit.clean_rate(
+        rate = ranges.clean_rate(
             SPELLED, LINES["claim_frequency"], LINES["rendering_provider"], provider
         )
         assert rate.value == pytest.approx(group["clean"].mean()), provider
 
 
 def test_denial_rate_is_the_summarys():
-    lines = lineaudit.denial_rate(SPELLED)
-    dollars = lineaudit.denial_rate(SPELLED, LINES["charge"])
+    lines = ranges.denial_rate(SPELLED)
+    dollars = ranges.denial_rate(SPELLED, LINES["charge"])
     assert lines.value == pytest.approx(RESULT.summary["denial_rate"])
     assert dollars.value == pytest.approx(RESULT.summary["denial_rate_dollars"])
 
@@ -83,24 +83,24 @@ def test_denial_rate_is_the_summarys():
 def test_tpi_mix_is_the_summarys():
     # tpi lines leave out rejected and voided lines; the range function counts what it is given
     kept = ~LINES["status"].isin(["rejected", "voided"])
-    rate = lineaudit.tpi_mix(LINES.loc[kept, "cpt"])
+    rate = ranges.tpi_mix(LINES.loc[kept, "cpt"])
     assert rate.value == pytest.approx(RESULT.summary["tpi_20553_share"])
 
 
 def test_cpm_unit_boundaries():
     minutes = [0, 29, 29.9, 30, 44.9, 45, 59, 60, 90]
-    units = lineaudit.cpm_units(minutes)
+    units = ranges.cpm_units(minutes)
     assert units["G3002"].tolist() == [0, 0, 0, 1, 1, 1, 1, 1, 1]
     assert units["G3003"].tolist() == [0, 0, 0, 0, 0, 1, 1, 2, 4]
-    assert lineaudit.cpm_codes(60) == [("G3002", 1), ("G3003", 2)]
-    assert lineaudit.cpm_codes(10) == []
+    assert ranges.cpm_codes(60) == [("G3002", 1), ("G3003", 2)]
+    assert ranges.cpm_codes(10) == []
 
 
 def test_carc_lookup_is_carc_info():
     reasons = carcs()["code"]
     groups = (["CO", "PR", "OA"] * len(reasons))[: len(reasons)]
     codes = [f"{group}-{code}" for group, code in zip(groups, reasons, strict=True)]
-    table = lineaudit.carc_lookup([[c] for c in codes] + [["197"], [197.0]])
+    table = ranges.carc_lookup([[c] for c in codes] + [["197"], [197.0]])
     for code, row in zip([*codes, "197", "197"], table.itertuples(index=False), strict=True):
         info = carc_info(code)
         assert (row.code, row.meaning, row.root_cause) == (
@@ -114,18 +114,18 @@ def test_carc_lookup_is_carc_info():
 def test_families_are_procedure_family():
     codes = ["20552", "64483", "64493", "G3002", "99213", "0228T", "12345", "99999"]
     assert (
-        lineaudit.families([[c] for c in codes]).tolist()
+        ranges.families([[c] for c in codes]).tolist()
         == procedure_family(pd.Series(codes)).tolist()
     )
 
 
 def test_cells_accept_what_xlwings_passes():
-    assert lineaudit.cells(None).tolist() == []
-    assert lineaudit.cells(5).tolist() == [5]
-    assert lineaudit.cells([1, 2]).tolist() == [1, 2]
-    assert lineaudit.cells([[1, 2], [3, 4]]).tolist() == [1, 2, 3, 4]  # row by row
-    assert lineaudit.shape_of([[1, 2], [3, 4], [5, 6]]) == (3, 2)
-    assert lineaudit.shape_of([1, 2]) == (2, 1)
+    assert ranges.cells(None).tolist() == []
+    assert ranges.cells(5).tolist() == [5]
+    assert ranges.cells([1, 2]).tolist() == [1, 2]
+    assert ranges.cells([[1, 2], [3, 4]]).tolist() == [1, 2, 3, 4]  # row by row
+    assert ranges.shape_of([[1, 2], [3, 4], [5, 6]]) == (3, 2)
+    assert ranges.shape_of([1, 2]) == (2, 1)
 
 
 def test_lines_from_grid_reads_like_load():
@@ -133,7 +133,7 @@ def test_lines_from_grid_reads_like_load():
 
     sample = ROOT / "sample_exports" / "medirev_charges.csv"
     rows = list(csv.reader(sample.open(encoding="cp1252")))
-    from_grid = lineaudit.lines_from_grid(rows).frame
+    from_grid = ranges.lines_from_grid(rows).frame
     from_file = auditkit.load(sample).frame
     columns = [c for c in from_file.columns if c != "source_file"]
     pd.testing.assert_frame_equal(from_grid[columns], from_file[columns])
@@ -141,4 +141,4 @@ def test_lines_from_grid_reads_like_load():
 
 def test_lines_from_grid_wants_a_table():
     with pytest.raises(InputError, match="header row"):
-        lineaudit.lines_from_grid(["20552", "20553"])
+        ranges.lines_from_grid(["20552", "20553"])
