@@ -2,10 +2,11 @@
 
 Adding an indicator is one line in :data:`KPIS`: the Summary shows every declared indicator
 whose key is in ``AuditResult.summary`` (a key present with ``None`` shows "Not available").
-Benchmarks come from /work/shared/reference/pain-billing-facts.md section 6 where it has one;
-thresholds marked "practice convention" are defaults a consultant may change here. The revenue
-indicators take theirs from :data:`auditkit.measures.kpis.BENCHMARKS`, so the workbook and the
-JSON summary's ``benchmarks`` cannot disagree (definitions and sources: docs/kpis.md).
+Indicators with a published benchmark take it, with its thresholds, from
+:data:`auditkit.measures.kpis.BENCHMARKS` (the packaged ``kpi_benchmarks.csv``), so the workbook
+and the JSON summary's ``benchmarks`` cannot disagree (definitions and sources: docs/kpis.md).
+The others are declared here; thresholds marked "practice convention" are defaults a consultant
+may change here.
 """
 
 from __future__ import annotations

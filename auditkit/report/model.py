@@ -45,7 +45,7 @@ class Column:
 
     key: str
     header: str
-    kind: str = "text"  # one of auditkit.report.style.KINDS
+    kind: str = "text"  # "text", "bool" or a key of auditkit.report.style.NUMBER_FORMATS
     width: float | None = None  # in characters; None: estimated from the content
     wrap: bool = False  # long text wraps within the column (rows grow to show it)
 

@@ -31,7 +31,6 @@ from auditkit.textsafe import (
 __all__ = [
     "FORMULA_STARTS",
     "MAX_CELL_CHARS",
-    "MAX_COLUMNS",
     "MAX_ROWS",
     "MAX_SHEET_NAME",
     "as_text",
@@ -45,8 +44,6 @@ __all__ = [
 
 #: Rows in one worksheet.
 MAX_ROWS = 1_048_576
-#: Columns in one worksheet.
-MAX_COLUMNS = 16_384
 #: Characters in a sheet name.
 MAX_SHEET_NAME = 31
 

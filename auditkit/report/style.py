@@ -93,9 +93,6 @@ NUMBER_FORMATS: dict[str, str] = {
     "datetime": "yyyy-mm-dd hh:mm",
 }
 
-#: Every column kind the report model knows.
-KINDS: tuple[str, ...] = ("text", "bool", *NUMBER_FORMATS)
-
 #: Kinds whose values are numbers in Excel (dates included).
 NUMERIC_KINDS: frozenset[str] = frozenset(NUMBER_FORMATS)
 

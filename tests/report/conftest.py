@@ -7,9 +7,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from report_fixtures import make_lines, make_result  # noqa: E402
+from report_fixtures import make_lines, make_result
 
-from auditkit.excel.openpyxl_writer import write_workbook  # noqa: E402
+from auditkit.excel.openpyxl_writer import write_workbook
 
 
 def pytest_configure(config: pytest.Config) -> None:
