@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 from audit_helpers import make_lines
-from test_coding_on_samples import CODING_AUDITS
+from sample_truth import CODING_AUDITS
 
 from auditkit.config import Config
 from auditkit.engine.context import Context
