@@ -163,7 +163,6 @@ PROVENANCE: tuple[Column, ...] = (
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS + PROVENANCE}
 REQUIRED: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
-OPTIONAL: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.required)
 LIST_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "list")
 #: Columns that identify a patient; replaced by pseudonyms under ``--redact``.
 IDENTIFYING: tuple[str, ...] = ("patient_id", "patient_name")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from auditkit.claims import PAID_STATUSES
+from auditkit.claims import NOT_SENT_STATUSES, PAID_STATUSES
 from auditkit.reference import Reference, families_of_distinct
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ class Context:
         lines are left out, so a claim sent twice is not counted twice."""
         mask = self.code_is("cpt", TPI_CODES)
         if self.has_status:
-            mask &= ~self.status_is("rejected", "voided")
+            mask &= ~self.status_is(*NOT_SENT_STATUSES)
         return pd.Series(mask, index=self.lines.index)
 
     def code_is(self, column: str, values: Sequence[str]) -> np.ndarray:

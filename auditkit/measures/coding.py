@@ -283,12 +283,9 @@ class CodingView:
         """The reference procedure table, one row per code."""
         return self.context.reference.procedures.drop_duplicates("code").set_index("code")
 
-    def procedure_column(self, column: str, default: str = "") -> np.ndarray:
-        """Per line: a column of the reference procedure table for its code."""
-        return self.by_code(self.procedures[column], default)
-
     def procedure_is(self, column: str, value: str, default: str = "") -> np.ndarray:
-        """Per line: ``procedure_column(column, default) == value``, compared once per code."""
+        """Per line: is the reference procedure table's ``column`` for its code ``value``?
+        Compared once per code; codes not in the table take ``default``."""
         per_code = self.per_code(self.procedures[column], default)
         return np.asarray(per_code == value, dtype=bool)[self.code_ids]
 
@@ -462,10 +459,6 @@ class CodingView:
         """Dollars at risk of each line: paid when paid, else the charge."""
         paid = self._paid
         return np.where(paid > 0, paid, np.maximum(self._charge, 0.0))
-
-    @cached_property
-    def dollar_basis(self) -> np.ndarray:
-        return self.basis_at(np.arange(self.n))
 
     def basis_at(self, pos: np.ndarray) -> np.ndarray:
         """What each line's dollars at risk are ("paid", "charge" or "none"), at ``pos`` only."""

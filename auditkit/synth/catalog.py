@@ -274,8 +274,6 @@ SIDE_SPECIFIC: frozenset[str] = frozenset(
 #: Epidural codes by region, for dx-linkage and frequency-limit.
 ESI_LUMBAR: frozenset[str] = frozenset({"62323", "64483", "64484"})
 ESI_CERVICAL: frozenset[str] = frozenset({"62321", "64479", "64480"})
-#: Diagnoses that describe axial (non-radicular) pain only: not enough for an epidural.
-AXIAL_ONLY_DX: frozenset[str] = frozenset({"M54.50", "M54.59", "M54.9", "M54.5"})
 
 # --- templates ---------------------------------------------------------------------------------
 

@@ -86,7 +86,7 @@ def test_dollars_are_paid_when_paid_else_charge() -> None:
         ]
     )
     assert view.dollars.tolist() == [60.0, 200.0, 200.0]
-    assert view.dollar_basis.tolist() == ["paid", "charge", "charge"]
+    assert view.basis_at(np.arange(view.n)).tolist() == ["paid", "charge", "charge"]
 
 
 def test_all_coding_audits_on_100k_lines_are_fast() -> None:
