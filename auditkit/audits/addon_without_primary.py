@@ -42,6 +42,24 @@ class AddonWithoutPrimary(Audit):
     --------------
     Required: cpt, date_of_service. Optional: patient_id (lines across claims), claim_id, status
     (voided lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: the second lumbar facet level keyed on the day after the first level.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C9001    | P900       | 2024-03-04      | 64493 | RT
+        C9002    | P900       | 2024-03-05      | 64494 | RT
+
+    Result: 1 high finding, on the 64494 line.
+
+    Not flagged: both levels on the day of the session.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C9001    | P900       | 2024-03-04      | 64493 | RT
+        C9001    | P900       | 2024-03-04      | 64494 | RT
     """
 
     id = "addon-without-primary"

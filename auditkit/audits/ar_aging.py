@@ -32,9 +32,8 @@ class ArAging(Audit):
     missing amount counts as 0) on lines whose status is pending, denied or partially paid;
     paid, rejected and voided lines have none. Ages run from the date of service (or the first
     submission when ``[kpis] age_from`` is "submitted_date") to the as-of date: ``[kpis] as_of``
-    (YYYY-MM-DD),
-    else the latest paid, submitted or service date in the data - never today's date, so the
-    same export always gives the same result. Balances by payer in 0-30, 31-60, 61-90, 91-120
+    (YYYY-MM-DD), else the latest paid, submitted or service date in the data - never today's
+    date, so the same export always gives the same result. Balances by payer in 0-30, 31-60, 61-90, 91-120
     and over 120 day buckets go to the ``ar_aging_by_payer`` table; days in A/R and the share
     over 90 days go to the summary.
 
@@ -57,6 +56,31 @@ class ArAging(Audit):
     Required: status, charge. Optional: paid, adjustment, patient_responsibility (the balance),
     submitted_date and paid_date (ages and the as-of date), claim_id (claims; each line is
     its own claim without it), payer, rendering_provider, line_number.
+
+    Example
+    -------
+    Ages run to the latest date in the data: here 2024-06-21, the visit's payment date.
+
+    Flagged: a denied lumbar epidural from January is still open, next to a paid visit and a
+    pending facet injection from June.
+
+        claim_id | date_of_service | payer | cpt   | status  | charge   | paid     | paid_date
+        ---------+-----------------+-------+-------+---------+----------+----------+-----------
+        C1501    | 2024-01-08      | Aetna | 62323 | denied  | 1,200.00 | 0.00     |
+        C1502    | 2024-06-03      | Cigna | 99213 | paid    | 150.00   | 110.00   | 2024-06-21
+        C1503    | 2024-06-10      | Aetna | 64493 | pending | 900.00   |          |
+
+    Result: 2 high findings: the practice (57% of the open A/R is over 90 days old, more than
+    ``over_90_fair``) and claim C1501 ($1,200 open for 165 days, more than ``high_age_days``).
+
+    Not flagged: the epidural claim corrected, resubmitted and paid in March; only the June facet
+    injection is open, for 11 days.
+
+        claim_id | date_of_service | payer | cpt   | status  | charge   | paid     | paid_date
+        ---------+-----------------+-------+-------+---------+----------+----------+-----------
+        C1501    | 2024-01-08      | Aetna | 62323 | paid    | 1,200.00 | 1,000.00 | 2024-03-15
+        C1502    | 2024-06-03      | Cigna | 99213 | paid    | 150.00   | 110.00   | 2024-06-21
+        C1503    | 2024-06-10      | Aetna | 64493 | pending | 900.00   |          |
     """
 
     id = "ar-aging"

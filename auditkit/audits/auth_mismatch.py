@@ -94,6 +94,32 @@ class AuthMismatch(Audit):
     Required: cpt, payer, date_of_service, patient_id. Optional: authorization_number (match by
     number), units, place_of_service (the Medicare outpatient rule), status (voided lines),
     claim_id, line_number, charge and paid (dollars).
+
+    Example
+    -------
+    Authorizations on file (the export given with ``--auths``):
+
+        authorization_number | patient_id | approved_codes | start_date | end_date
+        ---------------------+------------+----------------+------------+-----------
+        SB-1001              | P160       | 63650          | 2024-05-01 | 2024-07-31
+
+    Flagged: the spinal cord stimulator trial done after its approval ended, and the pulse
+    generator placed with no approval at all.
+
+        claim_id | patient_id | date_of_service | payer | cpt   | authorization_number | charge
+        ---------+------------+-----------------+-------+-------+----------------------+---------
+        C1601    | P160       | 2024-08-12      | Aetna | 63650 | SB-1001              | 6,500.00
+        C1602    | P160       | 2024-09-16      | Aetna | 63685 |                      | 9,800.00
+
+    Result: 1 high and 1 medium finding: high on the 63685 line (no approval), medium on the 63650
+    line (outside the approved dates).
+
+    Not flagged: the trial inside the approved dates (the generator is billed once its own approval
+    is on file).
+
+        claim_id | patient_id | date_of_service | payer | cpt   | authorization_number | charge
+        ---------+------------+-----------------+-------+-------+----------------------+---------
+        C1601    | P160       | 2024-06-10      | Aetna | 63650 | SB-1001              | 6,500.00
     """
 
     id = "auth-mismatch"

@@ -59,6 +59,27 @@ class BilateralStyleInconsistent(Audit):
     Required: cpt, modifiers, payer. Optional: units (one line with 2 units), patient_id (a
     service's lines across claims), date_of_service, claim_id, status (voided and rejected lines),
     paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: a bilateral lumbar facet injection billed to Medicare as an RT line and an LT line
+    (Medicare's configured style is one line with 50), and 50 on a lumbar interlaminar epidural,
+    which cannot be bilateral.
+
+        claim_id | patient_id | date_of_service | payer    | cpt   | modifiers | units
+        ---------+------------+-----------------+----------+-------+-----------+------
+        C4001    | P300       | 2024-03-04      | Medicare | 64493 | RT        | 1
+        C4001    | P300       | 2024-03-04      | Medicare | 64493 | LT        | 1
+        C4002    | P301       | 2024-03-05      | Aetna    | 62323 | 50        | 1
+
+    Result: 2 high findings: one on the first 64493 line, one on the 62323 line.
+
+    Not flagged: one 64493 line with 50 and 1 unit for Medicare, and the epidural without 50.
+
+        claim_id | patient_id | date_of_service | payer    | cpt   | modifiers | units
+        ---------+------------+-----------------+----------+-------+-----------+------
+        C4001    | P300       | 2024-03-04      | Medicare | 64493 | 50        | 1
+        C4002    | P301       | 2024-03-05      | Aetna    | 62323 |           | 1
     """
 
     id = "bilateral-style-inconsistent"

@@ -26,18 +26,19 @@ class CleanClaimRate(Audit):
     Why it matters
     --------------
     Every claim that is denied, rejected, corrected or resubmitted costs staff time to rework
-    and delays the money by weeks; some are never recovered. The industry target for the clean claim rate is 95% or better. When one physician
-    sits well below colleagues billed by the same staff to the same payers, the cause is usually
-    specific to that physician: note templates, missing authorizations for their procedures, or
-    how their charges are entered, and the procedure families named in the finding show where.
+    and delays the money by weeks; some are never recovered. The industry target for the clean
+    claim rate is 95% or better. When one physician sits well below colleagues billed by the
+    same staff to the same payers, the cause is usually specific to that physician: note
+    templates, missing authorizations for their procedures, or how their charges are entered,
+    and the procedure families named in the finding show where.
 
     What is flagged
     ---------------
     A clean claim is paid on its first submission: no line denied or rejected, not corrected,
     replaced or voided (frequency code 7 or 8, or a voided line), not submitted more than once
-    (several submission dates), and - unless ``[kpis] edited_counts_as_unclean`` is false - not edited
-    before it went out. Claims still pending are left out. Each claim belongs to the physician of
-    its first line. A physician is flagged when they have at least ``min_claims`` rated claims
+    (several submission dates), and - unless ``[kpis] edited_counts_as_unclean`` is false - not
+    edited before it went out. Claims still pending are left out. Each claim belongs to the
+    physician of its first line. A physician is flagged when they have at least ``min_claims`` rated claims
     (the rest of the group too), their clean claim rate is at least ``min_gap`` below the rest of
     the group's, and a one-sided two-proportion z-test is below ``alpha``. Medium; high when the
     gap is at least ``high_gap``. The finding names the procedure families (trigger point, joint,
@@ -64,6 +65,33 @@ class CleanClaimRate(Audit):
     Required: claim_id, rendering_provider, status. Optional: claim_frequency,
     submitted_date and edited_before_submission (more ways to see a claim was not clean),
     line_number (which line is first), cpt (procedure families), charge (dollars at risk).
+
+    Example
+    -------
+    The comparison needs at least ``min_claims`` claims per physician, so each row stands for
+    ``repeat`` identical one-line claims.
+
+    Flagged: a third of Dr. Lee's lumbar epidural claims are denied, against one in fifteen of
+    Dr. Adams's.
+
+        rendering_provider | cpt   | status | repeat
+        -------------------+-------+--------+-------
+        Dr. Lee            | 62323 | paid   | 20
+        Dr. Lee            | 62323 | denied | 10
+        Dr. Adams          | 62323 | paid   | 28
+        Dr. Adams          | 62323 | denied | 2
+
+    Result: 1 high finding. Dr. Lee has 20 of 30 claims clean (67%), the rest of the group 28 of
+    30 (93%): 27 points lower, more than ``high_gap``.
+
+    Not flagged: Dr. Lee's claims are denied about as often as Dr. Adams's (27 of 30 clean).
+
+        rendering_provider | cpt   | status | repeat
+        -------------------+-------+--------+-------
+        Dr. Lee            | 62323 | paid   | 27
+        Dr. Lee            | 62323 | denied | 3
+        Dr. Adams          | 62323 | paid   | 28
+        Dr. Adams          | 62323 | denied | 2
     """
 
     id = "clean-claim-rate"

@@ -69,6 +69,28 @@ class CpmTime(Audit):
     Required: cpt, cpm_minutes. Optional: patient_id and date_of_service (months, missed months,
     the initial visit), units, payer (fees), claim_id, status (voided and rejected lines), paid and
     charge (dollars).
+
+    Example
+    -------
+    Flagged: G3002 for a month with 25 documented minutes, and 2 G3003 units for a month with 50
+    minutes (which support one: 30 for G3002, then one per full 15).
+
+        claim_id | patient_id | date_of_service | cpt   | units | cpm_minutes
+        ---------+------------+-----------------+-------+-------+------------
+        C1401    | P140       | 2024-03-28      | G3002 | 1     | 25
+        C1402    | P141       | 2024-03-28      | G3002 | 1     | 50
+        C1402    | P141       | 2024-03-28      | G3003 | 2     | 50
+
+    Result: 2 high findings, on the first G3002 line and on the G3003 line.
+
+    Not flagged: the first patient's month reaches 35 minutes, and the second month bills one
+    G3003 unit.
+
+        claim_id | patient_id | date_of_service | cpt   | units | cpm_minutes
+        ---------+------------+-----------------+-------+-------+------------
+        C1401    | P140       | 2024-03-28      | G3002 | 1     | 35
+        C1402    | P141       | 2024-03-28      | G3002 | 1     | 50
+        C1402    | P141       | 2024-03-28      | G3003 | 1     | 50
     """
 
     id = "cpm-time"
@@ -195,7 +217,7 @@ class CpmTime(Audit):
         unbilled_3003 = np.maximum(extra - billed_3003[pos], 0)
         payers = context.text("ctx.payer", pos).reset_index(drop=True)
         fee_2, source_2 = context.fees(pd.Series("G3002", index=payers.index), payers)
-        fee_3, source_3 = context.fees(pd.Series("G3003", index=payers.index), payers)
+        fee_3, _ = context.fees(pd.Series("G3003", index=payers.index), payers)
         fee_2 = fee_2.fillna(settings.g3002_fee).to_numpy()
         fee_3 = fee_3.fillna(settings.g3003_fee).to_numpy()
         estimate = fee_2 + unbilled_3003 * fee_3

@@ -68,6 +68,28 @@ class DenialRootCause(Audit):
     --------------
     Required: cpt, payer, status, denial_codes. Optional: rendering_provider (the physician
     check), charge and paid (dollars), claim_id (examples).
+
+    Example
+    -------
+    A cause recurs from ``min_denials`` denied lines, so each row stands for ``repeat`` identical
+    lines, each on its own claim.
+
+    Flagged: Aetna denies a third of the lumbar epidurals for a missing authorization (CO-197).
+
+        cpt   | payer | status | paid   | denial_codes | repeat
+        ------+-------+--------+--------+--------------+-------
+        62323 | Aetna | paid   | 420.00 |              | 20
+        62323 | Aetna | denied | 0.00   | CO-197       | 10
+
+    Result: 1 medium finding: authorization denials on 10 of 30 epidural lines at Aetna, $4,200 at
+    risk (the $420 paid on average), less than ``high_dollars``.
+
+    Not flagged: with the authorization requested at scheduling, two denials are left.
+
+        cpt   | payer | status | paid   | denial_codes | repeat
+        ------+-------+--------+--------+--------------+-------
+        62323 | Aetna | paid   | 420.00 |              | 28
+        62323 | Aetna | denied | 0.00   | CO-197       | 2
     """
 
     id = "denial-root-cause"

@@ -60,6 +60,27 @@ class DxLinkage(Audit):
     --------------
     Required: cpt, diagnosis_codes. Optional: date_of_service (invalid-from dates), claim_id,
     status (voided lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: a lumbar interlaminar epidural with only low back pain coded, and a lumbar facet
+    injection with only a radiculopathy code.
+
+        claim_id | date_of_service | cpt   | modifiers | diagnosis_codes
+        ---------+-----------------+-------+-----------+----------------
+        C6001    | 2024-03-04      | 62323 |           | M54.50
+        C6002    | 2024-03-05      | 64493 | RT        | M54.16
+
+    Result: 1 high and 1 medium finding: high on the epidural (axial pain only), medium on the
+    facet line (no facet spondylosis code).
+
+    Not flagged: the diagnoses the notes document: lumbar radiculopathy and a lumbar disc disorder
+    with radiculopathy for the epidural, lumbar facet spondylosis for the facet injection.
+
+        claim_id | date_of_service | cpt   | modifiers | diagnosis_codes
+        ---------+-----------------+-------+-----------+----------------
+        C6001    | 2024-03-04      | 62323 |           | M54.16, M51.16
+        C6002    | 2024-03-05      | 64493 | RT        | M47.816
     """
 
     id = "dx-linkage"

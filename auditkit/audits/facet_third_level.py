@@ -40,6 +40,27 @@ class FacetThirdLevel(Audit):
     --------------
     Required: cpt. Optional: payer and payer_plan (Medicare or not), claim_id, date_of_service,
     status (voided lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: a bilateral lumbar facet session at three levels, billed to Medicare.
+
+        claim_id | date_of_service | payer    | cpt   | modifiers
+        ---------+-----------------+----------+-------+----------
+        C7001    | 2024-03-04      | Medicare | 64493 | 50
+        C7001    | 2024-03-04      | Medicare | 64494 | 50
+        C7001    | 2024-03-04      | Medicare | 64495 | 50
+
+    Result: 1 high finding, on the 64495 line.
+
+    Not flagged: the session limited to two levels.
+
+        claim_id | date_of_service | payer    | cpt   | modifiers
+        ---------+-----------------+----------+-------+----------
+        C7001    | 2024-03-04      | Medicare | 64493 | 50
+        C7001    | 2024-03-04      | Medicare | 64494 | 50
+
+    Result: nothing to audit: no line is a third facet level.
     """
 
     id = "facet-third-level"

@@ -53,6 +53,31 @@ class FrequencyLimit(Audit):
     --------------
     Required: cpt, date_of_service, patient_id. Optional: claim_id, status (voided and rejected
     lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: a fifth lumbar epidural session for one patient within 12 months (the limit is 4).
+
+        claim_id | patient_id | date_of_service | cpt
+        ---------+------------+-----------------+------
+        C1301    | P130       | 2024-01-08      | 62323
+        C1302    | P130       | 2024-03-11      | 62323
+        C1303    | P130       | 2024-05-13      | 62323
+        C1304    | P130       | 2024-07-15      | 62323
+        C1305    | P130       | 2024-11-18      | 62323
+
+    Result: 1 high finding, on the session of 2024-11-18.
+
+    Not flagged: the fifth session on 2025-01-13, more than 12 months after the first, so the 12
+    months up to it hold four sessions.
+
+        claim_id | patient_id | date_of_service | cpt
+        ---------+------------+-----------------+------
+        C1301    | P130       | 2024-01-08      | 62323
+        C1302    | P130       | 2024-03-11      | 62323
+        C1303    | P130       | 2024-05-13      | 62323
+        C1304    | P130       | 2024-07-15      | 62323
+        C1305    | P130       | 2025-01-13      | 62323
     """
 
     id = "frequency-limit"

@@ -51,6 +51,30 @@ class ImagingBundled(Audit):
     --------------
     Required: cpt, date_of_service. Optional: patient_id (lines across claims),
     rendering_provider, claim_id, status (voided lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: fluoroscopy billed beside a lumbar epidural whose code includes it, and a knee
+    injection with ultrasound billed as 20610 plus 76942.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C8001    | P800       | 2024-03-04      | 62323 |
+        C8001    | P800       | 2024-03-04      | 77003 |
+        C8002    | P801       | 2024-03-05      | 20610 | RT
+        C8002    | P801       | 2024-03-05      | 76942 |
+
+    Result: 2 high findings, on the 77003 and 76942 lines.
+
+    Not flagged: the epidural alone, the knee injection as 20611, and fluoroscopy beside a lumbar
+    sympathetic block, whose code does not include it.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C8001    | P800       | 2024-03-04      | 62323 |
+        C8002    | P801       | 2024-03-05      | 20611 | RT
+        C8003    | P802       | 2024-03-06      | 64520 | LT
+        C8003    | P802       | 2024-03-06      | 77003 |
     """
 
     id = "imaging-bundled"

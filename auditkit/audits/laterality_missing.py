@@ -48,6 +48,25 @@ class LateralityMissing(Audit):
     --------------
     Required: cpt, modifiers. Optional: laterality (names the side to add), claim_id,
     date_of_service, status (voided lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: a visit and a right lumbar facet injection on one claim; the injection line has no
+    side modifier.
+
+        claim_id | date_of_service | cpt   | modifiers | laterality
+        ---------+-----------------+-------+-----------+-----------
+        C1001    | 2024-03-04      | 99213 | 25        |
+        C1001    | 2024-03-04      | 64493 |           | right
+
+    Result: 1 high finding, on the 64493 line; the message names RT, the side the note documents.
+
+    Not flagged: the injection line with RT.
+
+        claim_id | date_of_service | cpt   | modifiers | laterality
+        ---------+-----------------+-------+-----------+-----------
+        C1001    | 2024-03-04      | 99213 | 25        |
+        C1001    | 2024-03-04      | 64493 | RT        | right
     """
 
     id = "laterality-missing"

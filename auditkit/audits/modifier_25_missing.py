@@ -44,6 +44,25 @@ class Modifier25Missing(Audit):
     --------------
     Required: cpt, modifiers, date_of_service, rendering_provider. Optional: patient_id (same-day
     lines across claims), claim_id, status (voided lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: an established-patient visit and a lumbar facet injection by Dr. Lee on the same day,
+    no 25 on the visit.
+
+        claim_id | patient_id | date_of_service | rendering_provider | cpt   | modifiers
+        ---------+------------+-----------------+--------------------+-------+----------
+        C2001    | P100       | 2024-03-04      | Dr. Lee            | 99213 |
+        C2001    | P100       | 2024-03-04      | Dr. Lee            | 64493 | RT
+
+    Result: 1 high finding, on the 99213 line.
+
+    Not flagged: the note documents a separate evaluation, and the visit carries 25.
+
+        claim_id | patient_id | date_of_service | rendering_provider | cpt   | modifiers
+        ---------+------------+-----------------+--------------------+-------+----------
+        C2001    | P100       | 2024-03-04      | Dr. Lee            | 99213 | 25
+        C2001    | P100       | 2024-03-04      | Dr. Lee            | 64493 | RT
     """
 
     id = "modifier-25-missing"

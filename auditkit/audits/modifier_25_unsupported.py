@@ -42,6 +42,26 @@ class Modifier25Unsupported(Audit):
     --------------
     Required: cpt, modifiers, date_of_service. Optional: patient_id (same-day lines across
     claims), claim_id, status (voided lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: a follow-up visit with 25 on March 4; the patient's only procedure, a transforaminal
+    epidural, was a week later.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C3001    | P200       | 2024-03-04      | 99214 | 25
+        C3002    | P200       | 2024-03-11      | 64483 | LT
+
+    Result: 1 medium finding, on the 99214 line of March 4.
+
+    Not flagged: the March 4 visit without 25; 25 stays on a visit billed the day of the epidural.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C3001    | P200       | 2024-03-04      | 99214 |
+        C3002    | P200       | 2024-03-11      | 99213 | 25
+        C3002    | P200       | 2024-03-11      | 64483 | LT
     """
 
     id = "modifier-25-unsupported"

@@ -53,6 +53,32 @@ class Modifier59Misuse(Audit):
     Required: cpt, modifiers. Optional: patient_id and date_of_service (same-day procedures for
     the X hints), rendering_provider (XP), claim_id, status (voided lines left out), paid and
     charge (dollars).
+
+    Example
+    -------
+    Flagged: 59 on an office visit billed with trigger-point injections, and 59 used for the second
+    side of a lumbar facet injection.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C5001    | P500       | 2024-03-04      | 99213 | 59
+        C5001    | P500       | 2024-03-04      | 20552 |
+        C5002    | P501       | 2024-03-06      | 64493 | RT
+        C5002    | P501       | 2024-03-06      | 64493 | 59
+
+    Result: 1 high and 1 medium finding: high on the visit, medium on the 64493 line with 59.
+
+    Not flagged: 25 on the visit, RT and LT for the two sides, and 59 where it belongs: an
+    occipital nerve block billed with trigger-point injections on one claim.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers
+        ---------+------------+-----------------+-------+----------
+        C5001    | P500       | 2024-03-04      | 99213 | 25
+        C5001    | P500       | 2024-03-04      | 20552 |
+        C5002    | P501       | 2024-03-06      | 64493 | RT
+        C5002    | P501       | 2024-03-06      | 64493 | LT
+        C5003    | P502       | 2024-03-07      | 20552 |
+        C5003    | P502       | 2024-03-07      | 64405 | RT,59
     """
 
     id = "modifier-59-misuse"

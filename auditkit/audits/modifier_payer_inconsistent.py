@@ -54,6 +54,37 @@ class ModifierPayerInconsistent(Audit):
     --------------
     Required: cpt, modifiers, payer. Optional: claim_id (the other codes on the claim), status
     (voided and rejected lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    The comparison needs at least ``min_lines`` lines per payer, so a claim with ``repeat`` n
+    stands for n such claims (A1-1, A1-2, ...).
+
+    Flagged: visits billed with a lumbar facet injection carry 25 at Aetna and Cigna, never at
+    Humana.
+
+        claim_id | payer  | cpt   | modifiers | repeat
+        ---------+--------+-------+-----------+-------
+        A1       | Aetna  | 99214 | 25        | 12
+        A1       | Aetna  | 64493 | RT        | 12
+        C1       | Cigna  | 99214 | 25        | 10
+        C1       | Cigna  | 64493 | RT        | 10
+        H1       | Humana | 99214 |           | 10
+        H1       | Humana | 64493 | RT        | 10
+
+    Result: 1 high finding: 25 on 99214 with a facet procedure on the claim, Humana 0 of 10 lines,
+    the other payers 22 of 22 (a gap above ``high_gap``).
+
+    Not flagged: Humana's visits carry 25 like the others'.
+
+        claim_id | payer  | cpt   | modifiers | repeat
+        ---------+--------+-------+-----------+-------
+        A1       | Aetna  | 99214 | 25        | 12
+        A1       | Aetna  | 64493 | RT        | 12
+        C1       | Cigna  | 99214 | 25        | 10
+        C1       | Cigna  | 64493 | RT        | 10
+        H1       | Humana | 99214 | 25        | 10
+        H1       | Humana | 64493 | RT        | 10
     """
 
     id = "modifier-payer-inconsistent"

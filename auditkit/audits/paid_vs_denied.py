@@ -64,6 +64,34 @@ class PaidVsDenied(Audit):
     diagnosis_codes, laterality, rendering_provider, units, place_of_service, payer_plan,
     authorization_number, muscles_treated, spinal_levels, imaging_guidance, cpm_minutes,
     denial_codes (top reasons), paid and charge (dollars), claim_id (examples).
+
+    Example
+    -------
+    A code at a payer is compared only from ``min_paid`` paid and ``min_denied`` denied lines, so
+    each row stands for ``repeat`` identical lines, each on its own claim.
+
+    Flagged: Aetna pays the lumbar facet injection when the line names the side and denies it
+    (CO-4, modifier missing) when it does not.
+
+        cpt   | payer | modifiers | status | paid   | denial_codes | repeat
+        ------+-------+-----------+--------+--------+--------------+-------
+        64493 | Aetna | RT        | paid   | 180.00 |              | 12
+        64493 | Aetna | LT        | paid   | 180.00 |              | 10
+        64493 | Aetna |           | denied | 0.00   | CO-4         | 10
+
+    Result: 1 medium finding. RT, LT or 50 is on all 22 paid lines and on none of the 10 denied
+    ones; $1,800 is at risk (10 denied lines at the $180 paid on average), less than
+    ``high_dollars``.
+
+    Not flagged: the denied lines name the side too; they were denied because coverage had ended
+    (CO-27), which nothing in the lines themselves shows.
+
+        cpt   | payer | modifiers | status | paid   | denial_codes | repeat
+        ------+-------+-----------+--------+--------+--------------+-------
+        64493 | Aetna | RT        | paid   | 180.00 |              | 12
+        64493 | Aetna | LT        | paid   | 180.00 |              | 10
+        64493 | Aetna | RT        | denied | 0.00   | CO-27        | 5
+        64493 | Aetna | LT        | denied | 0.00   | CO-27        | 5
     """
 
     id = "paid-vs-denied"

@@ -59,6 +59,34 @@ class PreSubmissionEdits(Audit):
     --------------
     Required: claim_id, cpt, and at least one of edited_before_submission, claim_frequency or
     submitted_date (several dates per claim). Optional: status (voided lines count as replaced).
+
+    Example
+    -------
+    A code is judged from ``min_claims`` claims, so each row stands for ``repeat`` identical
+    one-line claims.
+
+    Flagged: half the knee injection claims are fixed before they go out, against one office
+    visit claim in twenty.
+
+        cpt   | modifiers | edited_before_submission | repeat
+        ------+-----------+--------------------------+-------
+        20610 | RT        | yes                      | 10
+        20610 | LT        | no                       | 10
+        99213 |           | yes                      | 2
+        99213 |           | no                       | 38
+
+    Result: 1 high finding: 20610, 10 of 20 claims reworked (50%, at least ``high_share``).
+
+    Not flagged: with the side and the imaging made required fields at charge entry, two 20610
+    claims in twenty are edited.
+
+        cpt   | modifiers | edited_before_submission | repeat
+        ------+-----------+--------------------------+-------
+        20610 | RT        | yes                      | 2
+        20610 | RT        | no                       | 8
+        20610 | LT        | no                       | 10
+        99213 |           | yes                      | 2
+        99213 |           | no                       | 38
     """
 
     id = "pre-submission-edits"

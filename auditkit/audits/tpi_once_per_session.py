@@ -42,6 +42,24 @@ class TpiOncePerSession(Audit):
     --------------
     Required: cpt, date_of_service. Optional: patient_id (sessions across claims), units,
     claim_id, status (voided and rejected lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: both trigger-point codes billed for one patient on one day (three muscles in the
+    neck on one claim, two in the back on another).
+
+        claim_id | patient_id | date_of_service | cpt   | units
+        ---------+------------+-----------------+-------+------
+        C1201    | P120       | 2024-03-04      | 20553 | 1
+        C1202    | P120       | 2024-03-04      | 20552 | 1
+
+    Result: 1 high finding, on the 20552 line.
+
+    Not flagged: one 20553 line with 1 unit for the five muscles injected that day.
+
+        claim_id | patient_id | date_of_service | cpt   | units
+        ---------+------------+-----------------+-------+------
+        C1201    | P120       | 2024-03-04      | 20553 | 1
     """
 
     id = "tpi-once-per-session"

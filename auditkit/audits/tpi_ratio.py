@@ -59,6 +59,34 @@ class TpiRatio(Audit):
     --------------
     Required: cpt, rendering_provider. Optional: muscles_treated (line checks), date_of_service
     (monthly table), paid and status (fee estimate when no fee schedule is configured), payer.
+
+    Example
+    -------
+    The comparison needs at least ``min_lines`` trigger-point lines per physician, so each row
+    stands for ``repeat`` identical lines, each on its own claim.
+
+    Flagged: Dr. Lee bills 20553 (three or more muscles) far less often than the rest of the group.
+
+        rendering_provider | cpt   | status | paid  | repeat
+        -------------------+-------+--------+-------+-------
+        Dr. Lee            | 20552 | paid   | 60.00 | 22
+        Dr. Lee            | 20553 | paid   | 80.00 | 3
+        Dr. Adams          | 20552 | paid   | 60.00 | 10
+        Dr. Adams          | 20553 | paid   | 80.00 | 15
+
+    Result: 1 high finding. Dr. Lee billed 20553 on 3 of 25 lines (12%), the rest of the group on
+    15 of 25 (60%): 48 points lower, more than ``high_gap``. About 12 of Dr. Lee's lines would be
+    20553 at the group's share, $240 at the $20 difference in payment.
+
+    Not flagged: once Dr. Lee's note template records the muscle count, the mix is close to the
+    group's (48% against 60%, less than ``min_gap`` apart).
+
+        rendering_provider | cpt   | status | paid  | repeat
+        -------------------+-------+--------+-------+-------
+        Dr. Lee            | 20552 | paid   | 60.00 | 13
+        Dr. Lee            | 20553 | paid   | 80.00 | 12
+        Dr. Adams          | 20552 | paid   | 60.00 | 10
+        Dr. Adams          | 20553 | paid   | 80.00 | 15
     """
 
     id = "tpi-ratio"

@@ -54,6 +54,31 @@ class Underpayment(Audit):
     --------------
     Required: cpt, payer, status. Optional: allowed (else paid and patient_responsibility),
     units, modifiers, place_of_service, denial_codes, claim_id, line_number.
+
+    Example
+    -------
+    Contract fee schedule (the file given with ``--fee-schedule``):
+
+        payer | cpt   | allowed
+        ------+-------+--------
+        Aetna | 64493 | 210.00
+        Aetna | 99213 | 95.00
+
+    Flagged: Aetna allowed $150.00 for a lumbar facet injection the contract prices at $210.00.
+
+        claim_id | payer | cpt   | modifiers | units | status | allowed | paid
+        ---------+-------+-------+-----------+-------+--------+---------+-------
+        C1701    | Aetna | 64493 | RT        | 1     | paid   | 150.00  | 120.00
+        C1701    | Aetna | 99213 | 25        | 1     | paid   | 95.00   | 76.00
+
+    Result: 1 medium finding, on the 64493 line: $60.00 short, at least ``medium_dollars``.
+
+    Not flagged: the line reprocessed at the contract rate.
+
+        claim_id | payer | cpt   | modifiers | units | status | allowed | paid
+        ---------+-------+-------+-----------+-------+--------+---------+-------
+        C1701    | Aetna | 64493 | RT        | 1     | paid   | 210.00  | 168.00
+        C1701    | Aetna | 99213 | 25        | 1     | paid   | 95.00   | 76.00
     """
 
     id = "underpayment"

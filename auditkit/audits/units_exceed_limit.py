@@ -53,6 +53,24 @@ class UnitsExceedLimit(Audit):
     --------------
     Required: cpt, units. Optional: patient_id (units across claims), date_of_service, claim_id,
     status (voided and rejected lines left out), paid and charge (dollars).
+
+    Example
+    -------
+    Flagged: a bilateral lumbar transforaminal epidural at one level keyed as 3 units (the limit is
+    2 a day, one per side).
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers | units
+        ---------+------------+-----------------+-------+-----------+------
+        C1101    | P110       | 2024-03-04      | 64483 | RT,LT     | 3
+
+    Result: 1 high finding, 1 unit over.
+
+    Not flagged: one line per side, 1 unit each.
+
+        claim_id | patient_id | date_of_service | cpt   | modifiers | units
+        ---------+------------+-----------------+-------+-----------+------
+        C1101    | P110       | 2024-03-04      | 64483 | RT        | 1
+        C1101    | P110       | 2024-03-04      | 64483 | LT        | 1
     """
 
     id = "units-exceed-limit"

@@ -20,6 +20,10 @@ An audit is a class in its own module::
         Columns needed
         --------------
         ...
+
+        Example
+        -------
+        Flagged: ...               (see :func:`parse_example` for the format)
         '''
 
         id = "tpi-ratio"
@@ -46,6 +50,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import pandas as pd
 
+from auditkit.engine.examples import AuditExample, parse_example
 from auditkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -68,6 +73,7 @@ DOC_SECTIONS: tuple[str, ...] = (
     "What is flagged",
     "How to fix",
     "Columns needed",
+    "Example",
 )
 
 _TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a text value"}
@@ -166,9 +172,20 @@ class AuditDoc:
         """A section as one line of text (for the ``why`` and ``fix`` fields of findings)."""
         return " ".join(self.sections.get(name, "").split())
 
+    def example(self) -> AuditExample:
+        """The Example section, parsed (ValueError when it is missing or malformed)."""
+        if "Example" not in self.sections:
+            raise ValueError("the docstring has no Example section")
+        return parse_example(self.sections["Example"])
+
 
 def parse_doc(doc: str | None) -> AuditDoc:
-    """Split a docstring into summary and sections (a title line underlined with dashes)."""
+    """Split a docstring into summary and sections (a title line underlined with dashes).
+
+    Titles and underlines start in the first column, so an indented table whose header is
+    followed by a rule row is never taken for a section. A section keeps the indentation of
+    its lines (a table stays indented) without blank lines around it.
+    """
     lines = inspect.cleandoc(doc or "").splitlines()
     summary = lines[0].strip() if lines else ""
     sections: dict[str, list[str]] = {}
@@ -176,15 +193,15 @@ def parse_doc(doc: str | None) -> AuditDoc:
     i = 1
     while i < len(lines):
         line = lines[i]
-        underline = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        if line.strip() and underline and set(underline) == {"-"}:
+        underline = lines[i + 1].rstrip() if i + 1 < len(lines) else ""
+        if line.strip() and not line[0].isspace() and underline and set(underline) == {"-"}:
             current = sections.setdefault(line.strip(), [])
             i += 2
             continue
         if current is not None:
-            current.append(line)
+            current.append(line.rstrip())
         i += 1
-    return AuditDoc(summary, {k: "\n".join(v).strip() for k, v in sections.items()})
+    return AuditDoc(summary, {k: "\n".join(v).strip("\n") for k, v in sections.items()})
 
 
 class Audit:

@@ -16,15 +16,14 @@ arrays of tables with the column names of auditkit.ingest.side_tables::
     cpt = "99214"
     allowed = 150.0
 
-Everything else is the shared case-file format; the one runner (tests/audits/test_cases.py)
-passes the side tables to ``run_audits``. This module checks the rules are all covered.
+Everything else is the shared case-file format; the one runner (tests/audits/case_runner.py,
+run by test_cases.py) passes the side tables to ``run_audits``. This module checks the rules
+are all covered.
 """
 
 from __future__ import annotations
 
-import tomllib
-
-import test_cases
+from case_runner import CASES, load_case
 
 
 def test_every_revenue_rule_has_cases() -> None:
@@ -39,8 +38,8 @@ def test_every_revenue_rule_has_cases() -> None:
         "underpayment": ("short",),
     }
     for audit, names in rules.items():
-        files = sorted((test_cases.CASES / audit).glob("*.toml"))
-        cases = {p.stem: tomllib.loads(p.read_text(encoding="utf-8")) for p in files}
+        files = sorted((CASES / audit).glob("*.toml"))
+        cases = {p.stem: load_case(p) for p in files}
         negative = [s for s, c in cases.items() if c.get("expect") == []]
         assert len(negative) >= 2, f"{audit}: {len(negative)} negative controls"
         for rule in names:
