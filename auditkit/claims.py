@@ -27,6 +27,11 @@ import pandas as pd
 #: Separator used inside list columns.
 LIST_SEP = ","
 
+#: List columns where a column present but blank on every line is information, not a gap:
+#: an export whose modifier column is empty billed no modifiers (the audits of missing
+#: modifiers must run on it, not be skipped).
+BLANK_MEANS_NONE: tuple[str, ...] = ("modifiers",)
+
 #: The claim statuses a line can have.
 STATUSES: tuple[str, ...] = ("paid", "partially_paid", "denied", "rejected", "pending", "voided")
 # The groups of statuses every audit, measure and spreadsheet function uses (defined once here).

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from auditkit.engine.result import SEVERITIES, AuditResult
+from auditkit.engine.result import COVERS_SEP, SEVERITIES, AuditResult
 from auditkit.fileio import atomic_write_bytes
 from auditkit.ingest.model import ClaimLines
 
@@ -147,6 +147,10 @@ def to_json(job: Job) -> dict[str, Any]:
         if item["line"] is not None:
             item["line"] = int(item["line"])
         item["dollars_at_risk"] = _jsonable(row.get("dollars_at_risk"))
+        item["dollars_basis"] = str(row.get("dollars_basis") or "none")
+        covers = str(row.get("covers") or "")
+        item["covers"] = covers.split(COVERS_SEP) if covers else []
+        item["counted"] = bool(row.get("counted"))
         item["message"] = str(row.get("message") or "")
         item["fix"] = str(row.get("fix") or "")
         item["evidence"] = _jsonable(row.get("evidence"))
@@ -160,7 +164,13 @@ def to_json(job: Job) -> dict[str, Any]:
         + [{"path": r.path, "rows": int(r.rows)} for r in job.side_inputs],
         "summary": _jsonable(job.result.summary),
         "audits": [
-            {"id": a.id, "status": a.status, "reason": a.reason, "findings": int(a.findings)}
+            {
+                "id": a.id,
+                "status": a.status,
+                "reason": a.reason,
+                "hint": a.hint or None,
+                "findings": int(a.findings),
+            }
             for a in job.result.audits
         ],
         "findings": records,

@@ -148,6 +148,8 @@ class ArAging(Audit):
             severity="high" if share > settings.over_90_fair else "medium",
             scope="practice",
             dollars_at_risk=round(over_90, 2),
+            dollars_basis="open balance",
+            rollup=True,  # the oldest claims are listed with their own balances
             message=(
                 f"{money(over_90)} of {money(total)} open A/R ({pct(share)}) is over 90 days "
                 f"old as of {ar.as_of.date().isoformat()} ({ar.as_of_source}); benchmark under "
@@ -215,6 +217,11 @@ class ArAging(Audit):
         by_claim = listed.groupby("claim", sort=False)
         old["codes"] = by_claim["cpt"].agg(lambda s: ", ".join(pd.unique(s.dropna())))
         old["statuses"] = by_claim["status"].agg(lambda s: ", ".join(sorted(set(s.dropna()))))
+        # Each listed claim counts the money of its open lines.
+        slot = pd.Series(np.arange(len(old)), index=old.index)
+        label = np.full(len(lines), -1, dtype=np.int64)
+        label[lines.index.get_indexer(listed.index)] = listed["claim"].map(slot).to_numpy()
+        covers = context.covers_of(label, len(old))
         messages = [
             f"Claim {claim} ({row.payer}; {row.codes or 'no code'}) has {money(row.balance)} "
             f"open for {row.age:.0f} days (since {pd.Timestamp(row.start).date().isoformat()}; "
@@ -240,6 +247,8 @@ class ArAging(Audit):
             payer=old["payer"].to_numpy(),
             provider=old["provider"].to_numpy(),
             dollars_at_risk=old["balance"].round(2).to_numpy(),
+            dollars_basis="open balance",
+            covers=covers,
             message=messages,
             evidence=evidence,
         )

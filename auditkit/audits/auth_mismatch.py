@@ -202,6 +202,7 @@ class AuthMismatch(Audit):
         rows = lines.loc[flagged["pos"].to_numpy()]
         fee, _ = context.fees(rows["cpt"], context.payer[rows.index])
         value = pd.Series(fee.to_numpy(), index=rows.index).fillna(money_or_zero(rows, "charge"))
+        basis = np.where(fee.notna().to_numpy(), "expected payment", "charge")
         share = np.where(
             flagged["problem"].eq("units"),
             (flagged["excess"] / flagged["units"]).clip(upper=1.0),
@@ -234,6 +235,7 @@ class AuthMismatch(Audit):
             severity=flagged["problem"].map(SEVERITY).to_numpy(),
             message=messages,
             dollars_at_risk=dollars,
+            dollars_basis=basis,
             evidence=evidence,
         )
 

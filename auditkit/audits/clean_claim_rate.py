@@ -260,7 +260,8 @@ class CleanClaimRate(Audit):
             if r.dollars > 0:
                 text += (
                     f" About {r.excess_unclean:.0f} more unclean claims than the group's rate "
-                    f"would give, {money(r.dollars)} in charges."
+                    f"would give ({money(r.dollars)} in charges worked twice; a rate, not money "
+                    "lost)."
                 )
             messages.append(text)
             evidence.append(
@@ -274,6 +275,7 @@ class CleanClaimRate(Audit):
                     "rest_clean": int(r.rest_clean),
                     "rest_rate": round(float(r.rest_rate), 4),
                     "gap": round(float(r.gap), 4),
+                    "charges_on_excess_unclean_claims": round(float(r.dollars), 2),
                     "p_value": float(r.p_value),
                     "drivers": named,
                     "families_below": [_family_dict(f) for f in own.itertuples()],
@@ -287,7 +289,8 @@ class CleanClaimRate(Audit):
             severity=severity,
             scope="provider",
             provider=list(flagged.index),
-            dollars_at_risk=flagged["dollars"].round(2).to_numpy(),
+            # A clean-claim rate is rework, not money lost: its charges stay in the evidence.
+            dollars_at_risk=0.0,
             message=messages,
             evidence=evidence,
         )

@@ -247,16 +247,20 @@ class CpmTime(Audit):
                 minutes[pos], unbilled_3003, fee_2, fee_3, source_2, estimate, strict=True
             )
         ]
-        return view.findings(
+        found = view.findings(
             self,
             pos,
             severity="medium",
             message=message,
             dollars=estimate,
+            dollars_basis="unbilled",
             evidence=evidence,
             fix="Bill G3002 (and one G3003 per full 15 minutes beyond 30) for the month while the "
             "payer's filing window is open.",
         )
+        # The month's unbilled care sits on no billed line: nothing to share with other audits.
+        found["covers"] = ""
+        return found
 
     def _initial_visit(self, view, g3002: np.ndarray) -> pd.DataFrame:
         if not g3002.any():

@@ -184,22 +184,27 @@ class DenialRootCause(Audit):
                 "reason": causes["reason"].array.take(den_pos),
                 "denied": np.ones(len(den_pos), dtype=bool),
                 "value": value[den_pos],
+                "pos": den_pos,
                 "claim_id": lines["claim_id"].astype("string").array.take(den_pos)
                 if "claim_id" in lines.columns
                 else pd.NA,
             }
         )
-        parts = [self._recurring(frame, _family_lines(context, adjudicated), settings)]
+        parts = [self._recurring(frame, _family_lines(context, adjudicated), settings, context)]
         if "rendering_provider" in lines.columns:
             per = _per_physician(context, adjudicated, denied, value)
-            parts.append(self._physicians(frame, per, settings))
+            parts.append(self._physicians(frame, per, settings, context))
         parts = [p for p in parts if len(p)]
         return pd.concat(parts, ignore_index=True) if parts else empty_findings()
 
     # -- recurring causes on a family at a payer ------------------------------------------------
 
     def _recurring(
-        self, frame: pd.DataFrame, family_lines: pd.Series, settings: SimpleNamespace
+        self,
+        frame: pd.DataFrame,
+        family_lines: pd.Series,
+        settings: SimpleNamespace,
+        context: Context,
     ) -> pd.DataFrame:
         den = frame[frame["denied"] & frame["cause"].notna()]
         den = den[~den["cause"].isin(NOT_DENIAL_CAUSES)]
@@ -256,6 +261,8 @@ class DenialRootCause(Audit):
             scope="payer",
             payer=[k[1] for k in keys],
             dollars_at_risk=hit["dollars"].round(2).to_numpy(),
+            dollars_basis="expected payment",
+            covers=_covers(context, den, ["family", "payer", "cause"], keys),
             message=messages,
             evidence=evidence,
         )
@@ -263,7 +270,11 @@ class DenialRootCause(Audit):
     # -- physicians above their peers for a code at a payer ------------------------------------
 
     def _physicians(
-        self, frame: pd.DataFrame, per: pd.DataFrame, settings: SimpleNamespace
+        self,
+        frame: pd.DataFrame,
+        per: pd.DataFrame,
+        settings: SimpleNamespace,
+        context: Context,
     ) -> pd.DataFrame:
         pair = per.groupby(level=[0, 1], sort=False)[["lines", "denied"]].transform("sum")
         per["peer_lines"] = pair["lines"] - per["lines"]
@@ -329,10 +340,25 @@ class DenialRootCause(Audit):
             provider=[k[2] for k in keys],
             payer=[k[1] for k in keys],
             cpt=[k[0] for k in keys],
+            # The physician's excess denials over the colleagues' rate, valued at the code's
+            # expected payment; the money sits on their denied lines of the code at the payer.
             dollars_at_risk=hit["dollars"].to_numpy(),
+            dollars_basis="expected payment",
+            covers=_covers(context, frame, ["cpt", "payer", "provider"], keys),
             message=messages,
             evidence=evidence,
         )
+
+
+def _covers(context: Context, rows: pd.DataFrame, by: list[str], keys: list[tuple]) -> np.ndarray:
+    """The ``covers`` of each finding: the keys of the lines in ``rows`` (with their position
+    in ``pos``) whose ``by`` columns match the finding's key."""
+    slot = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_tuples(keys, names=by))
+    label = np.full(len(context.lines), -1, dtype=np.int64)
+    found = slot.reindex(pd.MultiIndex.from_frame(rows[by])).to_numpy()
+    mine = ~np.isnan(found)
+    label[rows["pos"].to_numpy()[mine]] = found[mine].astype(np.int64)
+    return context.covers_of(label, len(keys))
 
 
 def _family_lines(context: Context, adjudicated: np.ndarray) -> pd.Series:

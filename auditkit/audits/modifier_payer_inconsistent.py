@@ -239,10 +239,12 @@ class ModifierPayerInconsistent(Audit):
         payers = np.asarray(payer_names, dtype=object)[found["payer"].to_numpy()]
         # Lines of the flagged cells that lack the modifier: dollars and example claims.
         messages, evidence, dollars = [], [], []
+        label = np.full(len(view.lines), -1, dtype=np.int64)
         # One entry per finding (a handful): the loop builds their texts.
-        for row, code, payer in zip(found.itertuples(), codes, payers, strict=True):
+        for i, (row, code, payer) in enumerate(zip(found.itertuples(), codes, payers, strict=True)):
             in_cell = cell == row.cell
             lacking = np.flatnonzero(in_cell & ~view.has(row.modifier))
+            label[lacking] = i
             mean = float(view.dollars[lacking].mean()) if len(lacking) else 0.0
             missing = max(row.rest_rate * row.lines - row.n_with, 0.0)
             dollars.append(round(missing * mean, 2))
@@ -275,7 +277,10 @@ class ModifierPayerInconsistent(Audit):
             scope="code",
             cpt=list(codes),
             payer=list(payers),
+            # The lines without the modifier, valued as each line is when a coding rule flags it.
             dollars_at_risk=dollars,
+            dollars_basis="expected payment",
+            covers=view.context.covers_of(label, len(found)),
             message=messages,
             evidence=evidence,
         )

@@ -283,6 +283,9 @@ class PaidVsDenied(Audit):
             cpt=flagged["cpt"].to_numpy(),
             payer=flagged["payer"].to_numpy(),
             dollars_at_risk=flagged["dollars"].round(2).to_numpy(),
+            # The denied lines valued at the mean paid on the paid side (else their charges).
+            dollars_basis=np.where(flagged["mean_paid"].notna(), "expected payment", "charge"),
+            covers=_denied_covers(context, scope, flagged.index),
             message=messages,
             evidence=evidence,
         )
@@ -562,6 +565,17 @@ def _score(table: pd.DataFrame, settings: SimpleNamespace) -> pd.DataFrame:
     )
     table = table.drop_duplicates(["grp", "rank", "key_paid", "key_denied"], keep="first")
     return table
+
+
+def _denied_covers(context: Context, scope: _Scope, groups: pd.Index) -> np.ndarray:
+    """The ``covers`` of each flagged group: the keys of its denied lines."""
+    size = max(int(scope.group_of.max(initial=-1)), int(groups.max() if len(groups) else -1)) + 1
+    slot = np.full(size, -1, dtype=np.int64)
+    slot[groups.to_numpy()] = np.arange(len(groups))
+    label = np.full(len(context.lines), -1, dtype=np.int64)
+    mine = scope.denied & (slot[scope.group_of] >= 0)
+    label[scope.positions[mine]] = slot[scope.group_of[mine]]
+    return context.covers_of(label, len(groups))
 
 
 def _dollars(

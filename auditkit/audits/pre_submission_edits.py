@@ -256,7 +256,9 @@ class PreSubmissionEdits(Audit):
             severity=np.where(hit["share"] >= settings.high_share, "high", "medium"),
             scope="code",
             cpt=list(hit.index),
+            # The staff cost of the extra rework: money spent, on no claim line.
             dollars_at_risk=hit["dollars"].to_numpy(),
+            dollars_basis="rework cost",
             message=messages,
             evidence=evidence,
         )

@@ -193,6 +193,13 @@ class TpiRatio(Audit):
         found["fee_difference"] = mean_diff.reindex(prov).fillna(0.0)
         found["excess_lines"] = found["gap"] * found["lines"]
         found["dollars"] = (found["excess_lines"] * found["fee_difference"]).round(2)
+        # The estimate sits on the physician's 20552 lines: where a line finding about one of
+        # them carries its own fee difference, the line's finding is the one counted.
+        slot = pd.Series(np.arange(len(prov)), index=prov)
+        label = np.full(len(context.lines), -1, dtype=np.int64)
+        mine = on_52 & providers.isin(prov)
+        label[tpi_lines.index[mine].to_numpy()] = providers[mine].map(slot).to_numpy()
+        covers = context.covers_of(label, len(prov))
         severity = np.where(found["gap"] >= settings.high_gap, "high", "medium")
         # One message per flagged physician (a handful), so a loop is fine here.
         messages, evidence = [], []
@@ -234,6 +241,8 @@ class TpiRatio(Audit):
             provider=list(prov),
             cpt="20552",
             dollars_at_risk=found["dollars"].to_numpy(),
+            dollars_basis="fee difference",
+            covers=covers,
             message=messages,
             evidence=evidence,
         )
@@ -275,6 +284,7 @@ class TpiRatio(Audit):
             (
                 cpt.eq("20552") & muscles.ge(3),
                 "high",
+                "fee difference",
                 counted(
                     "20552 billed with ",
                     " muscles documented; 3 or more muscles is 20553 (undercoded).",
@@ -286,6 +296,7 @@ class TpiRatio(Audit):
             (
                 cpt.eq("20553") & muscles.isna(),
                 "medium",
+                "expected payment",
                 lambda mask: pd.Series(
                     "20553 billed with no muscle count documented; the note must show 3 or more "
                     "muscles or the line is denied or taken back on review.",
@@ -298,6 +309,7 @@ class TpiRatio(Audit):
             (
                 cpt.eq("20553") & muscles.lt(3),
                 "high",
+                "fee difference",
                 counted(
                     "20553 billed with ",
                     " muscles documented; 1 or 2 muscles is 20552 (overcoded, refund risk).",
@@ -308,7 +320,7 @@ class TpiRatio(Audit):
             ),
         )
         parts = []
-        for mask, severity, message, dollars, fix in rules:
+        for mask, severity, basis, message, dollars, fix in rules:
             mask = mask.fillna(False).astype(bool)
             if not mask.any():
                 continue
@@ -325,6 +337,7 @@ class TpiRatio(Audit):
                     severity=severity,
                     message=message(mask),
                     dollars_at_risk=dollars[mask].fillna(0.0).round(2),
+                    dollars_basis=basis,
                     evidence=evidence,
                     fix=fix,
                 )

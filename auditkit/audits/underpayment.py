@@ -170,6 +170,7 @@ class Underpayment(Audit):
             severity=severity,
             message=messages,
             dollars_at_risk=under["shortfall"].to_numpy(),
+            dollars_basis="shortfall",
             evidence=evidence,
         )
 

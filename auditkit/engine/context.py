@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from auditkit.claims import NOT_SENT_STATUSES, PAID_STATUSES
+from auditkit.engine.findings import line_keys
+from auditkit.engine.result import COVERS_SEP
 from auditkit.reference import Reference, families_of_distinct
 
 if TYPE_CHECKING:
@@ -304,6 +306,28 @@ class Context:
             return np.append(text, np.nan)[codes]
 
         return self.cached(f"month_text.{column}", compute)
+
+    @cached_property
+    def line_keys(self) -> np.ndarray:
+        """The key of every line (:func:`auditkit.engine.findings.line_keys`), for ``covers``."""
+        from_rows = line_keys(self.lines)
+        return from_rows.to_numpy(dtype=object)
+
+    def covers_of(self, groups: np.ndarray, n_groups: int) -> np.ndarray:
+        """For a label per line (0..n_groups-1; -1 for lines in no group), the ``covers`` text
+        of each group: the keys of its lines joined by ``|`` (empty for a group of no line).
+        Claim and session findings name the lines whose money they count this way."""
+        groups = np.asarray(groups)
+        at = np.flatnonzero(groups >= 0)
+        out = np.full(n_groups, "", dtype=object)
+        if len(at):
+            joined = (
+                pd.Series(self.line_keys[at], dtype=object)
+                .groupby(groups[at], sort=False)
+                .agg(COVERS_SEP.join)
+            )
+            out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+        return out
 
     @cached_property
     def practice_paid_means(self) -> pd.DataFrame | None:

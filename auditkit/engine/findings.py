@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from auditkit.engine.contract import Audit
-from auditkit.engine.result import FINDING_COLUMNS, SCOPES, SEVERITIES
+from auditkit.engine.result import DOLLAR_BASES, FINDING_COLUMNS, SCOPES, SEVERITIES
 
-__all__ = ["FINDING_SOURCE_COLUMNS", "findings_frame", "line_findings"]
+__all__ = ["FINDING_SOURCE_COLUMNS", "findings_frame", "line_findings", "line_keys"]
 
 
 def _length(values: Sequence[Any]) -> int | None:
@@ -70,6 +70,9 @@ def findings_frame(
     claim_id: Any = None,
     line: Any = None,
     dollars_at_risk: Any = 0.0,
+    dollars_basis: Any = None,
+    covers: Any = None,
+    rollup: bool = False,
     evidence: Any = None,
     why: Any = None,
     fix: Any = None,
@@ -81,9 +84,16 @@ def findings_frame(
     Each argument is one value for every finding or a Series/array/list with one value per
     finding. ``evidence`` is a dict, a list/Series of dicts or a DataFrame (one dict per row).
     ``why`` and ``fix`` default to the audit's docstring sections.
+
+    Money: ``dollars_basis`` says what ``dollars_at_risk`` is (a key of
+    :data:`~auditkit.engine.result.DOLLAR_BASES`; required wherever the dollars are not 0);
+    ``covers`` the claim lines whose money it is (:func:`line_keys` joined by ``|``, e.g. from
+    :meth:`~auditkit.engine.context.Context.covers_of`; empty for money on no line); a
+    ``rollup`` finding sums money that its own detail findings carry, so it is never counted
+    in the total.
     """
     values = [severity, message, provider, payer, cpt, claim_id, line, dollars_at_risk, evidence]
-    values += [source_file, source_row]
+    values += [source_file, source_row, dollars_basis, covers]
     if isinstance(evidence, pd.DataFrame):
         evidence = evidence.to_dict("records")
     n = _length(values)
@@ -102,6 +112,9 @@ def findings_frame(
         "claim_id": claim_id,
         "line": line,
         "dollars_at_risk": dollars_at_risk,
+        "dollars_basis": "none" if dollars_basis is None else dollars_basis,
+        "covers": "" if covers is None else covers,
+        "counted": not rollup,
         "message": message,
         "why": audit.why() if why is None else why,
         "fix": audit.fix() if fix is None else fix,
@@ -111,10 +124,42 @@ def findings_frame(
     }
     frame = pd.DataFrame({name: _column(columns[name], n) for name in FINDING_COLUMNS})
     frame["dollars_at_risk"] = pd.to_numeric(frame["dollars_at_risk"]).astype("float64").fillna(0.0)
+    frame["covers"] = frame["covers"].fillna("").astype("str")
+    frame["counted"] = frame["counted"].astype(bool)
     bad_sev = set(frame["severity"]) - set(SEVERITIES)
     if bad_sev or scope not in SCOPES:
         raise ValueError(f"{audit.id}: bad severity {bad_sev} or scope {scope!r}")
+    bases = frame["dollars_basis"].fillna("none")
+    bad_basis = set(bases.unique()) - set(DOLLAR_BASES)
+    unexplained = frame["dollars_at_risk"].ne(0) & bases.eq("none")
+    if bad_basis or unexplained.any():
+        raise ValueError(
+            f"{audit.id}: every dollar figure needs its basis (unknown {bad_basis or 'none'}, "
+            f"{int(unexplained.sum())} amount(s) without one)"
+        )
+    frame["dollars_basis"] = bases.astype("str")
     return frame
+
+
+def line_keys(rows: pd.DataFrame) -> pd.Series:
+    """The key of each claim line, ``"CLAIM_ID:LINE"``: its line number, else ``r`` and its
+    row in the export, else ``p`` and its position in the frame. Findings name the lines whose
+    money they count by these keys (``covers``), so two findings about one line can be told
+    apart from findings about two lines."""
+    n = len(rows)
+    claim = (
+        rows["claim_id"].astype("string").str.strip().fillna("")
+        if "claim_id" in rows.columns
+        else pd.Series("", index=rows.index, dtype="string")
+    )
+    where = pd.Series(["p" + str(i) for i in range(n)], index=rows.index, dtype="string")
+    if "source_row" in rows.columns:
+        source = pd.to_numeric(rows["source_row"], errors="coerce").astype("Int64")
+        where = ("r" + source.astype("string")).fillna(where)
+    if "line_number" in rows.columns:
+        number = pd.to_numeric(rows["line_number"], errors="coerce").astype("Int64")
+        where = number.astype("string").fillna(where)
+    return (claim + ":" + where).astype("str")
 
 
 #: Claim-line columns :func:`line_findings` reads from the rows it is given.
@@ -136,11 +181,13 @@ def line_findings(
     severity: Any,
     message: Any,
     dollars_at_risk: Any = 0.0,
+    dollars_basis: Any = None,
     evidence: Any = None,
     fix: Any = None,
 ) -> pd.DataFrame:
     """Findings about individual claim lines: provider, payer, code, claim, line number and
-    source position are taken from ``rows`` (a subset of the claim-line frame)."""
+    source position are taken from ``rows`` (a subset of the claim-line frame), and each
+    finding covers its own line's money (:func:`line_keys`)."""
 
     def col(name: str) -> Any:
         return rows[name] if name in rows.columns else None
@@ -156,6 +203,8 @@ def line_findings(
         claim_id=col("claim_id"),
         line=col("line_number"),
         dollars_at_risk=dollars_at_risk,
+        dollars_basis=dollars_basis,
+        covers=line_keys(rows).to_numpy(dtype=object) if len(rows) else None,
         evidence=evidence,
         fix=fix,
         source_file=col("source_file"),

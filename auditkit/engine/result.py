@@ -15,6 +15,13 @@ SCOPES: tuple[str, ...] = ("line", "claim", "provider", "payer", "code", "practi
 #: Columns of ``AuditResult.findings``, in order. ``evidence`` holds a dict (counts, rates,
 #: sample claim ids); ``source_file``/``source_row`` point line findings back to the export
 #: (None for findings about a provider, payer, code or the practice, or when not known).
+#:
+#: Money: ``dollars_at_risk`` is an amount of the kind ``dollars_basis`` names (see
+#: :data:`DOLLAR_BASES`); ``covers`` lists the claim lines whose money it counts, as
+#: ``"CLAIM_ID:LINE"`` keys joined by :data:`COVERS_SEP` (empty for money on no line, like an
+#: unbilled month of care management); ``counted`` says whether the amount is in the summary's
+#: total. A line's money is counted in at most one finding, and a roll-up whose dollars are its
+#: parts' is never counted (see :func:`auditkit.engine.money.settle`).
 FINDING_COLUMNS: tuple[str, ...] = (
     "audit",
     "severity",
@@ -25,6 +32,9 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "claim_id",
     "line",
     "dollars_at_risk",
+    "dollars_basis",
+    "covers",
+    "counted",
     "message",
     "why",
     "fix",
@@ -32,6 +42,25 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "source_file",
     "source_row",
 )
+
+
+#: Separator of the line keys in ``covers`` (claim ids may hold commas, rarely a bar).
+COVERS_SEP = "|"
+
+#: What a finding's dollars are. Each is one kind of money; a total adds only counted findings.
+DOLLAR_BASES: dict[str, str] = {
+    "expected payment": "what the payer would pay for the line or lines (fee schedule, else the "
+    "practice's mean paid amount for the code at the payer)",
+    "paid amount": "what the payer paid on the line, at risk of being taken back on audit",
+    "charge": "the line's billed charge, where no expected payment is known",
+    "fee difference": "the difference in expected payment between the code billed and the code "
+    "the documentation supports",
+    "shortfall": "the amount paid or allowed below the contract",
+    "unbilled": "the expected payment of services documented but not billed",
+    "open balance": "the balance still owed on open lines",
+    "rework cost": "the practice's cost of working claims again",
+    "none": "no money: a rate, a count or a note",
+}
 
 
 @dataclass
@@ -48,6 +77,8 @@ class AuditRun:
     fix: str = ""
     #: Canonical columns the audit needs that the data lacks (why it was skipped).
     missing_columns: list[str] = field(default_factory=list)
+    #: For a skipped audit: what to do so that it runs (export a column, pass a side table).
+    hint: str = ""
     #: Wall-clock seconds the audit took (for benchmarks and profiling; not reported). Work
     #: shared between audits is counted in the first audit that needs it.
     seconds: float = 0.0

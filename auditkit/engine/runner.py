@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from auditkit.claims import conform
+from auditkit.claims import BLANK_MEANS_NONE, conform
 from auditkit.config import Config
 from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.engine.findings import findings_frame
+from auditkit.engine.money import settle
 from auditkit.engine.registry import all_audits, get
 from auditkit.engine.result import (
     FINDING_COLUMNS,
@@ -120,7 +120,11 @@ def _missing(frame: pd.DataFrame, audit: type[Audit]) -> tuple[list[str], str]:
     if frame.empty:
         return [c for c in audit.columns if c not in frame.columns], "there are no claim lines"
     absent = [c for c in audit.columns if c not in frame.columns]
-    empty = [c for c in audit.columns if c in frame.columns and not usable(frame, c)]
+    empty = [
+        c
+        for c in audit.columns
+        if c in frame.columns and not usable(frame, c) and c not in BLANK_MEANS_NONE
+    ]
     parts = []
     if absent:
         parts.append(f"the data has no {', '.join(absent)} column{'s' if len(absent) > 1 else ''}")
@@ -129,41 +133,25 @@ def _missing(frame: pd.DataFrame, audit: type[Audit]) -> tuple[list[str], str]:
     return absent + empty, "; ".join(parts)
 
 
-def _skip_note(audit: type[Audit], missing: list[str], reason: str) -> pd.DataFrame:
-    fix = (
-        f"Export {', '.join(missing)} with the claim lines, or map the export's header to it "
-        "with a mapping file, then run again."
-        if missing
-        else "Check that the export holds claim lines for the period, then run again."
-    )
-    return findings_frame(
-        audit,
-        severity="info",
-        scope="practice",
-        message=f"{audit.id} was not run: {reason}. It needs {', '.join(audit.columns)}.",
-        evidence={"missing_columns": missing},
-        fix=fix,
-    )
+def _skip_hint(audit: type[Audit], missing: list[str]) -> str:
+    """What to do so that an audit skipped for lack of columns runs."""
+    if missing:
+        return (
+            f"Export {', '.join(missing)} with the claim lines, or map the export's header to it "
+            "with a mapping file, then run again."
+        )
+    return "Check that the export holds claim lines for the period, then run again."
 
 
-def _side_skip_note(audit: type[Audit], absent: list[str]) -> tuple[str, pd.DataFrame]:
-    """The info note of an audit skipped because a side table was not given."""
+def _side_skip(absent: list[str]) -> tuple[str, str]:
+    """The reason and hint of an audit skipped because a side table was not given."""
     specs = [SPECS[name] for name in absent]
     needs = " and ".join(f"{s.what} ({s.option})" for s in specs)
-    reason = f"it needs {needs}"
-    note = findings_frame(
-        audit,
-        severity="info",
-        scope="practice",
-        message=f"{audit.id} was not run: {reason}.",
-        evidence={"missing_side_tables": absent},
-        fix=" ".join(
-            f"Save {s.what} from the PM system or the payer portal and pass it with {s.option}."
-            for s in specs
-        )
-        + " Then run again.",
+    hint = " ".join(
+        f"Save {s.what} from the PM system or the payer portal and pass it with {s.option}."
+        for s in specs
     )
-    return reason, note
+    return f"it needs {needs}", hint + " Then run again."
 
 
 def _whys(parts: list[pd.DataFrame]) -> dict[str, str] | None:
@@ -206,6 +194,7 @@ def _finish(parts: list[pd.DataFrame], order: list[str]) -> pd.DataFrame:
         ):
             whole = column.array.__arrow_array__().combine_chunks()
             findings[name] = pd.array(whole, dtype=column.dtype)
+    findings["counted"] = settle(findings, order)
     sev = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     dollars = -findings["dollars_at_risk"].astype("float64")
     audit = findings["audit"].map({a: i for i, a in enumerate(order)})
@@ -278,12 +267,14 @@ def _run(
         )
         missing, reason = _missing(frame, audit_cls)
         absent = [name for name in audit_cls.side_tables if side.get(name) is None]
+        # A skipped audit is not a finding: its reason and what to do are on its run.
+        found = empty_findings()
         if reason:
             run.status, run.reason, run.missing_columns = "skipped", reason, missing
-            found = _skip_note(audit_cls, missing, reason)
+            run.hint = _skip_hint(audit_cls, missing)
         elif absent:
             run.status = "skipped"
-            run.reason, found = _side_skip_note(audit_cls, absent)
+            run.reason, run.hint = _side_skip(absent)
         else:
             try:
                 found = audit_cls().run(frame, config.settings(audit_cls), context)

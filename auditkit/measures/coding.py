@@ -75,7 +75,9 @@ def factorize_text(
         uniq = uniq.str.strip().str.upper()
     uniq = uniq.mask(uniq.eq(""), pd.NA)
     again, final = pd.factorize(uniq, use_na_sentinel=True)
-    codes = np.where(codes >= 0, again[np.maximum(codes, 0)], -1)
+    # An extra -1 slot: codes index it only where they are -1 (also when nothing is distinct).
+    again = np.append(again, -1)
+    codes = np.where(codes >= 0, again[codes], -1)
     return codes.astype(np.int64), np.asarray(final, dtype=object)
 
 
@@ -455,16 +457,32 @@ class CodingView:
         return self.money("charge")
 
     @cached_property
+    def _expected(self) -> np.ndarray:
+        """Expected payment of each line (fee schedule, else the practice's mean paid for the
+        code at the payer), never above the line's charge; NaN when unknown."""
+        fee = self.context.line_fees()
+        charge = self._charge
+        return np.where((charge > 0) & (fee > charge), charge, fee)
+
+    @cached_property
     def dollars(self) -> np.ndarray:
-        """Dollars at risk of each line: paid when paid, else the charge."""
+        """Dollars at risk of each line when a coding rule flags it: what was paid (it can be
+        taken back on audit); on a line not paid, its expected payment; else its charge."""
         paid = self._paid
-        return np.where(paid > 0, paid, np.maximum(self._charge, 0.0))
+        expected = self._expected
+        unpaid = np.where(np.isnan(expected), np.maximum(self._charge, 0.0), expected)
+        return np.where(paid > 0, paid, unpaid)
 
     def basis_at(self, pos: np.ndarray) -> np.ndarray:
-        """What each line's dollars at risk are ("paid", "charge" or "none"), at ``pos`` only."""
+        """What each line's :attr:`dollars` are (a dollar basis), at ``pos`` only."""
         paid = self._paid[pos]
+        expected = ~np.isnan(self._expected[pos])
         has_charge = self._charge[pos] > 0
-        return np.where(paid > 0, "paid", np.where(has_charge, "charge", "none"))
+        return np.where(
+            paid > 0,
+            "paid amount",
+            np.where(expected, "expected payment", np.where(has_charge, "charge", "none")),
+        )
 
     # -- text for messages (only ever built for the flagged lines) ------------------------------
 
@@ -534,10 +552,12 @@ class CodingView:
         severity: Any,
         message: Any,
         dollars: Any = None,
+        dollars_basis: Any = None,
         evidence: Any = None,
         fix: Any = None,
     ) -> pd.DataFrame:
-        """Line findings for the lines at positions ``pos`` (dollars default to each line's)."""
+        """Line findings for the lines at positions ``pos``: dollars default to each line's
+        (:attr:`dollars`), and their basis to the line's (:meth:`basis_at`)."""
         pos = np.asarray(pos, dtype=np.int64)
         if not len(pos):
             return empty_findings()
@@ -546,8 +566,8 @@ class CodingView:
         if dollars is None:
             dollars = self.dollars[pos]
         dollars = np.round(np.asarray(dollars, dtype="float64"), 2)
-        if evidence is None:
-            evidence = [{"dollars_basis": b} for b in self.basis_at(pos)]
+        if dollars_basis is None:
+            dollars_basis = self.basis_at(pos)
         message = message.to_numpy() if isinstance(message, pd.Series) else message
         return line_findings(
             audit,
@@ -555,6 +575,7 @@ class CodingView:
             severity=severity,
             message=message,
             dollars_at_risk=dollars,
+            dollars_basis=dollars_basis,
             evidence=evidence,
             fix=fix,
         )

@@ -531,9 +531,15 @@ def summary(
     severities = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
     out["findings"] = len(findings)
     out["findings_by_severity"] = {s: int(severities.get(s, 0)) for s in SEVERITIES}
+    # Each dollar once: only counted findings (see auditkit.engine.money), by what they are.
+    counted = findings[findings["counted"].astype(bool)] if len(findings) else findings
     out["dollars_at_risk"] = (
-        round(float(findings["dollars_at_risk"].sum()), 2) if len(findings) else 0.0
+        round(float(counted["dollars_at_risk"].sum()), 2) if len(counted) else 0.0
     )
+    by_basis = counted.groupby("dollars_basis")["dollars_at_risk"].sum() if len(counted) else {}
+    out["dollars_at_risk_by_basis"] = {
+        str(k): round(float(v), 2) for k, v in dict(by_basis).items() if v
+    }
     mix = tables.get("tpi_mix_by_provider")
     n_tpi = int(mix["lines"].sum()) if mix is not None else 0
     out["tpi_lines"] = n_tpi

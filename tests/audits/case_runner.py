@@ -8,6 +8,8 @@ A case file::
     drop_columns = ["payer"]          # optional; remove a column the helper would add
     blank_columns = ["muscles_treated"]  # optional; add a column that is empty on every line
     allow_other_findings = false      # optional; default false: every finding must be expected
+    skipped = ["no status column"]    # optional: the audit must be skipped, its reason holding
+                                      # each text (a skipped audit makes no finding)
 
     [config."tpi-ratio"]              # optional; passed to run_audits(config=...)
     min_lines = 5
@@ -26,6 +28,8 @@ A case file::
     message_contains = ["20553 on 3 of 33"]
     count = 1                         # optional: exactly this many findings match
     dollars_min = 100.0               # optional bounds on dollars_at_risk
+    dollars_basis = "expected payment"  # optional: what the dollars are
+    counted = true                    # optional: whether they are in the summary's total
     [expect.evidence]                 # optional: evidence keys that must have these values
     n_20553 = 3
 
@@ -60,13 +64,25 @@ from auditkit.engine.runner import run_audits
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 CASE_FILES = sorted(CASES.glob("*/*.toml"))
-MATCH_FIELDS = ("audit", "severity", "scope", "provider", "payer", "cpt", "claim_id", "line")
+MATCH_FIELDS = (
+    "audit",
+    "severity",
+    "scope",
+    "provider",
+    "payer",
+    "cpt",
+    "claim_id",
+    "line",
+    "dollars_basis",
+    "counted",
+)
 CASE_KEYS = {
     "description",
     "select",
     "drop_columns",
     "blank_columns",
     "allow_other_findings",
+    "skipped",
     "config",
     "defaults",
     "lines",
@@ -160,11 +176,22 @@ def check_case(case: dict[str, Any], audit_id: str, name: str) -> AuditResult:
     audit = get(audit_id)
     result = run_case(case, audit_id)
     found = result.findings.to_dict("records")
+    run = next(r for r in result.audits if r.id == audit_id)
+    if "skipped" in case:
+        assert run.status == "skipped", (
+            f"{name}: expected {audit_id} to be skipped, it {run.status}"
+        )
+        for text in case["skipped"]:
+            assert text in (run.reason or ""), f"{name}: reason {run.reason!r} lacks {text!r}"
+        assert run.hint, f"{name}: a skipped audit says what to do so that it runs"
+        assert not any(f["audit"] == audit_id for f in found), "a skipped audit is no finding"
 
     for f in found:
         if f["audit"] == audit_id:
             assert f["severity"] in (*audit.severities, "info"), f"undeclared severity: {f}"
             assert f["message"] and f["why"] and f["fix"]
+            # Money is the product: every amount says what it is.
+            assert f["dollars_at_risk"] == 0 or f["dollars_basis"] != "none", f"no basis: {f}"
 
     unmatched = []
     for expect in case["expect"]:

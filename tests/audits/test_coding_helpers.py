@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 from audit_helpers import make_lines
@@ -77,27 +75,31 @@ def test_view_normalises_codes_modifiers_and_keys() -> None:
     ]
 
 
-def test_dollars_are_paid_when_paid_else_charge() -> None:
+def test_dollars_are_paid_else_expected_payment_else_charge() -> None:
     view = view_of(
         [
             {"cpt": "20552", "charge": 200.0, "paid": 60.0},
-            {"cpt": "20552", "charge": 200.0, "paid": 0.0},
-            {"cpt": "20552", "charge": 200.0},
+            {"cpt": "20552", "charge": 200.0, "paid": 0.0},  # the practice's mean paid: 60
+            {"cpt": "20552", "charge": 40.0},  # never more than the line's charge
+            {"cpt": "64493", "charge": 900.0},  # never paid here: the charge
+            {"cpt": "64494"},  # nothing known
         ]
     )
-    assert view.dollars.tolist() == [60.0, 200.0, 200.0]
-    assert view.basis_at(np.arange(view.n)).tolist() == ["paid", "charge", "charge"]
+    assert view.dollars.tolist() == [60.0, 60.0, 40.0, 900.0, 0.0]
+    assert view.basis_at(np.arange(view.n)).tolist() == [
+        "paid amount",
+        "expected payment",
+        "expected payment",
+        "charge",
+        "none",
+    ]
 
 
-def test_all_coding_audits_on_100k_lines_are_fast() -> None:
-    """A guard against a per-line Python loop creeping in: about half a second here (the
-    1M-line measurement is in the report); the bound is generous for a shared machine."""
-    frame = generate(100_000, 5, plant=False)
-    start = time.perf_counter()
+def test_all_coding_audits_run_on_a_generated_practice() -> None:
+    # Their speed is measured by benchmarks/run.py, not asserted here.
+    frame = generate(20_000, 5, plant=False)
     result = run_audits(frame, select=list(CODING_AUDITS))
-    elapsed = time.perf_counter() - start
     assert [r.status for r in result.audits] == ["ran"] * len(CODING_AUDITS)
-    assert elapsed < 20
     # The unplanted base data is clean for every coding rule.
     assert result.findings.empty, result.findings[["audit", "message"]].head().to_string()
     assert isinstance(result.findings, pd.DataFrame)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,24 +73,32 @@ def test_tables(small: pd.DataFrame) -> None:
     assert payers.loc["Beta"].tolist() == [1, 0, 0.0, 0.0]
 
 
-def test_missing_columns_skip_with_a_note_and_rates_are_none(small: pd.DataFrame) -> None:
+def test_a_skipped_audit_is_listed_with_its_reason_not_a_finding(small: pd.DataFrame) -> None:
     result = run_audits(small.drop(columns=["status", "charge"]), select=HEADLINE)
     runs = {r.id: r for r in result.audits}
     assert runs["tpi-ratio"].status == "ran"
     for audit_id in ("paid-vs-denied", "clean-claim-rate"):
         run = runs[audit_id]
         assert run.status == "skipped" and run.missing_columns == ["status"]
-        assert run.reason == "the data has no status column" and run.findings == 1
+        assert run.reason == "the data has no status column" and run.findings == 0
+        assert run.hint.startswith("Export status with the claim lines")
         assert run.why and run.fix
-    notes = result.findings[result.findings["severity"] == "info"]
-    assert sorted(notes["audit"]) == ["clean-claim-rate", "paid-vs-denied"]
-    assert notes["message"].str.contains("no status column").all()
+    # Skipped audits make no findings: not in the list, the severity counts or --fail-on.
+    assert not result.findings["audit"].isin(["clean-claim-rate", "paid-vs-denied"]).any()
     s = result.summary
     assert s["clean_claim_rate"] is None and s["denial_rate"] is None
     assert s["denied_dollars"] is None and s["charges"] is None
-    assert s["audits_skipped"] == 2 and s["findings_by_severity"]["info"] == 2
+    assert s["audits_skipped"] == 2 and s["findings_by_severity"]["info"] == 0
     assert "clean_claim_rate_by_provider" not in result.tables
     assert "tpi_mix_by_provider" in result.tables
+
+
+def test_a_modifier_column_blank_on_every_line_means_no_modifiers(small: pd.DataFrame) -> None:
+    # A practice that never keys modifiers is the worst case for the modifier audits, not a
+    # reason to skip them.
+    small["modifiers"] = pd.Series(pd.NA, index=small.index, dtype="string")
+    run = next(r for r in run_audits(small).audits if r.id == "laterality-missing")
+    assert run.status == "ran"
 
 
 def test_an_empty_column_counts_as_missing(small: pd.DataFrame) -> None:
@@ -205,11 +211,8 @@ def test_large_table_is_fast() -> None:
         }
     )
     frame = auditkit.claims.conform(frame)
-    start = time.perf_counter()
-    result = run_audits(frame)
-    elapsed = time.perf_counter() - start
+    result = run_audits(frame)  # its speed is measured in benchmarks/run.py
     assert result.summary["lines"] == n
-    assert elapsed < 15, f"{elapsed:.1f}s for {n} lines"
 
 
 def test_duplicate_index_labels_do_not_multiply_lines(small: pd.DataFrame) -> None:

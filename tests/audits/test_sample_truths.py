@@ -213,9 +213,12 @@ RUN_CASES = [
 @pytest.mark.parametrize(("name", "run"), RUN_CASES, ids=_ids(RUN_CASES))
 def test_separate_runs_give_the_same_findings(name: str, run: str) -> None:
     """An audit's findings do not depend on which other audits run, nor on side tables it does
-    not read: the checks above on the one run hold for each family run on its own."""
+    not read: the checks above on the one run hold for each family run on its own. (Only
+    ``counted`` may differ: whether a line's money is counted in a finding depends on the other
+    findings about that line in the same run.)"""
     s = sample(name)
     select, side_tables = SEPARATE_RUNS[run]
-    alone = s.run(select, side_tables=side_tables).reset_index(drop=True)
-    together = s.findings[s.findings["audit"].isin(select)].reset_index(drop=True)
+    alone = s.run(select, side_tables=side_tables).drop(columns="counted").reset_index(drop=True)
+    together = s.findings[s.findings["audit"].isin(select)].drop(columns="counted")
+    together = together.reset_index(drop=True)
     pd.testing.assert_frame_equal(alone, together, check_dtype=False)

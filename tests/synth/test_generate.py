@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,13 +60,11 @@ def test_planting_needs_enough_lines():
         generate(0)
 
 
-def test_scale_100k_fast_with_right_dtypes():
-    start = time.perf_counter()
+def test_scale_100k_with_right_dtypes():
+    # The generator's speed is measured by benchmarks/run.py, which uses it.
     frame = generate(100_000, 3)
-    elapsed = time.perf_counter() - start
     assert len(frame) == 100_000
     assert [str(t) for t in frame.dtypes] == [str(t) for t in generate(50, 3).dtypes]
-    assert elapsed < 20  # about 1 s on one core; generous for a shared machine
 
 
 def test_claims_and_lines(frame):
