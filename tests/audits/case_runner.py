@@ -33,6 +33,11 @@ A case file::
     [expect.evidence]                 # optional: evidence keys that must have these values
     n_20553 = 3
 
+A casebook case (tests/casebook/<audit-id>/*.toml) has the same shape plus where its rule
+comes from: ``source`` (the document: a CMS manual chapter, an LCD or billing article, the CPT
+or CARC code set, a payer policy) and ``policy`` (what that text says, in our own words where
+it is AMA CPT text). Casebook cases are written by hand, never generated.
+
 Case files of auth-mismatch and underpayment may carry the side table the audit needs, as
 arrays of tables with the column names of auditkit.ingest.side_tables (``[[auths]]``,
 ``[[fee_schedule]]``); they are passed to ``run_audits``.
@@ -64,6 +69,10 @@ from auditkit.engine.runner import run_audits
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 CASE_FILES = sorted(CASES.glob("*/*.toml"))
+#: The auditor's casebook: hand-written cases, each citing the policy text it comes from, kept
+#: apart from the generator's understanding of the rules (tests/casebook/<audit-id>/*.toml).
+CASEBOOK = Path(__file__).resolve().parent.parent / "casebook"
+CASEBOOK_FILES = sorted(CASEBOOK.glob("*/*.toml"))
 MATCH_FIELDS = (
     "audit",
     "severity",
@@ -89,6 +98,8 @@ CASE_KEYS = {
     "expect",
     "auths",
     "fee_schedule",
+    "policy",
+    "source",
 }
 EXPECT_KEYS = set(MATCH_FIELDS) | {
     "message_contains",

@@ -6,7 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from case_runner import CASE_FILES, CASES, check_case, example_case, example_ids, load_case
+from case_runner import (
+    CASE_FILES,
+    CASEBOOK_FILES,
+    CASES,
+    check_case,
+    example_case,
+    example_ids,
+    load_case,
+)
 
 from auditkit.audits.tpi_ratio import TpiRatio
 from auditkit.engine.registry import all_audits, get
@@ -19,6 +27,17 @@ EXAMPLES = example_ids()
 )
 def test_case(case_file: Path) -> None:
     check_case(load_case(case_file), case_file.parent.name, case_file.name)
+
+
+@pytest.mark.parametrize(
+    "case_file", CASEBOOK_FILES, ids=[f"casebook/{p.parent.name}/{p.stem}" for p in CASEBOOK_FILES]
+)
+def test_casebook(case_file: Path) -> None:
+    """The auditor's casebook: each case cites the policy it comes from."""
+    case = load_case(case_file)
+    assert len(case.get("source", "")) > 10, "a casebook case names its source"
+    assert len(case.get("policy", "")) > 20, "a casebook case says what the policy says"
+    check_case(case, case_file.parent.name, f"casebook/{case_file.parent.name}/{case_file.name}")
 
 
 @pytest.mark.parametrize(
