@@ -162,6 +162,7 @@ def _audits_table(runs: list[AuditRun]) -> Table:
             "status": [r.status for r in runs],
             "findings": [r.findings if r.status == "ran" else None for r in runs],
             "reason": [r.reason or "" for r in runs],
+            "hint": [getattr(r, "hint", "") or "" for r in runs],
         }
     )
     columns = [
@@ -170,6 +171,7 @@ def _audits_table(runs: list[AuditRun]) -> Table:
         Column("status", "Status", "text", 10),
         Column("findings", "Findings", "integer"),
         Column("reason", "Why skipped, or note", wrap=True),
+        Column("hint", "To run it", wrap=True),
     ]
     return make_table("about:audits", columns, frame)
 

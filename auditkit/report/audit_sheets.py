@@ -13,7 +13,7 @@ import pandas as pd
 
 from auditkit.engine.result import SEVERITIES, AuditRun
 from auditkit.report.cells import has_content, make_table, short_text
-from auditkit.report.findings import evidence_value
+from auditkit.report.findings import counted_mask, evidence_value, in_total_text
 from auditkit.report.model import Block, Column, Sheet, Table, Text, Title
 from auditkit.report.safety import as_text
 from auditkit.report.spill import spill
@@ -30,6 +30,8 @@ FINDING_VIEW: tuple[Column, ...] = (
     Column("claim_id", "Claim"),
     Column("line", "Line", "ordinal", 8),
     Column("dollars_at_risk", "At risk", "currency"),
+    Column("dollars_basis", "Dollars are", "text", 16),
+    Column("in_total", "In total", "text", 9),
     Column("message", "Finding", wrap=True),
     Column("why", "Why", wrap=True),
     Column("fix", "Fix", wrap=True),
@@ -85,9 +87,13 @@ def _run_line(run: AuditRun, found: pd.DataFrame) -> str:
     if n:
         counts = as_text(found["severity"]).str.lower().value_counts()
         parts.append(", ".join(f"{int(counts[s]):,} {s}" for s in SEVERITIES if s in counts))
-        dollars = pd.to_numeric(found["dollars_at_risk"], errors="coerce").sum()
-        if dollars:
-            parts.append(f"${dollars:,.0f} at risk")
+        dollars = pd.to_numeric(found["dollars_at_risk"], errors="coerce").fillna(0.0)
+        counted = dollars[counted_mask(found)].sum()
+        if dollars.sum():
+            parts.append(
+                f"${counted:,.0f} at risk counted in the total"
+                + (f" (${dollars.sum():,.0f} listed)" if dollars.sum() - counted >= 0.5 else "")
+            )
     return "; ".join(parts) + "."
 
 
@@ -106,6 +112,7 @@ def _findings_table(key: str, found: pd.DataFrame, run: AuditRun) -> Table:
     # The file name is enough beside a finding; About lists the full paths.
     view["source_file"] = as_text(view["source_file"]).str.replace(r"^.*[\\/]", "", regex=True)
     view["evidence"] = [_evidence_text(e) for e in evidence]
+    view["in_total"] = in_total_text(view)
     # A finding's why/fix is shown only where it adds to the audit's text above the table.
     for name, audit_text in (("why", run.why), ("fix", run.fix)):
         if name in view.columns:

@@ -55,3 +55,19 @@ def severity_rank(values: pd.Series) -> pd.Series:
 def evidence_value(evidence: Any, key: str) -> Any:
     """``evidence[key]`` when a finding's evidence is a dict holding it, else None."""
     return evidence.get(key) if isinstance(evidence, dict) else None
+
+
+def counted_mask(found: pd.DataFrame) -> pd.Series:
+    """Per finding: are its dollars in the summary's total? (True where a result predates the
+    ``counted`` column, whose totals added every finding.)"""
+    if "counted" not in found.columns:
+        return pd.Series(True, index=found.index)
+    return found["counted"].fillna(False).astype(bool)
+
+
+def in_total_text(found: pd.DataFrame) -> pd.Series:
+    """ "yes" / "no" per finding with dollars (blank without): whether its dollars are in the
+    total, where each claim line's money is counted once."""
+    dollars = pd.to_numeric(found["dollars_at_risk"], errors="coerce").fillna(0.0)
+    text = pd.Series("no", index=found.index, dtype=object).where(~counted_mask(found), "yes")
+    return text.where(dollars != 0, None)

@@ -16,7 +16,7 @@ from auditkit.ingest.model import ClaimLines
 from auditkit.report import kpis as kpi_module
 from auditkit.report.cells import make_table, plain_value
 from auditkit.report.figures import summary_figures
-from auditkit.report.findings import severity_rank
+from auditkit.report.findings import counted_mask, in_total_text, severity_rank
 from auditkit.report.model import (
     Block,
     Column,
@@ -76,6 +76,7 @@ def summary_sheet(
     if top is None:
         blocks.append(Text("No findings."))
     else:
+        blocks.append(Text(_counted_once_note(summary), tone="note"))
         blocks.append(top)
 
     figures = summary_figures(tables, summary)
@@ -113,17 +114,39 @@ def _input_facts(report: Report, summary: dict[str, Any], lines: ClaimLines | No
     return facts
 
 
+def _counted_once_note(summary: dict[str, Any]) -> str:
+    """What the total is: each line's money once, and of what kinds."""
+    text = (
+        "Each dollar is counted once: where several findings concern the same claim line, only "
+        "the most specific counts in the total (the others say 'no' under In total), and totals "
+        "of other findings and rates are not added."
+    )
+    by_basis = summary.get("dollars_at_risk_by_basis") or {}
+    if by_basis:
+        parts = [f"{name} ${value:,.0f}" for name, value in by_basis.items()]
+        text += " The total is made of: " + "; ".join(parts) + "."
+    return text
+
+
 def _top_findings(findings: pd.DataFrame, positions: pd.DataFrame) -> Table | None:
-    # Only findings shown on an audit sheet (a skipped audit's note has no row to go to).
+    # Only findings shown on an audit sheet (a skipped audit has no row to go to).
     found = findings[findings.index.isin(positions.index)]
     if not len(found):
         return None
     dollars = pd.to_numeric(found["dollars_at_risk"], errors="coerce")
+    # Ordered by the dollars each finding adds to the total: a finding whose lines are counted
+    # in a more specific one comes after those that count.
+    counted = dollars.where(counted_mask(found), 0.0)
     order = pd.DataFrame(
-        {"dollars": dollars.fillna(-math.inf), "rank": severity_rank(found["severity"])},
+        {
+            "counted": counted.fillna(-math.inf),
+            "dollars": dollars.fillna(-math.inf),
+            "rank": severity_rank(found["severity"]),
+        },
         index=found.index,
-    ).sort_values(["dollars", "rank"], ascending=[False, True], kind="stable")
-    top = found.loc[order.index[:TOP_FINDINGS]]
+    ).sort_values(["counted", "dollars", "rank"], ascending=[False, False, True], kind="stable")
+    top = found.loc[order.index[:TOP_FINDINGS]].copy()
+    top["in_total"] = in_total_text(top)
     links = []
     for idx in top.index:
         pos = positions.loc[idx] if idx in positions.index else None
@@ -131,6 +154,8 @@ def _top_findings(findings: pd.DataFrame, positions: pd.DataFrame) -> Table | No
     columns = [
         Column("severity", "Severity", "text", 10),
         Column("dollars_at_risk", "At risk", "currency"),
+        Column("dollars_basis", "Dollars are", "text", 16),
+        Column("in_total", "In total", "text", 9),
         Column("audit", "Audit (go to row)", "text"),
         Column("provider", "Provider"),
         Column("payer", "Payer"),
