@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from auditkit.errors import AuditkitError, InputError
+from auditkit.ingest.formats import EXPORT_SUFFIXES
 
 #: File endings read as exports or remittances.
-EXPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".835", ".edi", ".x12", ".era")
 CONFIG_NAME = "auditkit.toml"
 MAPPING_RE = re.compile(r"(^|\.)mapping\.toml$", re.IGNORECASE)
 #: Side tables in a client folder, recognised by name: "*auth*" and "*fee*schedule*".

@@ -25,12 +25,12 @@ from typing import Any
 import pandas as pd
 import xlwings as xw
 
-from auditkit.batch import EXPORT_SUFFIXES
 from auditkit.config import Config
 from auditkit.engine.settings import load_settings
 from auditkit.errors import AuditkitError, ConfigError, InputError
 from auditkit.excel.xl_settings import STATUS_NAME, Setting, all_settings
 from auditkit.excel.xlwings_writer import QUOTE, write_report
+from auditkit.ingest.formats import EXPORT_SUFFIXES
 from auditkit.report.style import STATUS_LOOK
 
 
@@ -163,7 +163,7 @@ def _exports(text: str, folder: Path, setting: Setting, book_path: Path) -> list
             )
             if not files:
                 raise InputError(
-                    "the folder holds no exports (CSV, TXT, XLSX, XLS or 835 files)",
+                    "the folder holds no exports (CSV, TXT, Excel, ODS or 835 files)",
                     path=path,
                     hint="name the export file, or put the exports in this folder",
                 )

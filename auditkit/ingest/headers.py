@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -214,18 +214,27 @@ def match_headers(
     return result
 
 
-def score_row(cells: Sequence[str], mapping: ColumnMapping | None = None) -> int:
-    """How many distinct columns a candidate header row names (mapping headers count too)."""
-    table = synonyms()
+def mapping_keys(mapping: ColumnMapping | None) -> frozenset[str]:
+    """Keys of the headers a mapping names (they count towards a header row's score)."""
+    if mapping is None:
+        return frozenset()
+    return frozenset(header_key(h) for headers in mapping.columns.values() for h in headers)
+
+
+def count_columns(
+    cells: Sequence[str], table: SynonymTable, fixed_keys: Collection[str] = frozenset()
+) -> int:
+    """How many distinct columns a candidate header row names.
+
+    A cell counts for the column ``table`` recognises it as; a cell whose key is one of
+    ``fixed_keys`` (headers a mapping names) counts as a column of its own.
+    """
     found: set[str] = set()
-    wanted = set()
-    if mapping is not None:
-        wanted = {header_key(h) for headers in mapping.columns.values() for h in headers}
     for text in cells:
         key = header_key(text)
         if not key:
             continue
-        if key in wanted:
+        if key in fixed_keys:
             found.add("mapped:" + key)
             continue
         rec = table.recognise(text)
@@ -234,18 +243,39 @@ def score_row(cells: Sequence[str], mapping: ColumnMapping | None = None) -> int
     return len(found)
 
 
+def best_header_row(
+    grid: Sequence[Sequence[str]],
+    table: SynonymTable,
+    fixed_keys: Collection[str] = frozenset(),
+) -> tuple[int, int]:
+    """``(index, score)`` of the row among the top :data:`HEADER_SCAN_ROWS` of ``grid`` that
+    names the most distinct columns (:func:`count_columns`); the earliest wins a tie.
+
+    ``(-1, 0)`` when no row names any column. This is the one header-row search: claim exports
+    use it with the packaged synonym table (:func:`find_header_row`), side tables with their
+    own (:mod:`auditkit.ingest.side_tables`).
+    """
+    best, best_score = -1, 0
+    for index, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        score = count_columns(row, table, fixed_keys)
+        if score > best_score:
+            best, best_score = index, score
+    return best, best_score
+
+
+def score_row(cells: Sequence[str], mapping: ColumnMapping | None = None) -> int:
+    """How many distinct claim columns a candidate header row names (mapping headers count)."""
+    return count_columns(cells, synonyms(), mapping_keys(mapping))
+
+
 def find_header_row(grid: Sequence[Sequence[str]], mapping: ColumnMapping | None = None) -> int:
-    """Index (0-based) of the row in ``grid`` that best looks like a header row.
+    """Index (0-based) of the row in ``grid`` that best looks like a claim export's header row.
 
     The row naming the most known columns wins (the earliest on a tie). When no row names at
     least :data:`MIN_RECOGNISED` columns, the first of the fullest rows is taken, so that the
     caller can still report which required columns are missing.
     """
-    best, best_score = -1, 0
-    for index, row in enumerate(grid[:HEADER_SCAN_ROWS]):
-        score = score_row(row, mapping)
-        if score > best_score:
-            best, best_score = index, score
+    best, best_score = best_header_row(grid, synonyms(), mapping_keys(mapping))
     if best_score >= MIN_RECOGNISED:
         return best
     filled = [sum(1 for c in row if str(c).strip()) for row in grid[:HEADER_SCAN_ROWS]]

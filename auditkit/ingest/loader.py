@@ -28,15 +28,10 @@ from auditkit.ingest.headers import (
 )
 from auditkit.ingest.mapping import ColumnMapping, load_mapping
 from auditkit.ingest.model import ClaimLines, FileReport, RowProblem
-from auditkit.ingest.readers import (
-    Candidate,
-    RawTable,
-    Source,
-    TextSource,
-    WorkbookSource,
-    code_dtype,
-)
+from auditkit.ingest.readers import Candidate, RawTable, Source, code_dtype
 from auditkit.ingest.sniff import sniff
+from auditkit.ingest.text_reader import TextSource
+from auditkit.ingest.workbook_reader import WorkbookSource
 
 PathLike = str | Path
 #: Row problems kept as examples per column (the warnings carry the full counts).

@@ -55,10 +55,18 @@ from auditkit.claims import LIST_SEP
 from auditkit.errors import ConfigError, InputError
 from auditkit.ingest import normalise as norm
 from auditkit.ingest.footers import interior_non_data
-from auditkit.ingest.headers import HEADER_SCAN_ROWS, SynonymTable, header_key, synonyms
+from auditkit.ingest.headers import (
+    MIN_RECOGNISED,
+    SynonymTable,
+    best_header_row,
+    header_key,
+    synonyms,
+)
 from auditkit.ingest.model import FileReport, RowProblem
-from auditkit.ingest.readers import Candidate, TextSource, WorkbookSource
+from auditkit.ingest.readers import Candidate
 from auditkit.ingest.sniff import sniff
+from auditkit.ingest.text_reader import TextSource
+from auditkit.ingest.workbook_reader import WorkbookSource
 
 #: Examples of bad cells kept per column in the report.
 MAX_EXAMPLES = 100
@@ -256,26 +264,6 @@ def _table(spec: SideSpec) -> SynonymTable:
     return SynonymTable(whole, ())
 
 
-def _header_row(grid: list[list[str]], table: SynonymTable, fixed: set[str]) -> tuple[int, int]:
-    """(index, score) of the row naming the most distinct columns (earliest on a tie)."""
-    best, best_score = -1, 0
-    for index, row in enumerate(grid[:HEADER_SCAN_ROWS]):
-        found = set()
-        for text in row:
-            key = header_key(text)
-            if not key:
-                continue
-            if key in fixed:
-                found.add("mapped:" + key)
-                continue
-            rec = table.recognise(text)
-            if rec is not None:
-                found.add(rec.name)
-        if len(found) > best_score:
-            best, best_score = index, len(found)
-    return best, best_score
-
-
 def _match(
     headers: list[str], table: SynonymTable, mapping: dict[str, str], where: str, source: str
 ) -> tuple[dict[str, int], list[str]]:
@@ -444,10 +432,10 @@ def _read(path: str | Path, spec: SideSpec, mapping: Any) -> SideTable:
     fixed_keys = {header_key(h) for h in fixed.values() if h}
     best: tuple[int, Candidate, int] | None = None
     for candidate in source.candidates():
-        index, score = _header_row(candidate.grid, table, fixed_keys)
+        index, score = best_header_row(candidate.grid, table, fixed_keys)
         if index >= 0 and (best is None or score > best[0]):
             best = (score, candidate, index)
-    if best is None or best[0] < 2:
+    if best is None or best[0] < MIN_RECOGNISED:
         raise InputError(
             f"has no header row naming the columns of {spec.what}",
             path=display,

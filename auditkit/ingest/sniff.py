@@ -1,10 +1,11 @@
 """What a file really is, and whether it is safe to open.
 
 The content decides how a file is read, not its name. A name that promises a workbook
-(``.xlsx``/``.xlsm``/``.xlsb``/``.ods``) on content that is not one is refused, since that is a
-renamed or wrong file. A text file named ``.xls`` is read as text with a warning: several PM
-systems export tab-separated text under that name. Web pages (HTML, also when saved as ``.xls``),
-PDFs, Word files, plain zip archives and password-protected workbooks are refused.
+(``.xlsx``/``.xlsm``/``.xlsb``/``.ods``, see :mod:`auditkit.ingest.formats`) on content that is
+not one is refused, since that is a renamed or wrong file. A text file named ``.xls`` is read as
+text with a warning: several PM systems export tab-separated text under that name. Web pages
+(HTML, also when saved as ``.xls``), PDFs, Word files, plain zip archives and password-protected
+workbooks are refused.
 
 Workbooks are untrusted input, so before a reader touches one:
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditkit.errors import InputError
+from auditkit.ingest.formats import LEGACY_WORKBOOK_SUFFIXES, TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 
 #: A workbook may expand to at most this many bytes in total.
 MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
@@ -37,7 +39,6 @@ _XML_PROLOGUE_LIMIT = 1024**2
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".ods")
 _X12 = re.compile(rb"(?:ISA[^A-Za-z0-9\s]|GS[^A-Za-z0-9\s]HP|ST[^A-Za-z0-9\s]835)")
 
 
@@ -84,12 +85,12 @@ def sniff(path: Path, display: str) -> Sniffed:
         raise refuse("a PDF, not a data export", "export the report as CSV or Excel instead")
     if head.startswith(ZIP_MAGIC):
         check_zip(path, display)
-        if suffix in (".csv", ".txt", ".tsv"):
+        if suffix in TEXT_SUFFIXES:
             return Sniffed("workbook", f"is an Excel workbook named {suffix}; read it as one")
         return Sniffed("workbook")
     if head.startswith(OLE_MAGIC):
         check_ole(path, display)
-        if suffix in (".xlsx", ".xlsm", ".xltx", ".xltm", ".ods"):
+        if suffix in WORKBOOK_SUFFIXES and suffix != ".xlsb":
             return Sniffed("workbook", f"is a legacy .xls workbook named {suffix}; read it as one")
         return Sniffed("workbook")
     text_head = _ascii_head(head)
@@ -120,8 +121,8 @@ def sniff(path: Path, display: str) -> Sniffed:
             "a text (CSV) file, not an Excel workbook",
             "rename it to .csv, or open it in Excel and save it as .xlsx",
         )
-    if suffix == ".xls":
-        return Sniffed("text", "is a text export named .xls; read it as delimited text")
+    if suffix in LEGACY_WORKBOOK_SUFFIXES:
+        return Sniffed("text", f"is a text export named {suffix}; read it as delimited text")
     return Sniffed("text")
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
 
 from auditkit.errors import InputError
 from auditkit.ingest.x12_model import Delimiters
@@ -138,80 +137,81 @@ def iter_segments(path: str | Path) -> Iterator[tuple[int, list[str], Delimiters
     ``position`` is 1-based (the first segment, usually ISA, is 1); ``elements[0]`` is the
     segment id. Raises :class:`InputError` for a file that is not X12 or has a bad ISA header.
     """
-    path = Path(path)
+    return _segments(Path(path))
+
+
+def _segments(path: Path) -> Iterator[tuple[int, list[str], Delimiters]]:
+    # one generator from the file to the segments (a second one delegating to it would cost a
+    # few percent of a big file's parse)
     try:
         handle = path.open("r", encoding="utf-8-sig", errors="replace", newline="")
     except OSError as exc:
         raise InputError(f"cannot open the file: {exc.strerror}", path=path) from exc
     with handle:
-        yield from _segments(handle, path)
-
-
-def _segments(handle: TextIO, path: Path) -> Iterator[tuple[int, list[str], Delimiters]]:
-    buf = handle.read(CHUNK_CHARS)
-    eof = not buf
-    if not buf.strip(_WS):
-        raise InputError("the file is empty", path=path, hint="expected an X12 835 remittance")
-    position = 0
-    delims: Delimiters | None = None
-    need_header = True
-    while True:
-        if need_header:
-            while not eof and len(buf) < _ISA_WINDOW:
+        buf = handle.read(CHUNK_CHARS)
+        eof = not buf
+        if not buf.strip(_WS):
+            raise InputError("the file is empty", path=path, hint="expected an X12 835 remittance")
+        position = 0
+        delims: Delimiters | None = None
+        need_header = True
+        while True:
+            if need_header:
+                while not eof and len(buf) < _ISA_WINDOW:
+                    more = handle.read(CHUNK_CHARS)
+                    eof = not more
+                    buf += more
+                buf = buf.lstrip(_WS)
+                if not buf:
+                    return
+                if buf.startswith("ISA"):
+                    delims, header, consumed = parse_isa(buf, path=path, position=position + 1)
+                    position += 1
+                    yield position, header.split(delims.element), delims
+                    buf = buf[consumed:]
+                elif delims is None and buf[:2] in ("ST", "GS"):
+                    delims = sniff_headerless(buf, path=path)
+                elif delims is None:
+                    raise InputError(
+                        "segment 1: this is not an X12 835 file (it does not start with ISA or ST)",
+                        path=path,
+                        row=1,
+                        hint="pass the payer's 835 remittance (ERA) file",
+                    )
+                need_header = False
+                continue
+            if not eof:
                 more = handle.read(CHUNK_CHARS)
                 eof = not more
                 buf += more
-            buf = buf.lstrip(_WS)
-            if not buf:
-                return
-            if buf.startswith("ISA"):
-                delims, header, consumed = parse_isa(buf, path=path, position=position + 1)
+            terminator = delims.terminator
+            element = delims.element
+            pieces = buf.split(terminator)
+            carry = "" if eof else pieces.pop()
+            restart = False
+            for index, piece in enumerate(pieces):
+                text = piece.strip(_WS)
+                if not text:
+                    continue
+                if text.startswith("ISA"):
+                    # a new interchange: its header may declare other separators
+                    rest = pieces[index:] if eof else [*pieces[index:], carry]
+                    buf = terminator.join(rest)
+                    need_header = True
+                    restart = True
+                    break
+                if "\n" in text and terminator != "\n":
+                    # segments ended by a bare newline inside a file that uses another terminator
+                    for part in text.split("\n"):
+                        part = part.strip(_WS)
+                        if part:
+                            position += 1
+                            yield position, part.split(element), delims
+                    continue
                 position += 1
-                yield position, header.split(delims.element), delims
-                buf = buf[consumed:]
-            elif delims is None and buf[:2] in ("ST", "GS"):
-                delims = sniff_headerless(buf, path=path)
-            elif delims is None:
-                raise InputError(
-                    "segment 1: this is not an X12 835 file (it does not start with ISA or ST)",
-                    path=path,
-                    row=1,
-                    hint="pass the payer's 835 remittance (ERA) file",
-                )
-            need_header = False
-            continue
-        if not eof:
-            more = handle.read(CHUNK_CHARS)
-            eof = not more
-            buf += more
-        terminator = delims.terminator
-        element = delims.element
-        pieces = buf.split(terminator)
-        carry = "" if eof else pieces.pop()
-        restart = False
-        for index, piece in enumerate(pieces):
-            text = piece.strip(_WS)
-            if not text:
+                yield position, text.split(element), delims
+            if restart:
                 continue
-            if text.startswith("ISA"):
-                # a new interchange: its header may declare other separators
-                rest = pieces[index:] if eof else [*pieces[index:], carry]
-                buf = terminator.join(rest)
-                need_header = True
-                restart = True
-                break
-            if "\n" in text and terminator != "\n":
-                # segments ended by a bare newline inside a file that uses another terminator
-                for part in text.split("\n"):
-                    part = part.strip(_WS)
-                    if part:
-                        position += 1
-                        yield position, part.split(element), delims
-                continue
-            position += 1
-            yield position, text.split(element), delims
-        if restart:
-            continue
-        buf = carry
-        if eof:
-            return
+            buf = carry
+            if eof:
+                return

@@ -6,7 +6,17 @@ import pytest
 
 from auditkit.claims import BY_NAME, COLUMNS
 from auditkit.ingest import closest_headers
-from auditkit.ingest.headers import find_header_row, header_key, match_headers, synonyms
+from auditkit.ingest.headers import (
+    SynonymTable,
+    best_header_row,
+    count_columns,
+    find_header_row,
+    header_key,
+    match_headers,
+    score_row,
+    synonyms,
+)
+from auditkit.ingest.mapping import load_mapping
 
 # What PM systems call the columns (from the issue), and what each must be recognised as.
 SPELLINGS = {
@@ -145,6 +155,34 @@ def test_find_header_row_fallback_to_fullest_row():
     grid = [["Report"], ["a", "b", "c"], ["1", "2", "3"]]
     assert find_header_row(grid) == 1
     assert find_header_row([["", ""], []]) == -1
+
+
+def test_one_header_row_search_for_any_synonym_table():
+    # the search side tables use with their own table: most distinct columns, earliest on a tie
+    table = SynonymTable({header_key("Auth #"): ("auth", 0), header_key("Units"): ("units", 0)}, ())
+    grid = [
+        ["Authorizations", ""],
+        ["Auth #", "Units"],
+        ["Units", "Auth #"],
+        ["A1", "3"],
+    ]
+    assert best_header_row(grid, table) == (1, 2)
+    assert best_header_row([["A1", "3"]], table) == (-1, 0)
+    # a header a mapping names counts as a column of its own
+    assert count_columns(["Auth #", "Services Approved"], table) == 1
+    assert count_columns(["Auth #", "Services Approved"], table, {"servicesapproved"}) == 2
+    # the same search with the claim table is find_header_row's
+    claims = [["Charge Detail Report"], ["Claim #", "DOS", "Proc Code"], ["C1", "1/2/24", "20552"]]
+    assert best_header_row(claims, synonyms()) == (1, 3)
+    assert find_header_row(claims) == 1
+
+
+def test_mapping_headers_count_towards_the_header_row():
+    mapping = load_mapping({"columns": {"claim_id": "Ticket No Zz", "cpt": "Service Zz"}})
+    row = ["Ticket No Zz", "Service Zz", "Unknown"]
+    assert score_row(row) == 0
+    assert score_row(row, mapping) == 2
+    assert find_header_row([["Title"], row, ["C1", "20552", "x"]], mapping) == 1
 
 
 def test_closest_headers():

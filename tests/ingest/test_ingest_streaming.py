@@ -17,15 +17,16 @@ import pandas as pd
 import pytest
 from ingest_helpers import HEADER, ROWS, to_csv_text, write_text
 
-from auditkit.ingest import load
-from auditkit.ingest import readers as readers_module
-from auditkit.ingest.readers import TextSource, decode, scan_encoding
+from auditkit.ingest import load, text_body, text_encoding
+from auditkit.ingest.readers import RawTable
+from auditkit.ingest.text_encoding import decode, scan_encoding
+from auditkit.ingest.text_reader import TextSource
 
 NAMES = ["Peña, José", "Müller, Zoë", "O’Brien, Seán", "Lee, Ann", "Smith, Bob"]
 PAYERS = ["Medicare", " Medicare ", "Aetna", "BCBS", "", "UHC  "]
 
 
-def read_raw(path: Path) -> tuple[TextSource, readers_module.RawTable]:
+def read_raw(path: Path) -> tuple[TextSource, RawTable]:
     source = TextSource(path, str(path))
     candidate = next(source.candidates())
     return source, source.read(candidate, 0)
@@ -97,8 +98,8 @@ def test_small_blocks_give_the_same_lines_as_one_block(tmp_path, monkeypatch, en
     rows = big_rows(3000)
     path = write_text(tmp_path / "big.csv", [HEADER, *rows], encoding=encoding)
     whole = load(path)
-    monkeypatch.setattr(readers_module, "ARROW_BLOCK_BYTES", 4096)  # ~50 pyarrow batches
-    monkeypatch.setattr(readers_module, "SCAN_BYTES", 1000)  # scan and transcode in pieces
+    monkeypatch.setattr(text_body, "ARROW_BLOCK_BYTES", 4096)  # ~50 pyarrow batches
+    monkeypatch.setattr(text_encoding, "SCAN_BYTES", 1000)  # scan and transcode in pieces
     source, raw = read_raw(path)
     assert source.streamed and raw.reader == "pyarrow"
     pieces = load(path)
@@ -117,7 +118,7 @@ def test_date_format_is_chosen_from_the_first_dates_in_the_file(tmp_path, monkey
     # 12) fall back to day/month. Sorted as text, the day-first ones would come first ("13/1"
     # < "2/5") and day/month would win: the distinct values must keep file order, whatever
     # block they are in.
-    monkeypatch.setattr(readers_module, "ARROW_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(text_body, "ARROW_BLOCK_BYTES", 4096)
     years = range(2015, 2025)
     ambiguous = [f"{m}/{d}/{y}" for y in years for m in range(2, 10) for d in range(2, 10)]
     day_first = [
@@ -169,7 +170,7 @@ def scan_cases() -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])
 def test_scan_encoding_agrees_with_decode(tmp_path, monkeypatch, name, data, block):
     # tiny blocks put multi-byte characters, runs of accents and surrogate pairs on the edges
-    monkeypatch.setattr(readers_module, "SCAN_BYTES", block)
+    monkeypatch.setattr(text_encoding, "SCAN_BYTES", block)
     path = tmp_path / "scan.txt"
     path.write_bytes(data)
     layout = scan_encoding(path)

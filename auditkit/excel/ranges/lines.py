@@ -6,22 +6,20 @@ the problems the registered audits find with one claim line or with each of many
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from auditkit.claims import REQUIRED
 from auditkit.engine.result import SEVERITIES
 from auditkit.engine.runner import run_audits
 from auditkit.errors import InputError
 from auditkit.excel.ranges.cells import cells, per_value
+from auditkit.ingest import ClaimLines, claim_lines_from_grid, recognised_columns
 from auditkit.ingest import normalise as norm
-from auditkit.ingest.model import ClaimLines, FileReport
 
 #: Where :func:`lines_from_grid` says the lines came from.
 GRID_SOURCE = "(table)"
@@ -33,19 +31,6 @@ LINE_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _grid_rows(grid: Any) -> list[list[Any]]:
-    """A 2-D range as a list of rows (a DataFrame keeps its header row)."""
-    if isinstance(grid, pd.DataFrame):
-        header = [str(c) for c in grid.columns]
-        return [header, *grid.astype(object).where(grid.notna(), None).values.tolist()]
-    if isinstance(grid, list | tuple) and grid and isinstance(grid[0], list | tuple):
-        return [list(row) for row in grid]
-    raise InputError(
-        "the table must be a range of several columns with a header row",
-        hint="select the export including its header row",
-    )
-
-
 def lines_from_grid(
     grid: Any,
     mapping: str | Path | Mapping[str, Any] | None = None,
@@ -53,60 +38,10 @@ def lines_from_grid(
     source: str = GRID_SOURCE,
 ) -> ClaimLines:
     """Claim lines from a pasted export: header row found and matched, cells parsed, exactly as
-    :func:`auditkit.load` reads a workbook sheet. ``source_row`` counts from the range's top
-    row (1); ``source_file`` is ``source``.
+    :func:`auditkit.load` reads a workbook sheet (:func:`auditkit.ingest.claim_lines_from_grid`).
+    ``source_row`` counts from the range's top row (1); ``source_file`` is ``source``.
     """
-    from auditkit.claims import conform
-    from auditkit.ingest.footers import trailing_footer
-    from auditkit.ingest.headers import find_header_row, match_headers
-    from auditkit.ingest.loader import build_frame
-    from auditkit.ingest.mapping import load_mapping
-    from auditkit.ingest.readers import RawTable, header_text, typed_column
-
-    rows = _grid_rows(grid)
-    mp = load_mapping(mapping)
-    text_grid = [[header_text(c) for c in row] for row in rows[:30]]
-    index = find_header_row(text_grid, mp)
-    if index < 0:
-        raise InputError("the table is empty", path=source, hint="select the export's cells")
-    headers = [header_text(c) for c in rows[index]]
-    while headers and not headers[-1]:
-        headers.pop()
-    match = match_headers(headers, mp, where=f"{source} row {index + 1}")
-    missing = [name for name in REQUIRED if name not in match.columns]
-    if missing:
-        raise InputError(
-            f"no column found for required {', '.join(missing)} (header row {index + 1})",
-            path=source,
-            hint="include those columns, or name their headers in a mapping file",
-        )
-    width = len(headers)
-    body = rows[index + 1 :]
-    n_keep, footer_offsets = trailing_footer(body, width)
-    body = body[:n_keep]
-    first_row = index + 2
-    if body:
-        columns = list(zip(*[(list(r) + [None] * width)[:width] for r in body], strict=True))
-        data = pd.DataFrame({i: typed_column(col) for i, col in enumerate(columns)})
-    else:
-        data = pd.DataFrame({i: pd.Series([], dtype=norm.TEXT) for i in range(width)})
-    raw = RawTable(
-        headers,
-        data,
-        np.arange(first_row, first_row + len(body), dtype="int64"),
-        [first_row + off for off in footer_offsets],
-    )
-    report = FileReport(
-        path=source,
-        header_row=index + 1,
-        mapping=match.as_report(headers),
-        unmapped_headers=[headers[p] for p in match.unmapped],
-        ignored_headers=[headers[p] for p in match.ignored],
-        warnings=list(match.warnings),
-    )
-    frame = build_frame(raw, match, mp, report)
-    report.rows = len(frame)
-    return ClaimLines(conform(frame.reset_index(drop=True)), [report])
+    return claim_lines_from_grid(grid, mapping=mapping, source=source)
 
 
 #: Columns of :func:`findings_table`: (finding column, header).
@@ -230,7 +165,7 @@ def check_lines(
         rows = block.to_numpy(dtype=object).reshape(n, len(extra))
         header_row.extend(extra)
         columns.extend(rows[:, j].tolist() for j in range(len(extra)))
-    present = _recognised(header_row)
+    present = recognised_columns(header_row)
     day = datetime.combine(today or date.today(), datetime.min.time())
     defaults = {**LINE_DEFAULTS, "date_of_service": day}
     for name, value in defaults.items():
@@ -289,18 +224,6 @@ def check_line(
         select=select,
         today=today,
     )[0]
-
-
-def _recognised(headers: Iterable[Any]) -> set[str]:
-    from auditkit.ingest.headers import synonyms
-
-    table = synonyms()
-    found = set()
-    for header in headers:
-        rec = table.recognise(header)
-        if rec is not None:
-            found.add(rec.name)
-    return found
 
 
 def problems_text(problems: Sequence[LineProblem]) -> str:
