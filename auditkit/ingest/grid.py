@@ -20,9 +20,9 @@ import pandas as pd
 
 from auditkit.claims import REQUIRED, conform
 from auditkit.errors import InputError
+from auditkit.ingest.canonical_frame import build_frame
 from auditkit.ingest.footers import trailing_footer
 from auditkit.ingest.headers import HEADER_SCAN_ROWS, find_header_row, match_headers, synonyms
-from auditkit.ingest.loader import build_frame
 from auditkit.ingest.mapping import load_mapping
 from auditkit.ingest.model import ClaimLines, FileReport
 from auditkit.ingest.normalise import TEXT

@@ -631,6 +631,7 @@ def redact(table: SideTable, redactor: Any) -> SideTable:
 __all__ = [
     "AUTHORIZATIONS",
     "FEE_SCHEDULE",
+    "SPECS",
     "SideColumn",
     "SideSpec",
     "SideTable",

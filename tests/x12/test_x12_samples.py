@@ -1,13 +1,17 @@
-"""Every real-format sample of the shared folder (the X12 guide's own examples), read in full.
+"""Every real-format sample (the X12 guide's own examples), read in full.
 
-The samples are vendored byte for byte in ``fixtures/samples`` (with their licences) so the
-tests run on a clean clone; :func:`test_vendored_samples_match_shared_folder` keeps them equal
-to ``../shared/x12`` wherever that folder exists. The expected numbers below were counted by
-reading each file by hand (segment by segment); the comment on each row says what was counted.
+The samples are kept byte for byte in ``fixtures/samples`` with their projects' licences (see
+the README there); ``SHA256SUMS`` records their bytes and the first tests below check each
+sample against it, so an edited, added or missing sample fails here before its counts do. The
+expected numbers below were counted by reading each file by hand (segment by segment); the
+comment on each row says what was counted.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,20 +20,43 @@ import pytest
 from auditkit.ingest.x12 import read_835, read_claim_lines
 
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "x12"
+SUMS = SAMPLES / "SHA256SUMS"
+README = SAMPLES / "README.md"
+#: What the text of each licence named in the README's table says (a regular expression).
+LICENCE_TEXT = {
+    "Apache-2.0": r"Apache License\s+Version 2\.0, January 2004",
+    "MIT": r"MIT License\s.*Permission is hereby granted, free of charge",
+}
 
 
 def _sample(name: str) -> Path:
     return SAMPLES / name
 
 
-def test_vendored_samples_match_shared_folder() -> None:
-    if not SHARED.is_dir():
-        pytest.skip(f"no shared sample folder at {SHARED} (a clean clone has only the copies)")
-    shared = sorted(p.name for p in SHARED.glob("*.835"))
-    assert shared == sorted(EXPECTED), "a shared sample has no expected counts here"
-    for name in shared:
-        assert (SHARED / name).read_bytes() == (SAMPLES / name).read_bytes(), name
+def _recorded_sums() -> dict[str, str]:
+    """``SHA256SUMS`` (the ``sha256sum`` format: digest, two spaces, file name) as name -> digest."""
+    sums = {}
+    for line in SUMS.read_text(encoding="ascii").splitlines():
+        digest, name = line.split("  ", 1)
+        assert re.fullmatch(r"[0-9a-f]{64}", digest), line
+        assert name not in sums, f"{name} is listed twice in SHA256SUMS"
+        sums[name] = digest
+    return sums
+
+
+def _licence_rows() -> list[tuple[str, str, str]]:
+    """The README table's rows as (file name pattern, licence, licence file)."""
+    rows = []
+    for line in README.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        pattern = cells[0].split("`")[1]
+        licence, _, named = cells[2].partition(",")
+        files = re.findall(r"`(LICENSE-[^`]+)`", named)
+        assert len(files) == 1, f"the README row for {pattern} names no single licence file"
+        rows.append((pattern, licence.strip(), files[0]))
+    return rows
 
 
 # name: (transactions, claims, service lines, CAS triplets, PLB adjustments, BPR02)
@@ -54,6 +81,30 @@ EXPECTED = {
     # 1 ST; CLP 0001000054, one SVC (written SVC*HC*24599.00*...), CAS OA-23
     "lfh-tertiary-payment.835": (1, 1, 1, 1, 0, 187.5),
 }
+
+
+def test_every_sample_is_recorded_and_has_expected_counts() -> None:
+    on_disk = sorted(p.name for p in SAMPLES.glob("*.835"))
+    assert on_disk == sorted(_recorded_sums()), "samples on disk differ from SHA256SUMS"
+    assert on_disk == sorted(EXPECTED), "a sample has no expected counts here (or is missing)"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_bytes_match_recorded_sum(name: str) -> None:
+    digest = hashlib.sha256(_sample(name).read_bytes()).hexdigest()
+    assert digest == _recorded_sums().get(name), f"{name} differs from the bytes in SHA256SUMS"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_sample_source_licence_is_here(name: str) -> None:
+    rows = [row for row in _licence_rows() if fnmatch.fnmatchcase(name, row[0])]
+    assert len(rows) == 1, f"{name} matches {len(rows)} rows of the samples README's table"
+    _, licence, filename = rows[0]
+    path = SAMPLES / filename
+    assert path.is_file(), f"{filename} (the licence of {name}'s project) is missing"
+    assert licence in LICENCE_TEXT, f"no known text for licence {licence!r}"
+    text = path.read_text(encoding="utf-8")
+    assert re.search(LICENCE_TEXT[licence], text, re.DOTALL), f"{filename} is not {licence}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
