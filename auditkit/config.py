@@ -25,7 +25,8 @@ three optional tables for the practice::
     families = "my_families.csv"
     carcs = "my_carcs.csv"
     unit_limits = "my_unit_limits.csv"  # also imaging_bundles, dx_groups, bilateral_styles,
-                                        # spinal_sessions (see auditkit/reference/__init__.py)
+                                        # spinal_sessions, code_pair_edits (see
+                                        # auditkit/reference/__init__.py)
 
 Everything is optional; absent thresholds take their defaults. Unknown tables or keys and values of
 the wrong type are :class:`~auditkit.errors.ConfigError` naming the file, table and key.
@@ -303,9 +304,11 @@ def default_config_toml(tables: Sequence[Configurable]) -> str:
         "# Coding rules (confidence V rows are unverified: check them against your payers):",
         '# imaging_bundles = "my_imaging_bundles.csv"',
         '# dx_groups = "my_dx_groups.csv"',
+        '# dx_regions = "my_dx_regions.csv"',
         '# unit_limits = "my_unit_limits.csv"',
         '# bilateral_styles = "my_bilateral_styles.csv"',
         '# spinal_sessions = "my_spinal_sessions.csv"',
+        '# code_pair_edits = "my_code_pair_edits.csv"  # e.g. rows taken from CMS PTP files',
         "",
     ]
     return "\n".join(out)

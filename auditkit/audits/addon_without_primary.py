@@ -24,13 +24,18 @@ class AddonWithoutPrimary(Audit):
 
     What is flagged
     ---------------
-    Each line of an add-on code (``addon_to`` in the reference procedure table: 64480 -> 64479,
-    64484 -> 64483, 64491 and 64492 -> 64490, 64494 and 64495 -> 64493, 64634 -> 64633, 64636 ->
-    64635, 0229T -> 0228T, 0231T -> 0230T) with no line of the primary code for the same patient
-    and date of service, on any claim; for add-ons whose ``addon_window`` is ``month`` (G3003 ->
-    G3002), in the same calendar month. Voided lines are ignored, on either side. Without
-    ``patient_id`` only the add-on's own claim is searched. Severity high. Dollars at risk: the
-    add-on line's paid amount when paid, else its charge.
+    Each line of an add-on code with no line of one of its primary codes for the same patient and
+    date of service, on any claim. The primaries come from ``addon_to`` in the reference procedure
+    table, which may list several: 64480 -> 64479, 64484 -> 64483, 64491 and 64492 -> 64490,
+    64494 and 64495 -> 64493 or 64490 (facet levels T12-L1 and L1-L2 together count as one
+    lumbar region: 64490 for T12-L1, 64494 for L1-L2, per the NGS facet billing article), 64634 ->
+    64633, 64636 -> 64635, 64421 -> 64420 (each extra intercostal level), 64462 -> 64461 (further
+    thoracic paravertebral sites), 0229T -> 0228T, 0231T -> 0230T. For add-ons whose
+    ``addon_window`` is ``month`` (G3003 -> G3002) the primary is looked for in the same calendar
+    month. An add-on billed once per level beside its primary (two 64494 lines, RT and LT, with
+    one 64493) is not flagged. Voided lines are ignored, on either side. Without ``patient_id``
+    only the add-on's own claim is searched. Severity high. Dollars at risk: the add-on line's
+    paid amount when paid, else its expected payment, else its charge.
 
     How to fix
     ----------
@@ -54,12 +59,15 @@ class AddonWithoutPrimary(Audit):
 
     Result: 1 high finding, on the 64494 line.
 
-    Not flagged: both levels on the day of the session.
+    Not flagged: both levels on the day of the session; two weeks later a session at T12-L1
+    (64490) and L1-L2 (64494), one lumbar region.
 
         claim_id | patient_id | date_of_service | cpt   | modifiers
         ---------+------------+-----------------+-------+----------
         C9001    | P900       | 2024-03-04      | 64493 | RT
         C9001    | P900       | 2024-03-04      | 64494 | RT
+        C9003    | P900       | 2024-03-18      | 64490 | RT
+        C9003    | P900       | 2024-03-18      | 64494 | RT
     """
 
     id = "addon-without-primary"
@@ -71,40 +79,46 @@ class AddonWithoutPrimary(Audit):
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         view = coding_view(lines, context)
         # Worked out per distinct code, then spread over the lines.
-        primary_of_code = view.per_code(view.procedures["addon_to"], "")
-        addon = np.asarray(primary_of_code != "", dtype=bool)[view.code_ids] & view.billed
+        primaries_of_code = view.per_code(view.procedures["addon_to"], "")
+        addon = np.asarray(primaries_of_code != "", dtype=bool)[view.code_ids] & view.billed
         if not addon.any():
             raise NothingToAudit("no add-on code lines in the data")
         by_month = view.procedure_is("addon_window", "month")
         pos = np.flatnonzero(addon)
-        primary_code = primary_of_code[view.code_ids[pos]]
-        # The primary code's id in this data (-1: the primary never occurs, so it is missing).
+        # candidates[code id, k]: the id in this data of the code's k-th primary code (-1: none,
+        # or a primary that never occurs, so it cannot be present).
         index = {c: i for i, c in enumerate(view.code_values)}
-        primary_id_of_code = np.asarray([index.get(c, -1) for c in primary_of_code], np.int64)
-        primary_id = primary_id_of_code[view.code_ids[pos]]
+        listed = [str(p).split(";") if p else [] for p in primaries_of_code]
+        candidates = np.full((len(listed), max(map(len, listed))), -1, dtype=np.int64)
+        for code_id, codes in enumerate(listed):  # per distinct code, not per line
+            candidates[code_id, : len(codes)] = [index.get(c, -1) for c in codes]
+        line_candidates = candidates[view.code_ids[pos]]
         monthly_lines = by_month[pos]
         # Only add-ons with a monthly window need the patient-month groups.
         window = view.session[pos]
         if monthly_lines.any():
             window = np.where(monthly_lines, view.patient_month[pos], window)
-        # Is the (window, primary code) pair among the billed lines' (window, code) pairs?
+        # Is some (window, primary code) pair among the billed lines' (window, code) pairs?
         # Primary codes are numbered among themselves (a handful) to keep the pairs compact.
-        billed = view.billed & view.code_in(set(primary_code))
-        primaries = np.unique(primary_id[primary_id >= 0])
+        primaries = np.unique(candidates[candidates >= 0])
+        billed = view.billed & np.isin(view.code_ids, primaries)
         slot = np.full(len(view.code_values) + 1, len(primaries), dtype=np.int64)
         slot[primaries] = np.arange(len(primaries))
         width = len(primaries) + 1
-        wanted = window * width + slot[primary_id]
         found = np.zeros(len(pos), dtype=bool)
         for monthly in (False, True):
             mine = monthly_lines == monthly
-            if mine.any():
-                groups = view.patient_month if monthly else view.session
-                present = groups[billed] * width + slot[view.code_ids[billed]]
-                found[mine] = member(wanted[mine], present)
-        found &= primary_id >= 0
-        pos, primary_code = pos[~found], primary_code[~found]
-        needed = pd.Series(primary_code, dtype="string")
+            if not mine.any():
+                continue
+            groups = view.patient_month if monthly else view.session
+            present = groups[billed] * width + slot[view.code_ids[billed]]
+            for k in range(candidates.shape[1]):
+                wanted = window[mine] * width + slot[line_candidates[mine, k]]
+                found[mine] |= member(wanted, present) & (line_candidates[mine, k] >= 0)
+        pos = pos[~found]
+        needed = pd.Series(primaries_of_code[view.code_ids[pos]], dtype="string").str.replace(
+            ";", " or ", regex=False
+        )
         month = pd.Series(by_month[pos])
         when = pd.Series(
             np.where(
@@ -115,4 +129,5 @@ class AddonWithoutPrimary(Audit):
             dtype="string",
         )
         message = view.where(pos) + " is an add-on, but the patient has no " + needed + when + "."
-        return view.findings(self, pos, severity="high", message=message)
+        evidence = [{"primaries": p} for p in needed.tolist()]
+        return view.findings(self, pos, severity="high", message=message, evidence=evidence)

@@ -9,7 +9,14 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
-from auditkit.measures.coding import coding_view, combine, concat, group_any, group_sum
+from auditkit.measures.coding import (
+    coding_view,
+    combine,
+    concat,
+    group_any,
+    group_sum,
+    member,
+)
 
 #: How each style reads in a message.
 STYLE_TEXT: dict[str, str] = {
@@ -37,20 +44,26 @@ class BilateralStyleInconsistent(Audit):
     code allows bilateral billing (``bilateral_allowed = yes`` in the reference procedure table)
     and that say both sides: one line with 50 and 1 unit (style ``50``), an RT line and an LT line
     (style ``rtlt``), or one line with 2 or more units carrying 50 or both RT and LT (style
-    ``units``). Each payer's style comes from the ``bilateral_styles`` reference file (payer names
-    match case-insensitively; the packaged file sets Medicare to ``50``, a secondary source), else
-    from the payer's own data: the style of at least ``min_share`` of its bilateral services, when
-    it has at least ``min_services``. A bilateral service in another style is flagged on its first
-    line: high when the payer's style is configured, medium when it is the payer's usual style.
-    Separately, each line with 50 whose code does not allow it (``bilateral_allowed = no``, e.g.
-    62321, 62323, 20552, 20553) is flagged high. Voided lines are ignored, and rejected lines are
-    not counted as bilateral services. Dollars at risk: the paid amount of the service's lines
-    when paid, else their charges.
+    ``units``). A payer's style is judged separately for its primary codes and its add-on codes
+    (``addon_to`` set in the procedure table, e.g. 64494): some payers take 64493 with 50 but the
+    add-on once per side and level (64494 RT and 64494 LT), so one kind is never compared with
+    the other. Each payer's style for a kind of code comes from the ``bilateral_styles``
+    reference file (payer names match case-insensitively; its ``codes`` column says ``primary``,
+    ``add-on`` or ``all``; the packaged file sets Medicare to ``50`` for all codes, a secondary
+    source), else from the payer's own data: the style of at least ``min_share`` of its
+    bilateral services of that kind, when it has at least ``min_services`` of them. A bilateral
+    service in another style is flagged on its first line: high when the payer's style is
+    configured, medium when it is the payer's usual style. Separately, each line with 50 whose
+    code does not allow it (``bilateral_allowed = no``, e.g. 62321, 62323, 20552, 20553) is
+    flagged high. Voided lines are ignored, and rejected lines are not counted as bilateral
+    services. Dollars at risk: the service's lines with a side modifier, each at its paid amount
+    when paid, else its expected payment, else its charge (the finding covers those lines).
 
     How to fix
     ----------
     Rebill the flagged service the way the payer takes bilateral services (see the message) and
-    record the payer's rule in the ``bilateral_styles`` file so every line is checked against it.
+    record the payer's rule in the ``bilateral_styles`` file (for all its codes, or a row for its
+    primary and one for its add-on codes where they differ) so every line is checked against it.
     Remove 50 from codes that do not allow it: bill the service once, or once per side with RT and
     LT where the code is side-specific.
 
@@ -162,16 +175,20 @@ class BilateralStyleInconsistent(Audit):
         first = ~pd.Series(service[pos]).duplicated().to_numpy()
         pos = pos[first]  # one row per bilateral service: its first line
         style = np.where(g_units[pos], "units", np.where(g_fifty[pos], "50", "rtlt"))
+        # A payer's style is judged separately for its primary codes and its add-on codes:
+        # many bill an add-on once per side and level (64494 RT, 64494 LT) beside 64493-50.
+        addon = view.per_code(view.procedures["addon_to"], "") != ""
         services = pd.DataFrame(
             {
                 "pos": pos,
                 "service": service[pos],
                 "style": style,
                 "payer": np.asarray(context.text("ctx.payer", pos).array, dtype=object),
+                "codes": np.where(addon[view.code_ids[pos]], "add-on", "primary"),
             }
         )
         payers = self._payer_styles(services, settings, context)
-        services = services.join(payers, on="payer")
+        services = services.join(payers, on=["payer", "codes"])
         bad = services[
             services["payer_style"].notna() & (services["style"] != services["payer_style"])
         ]
@@ -182,12 +199,16 @@ class BilateralStyleInconsistent(Audit):
         said = bad["style"].map(STYLE_TEXT).reset_index(drop=True)
         wanted = bad["payer_style"].map(STYLE_TEXT).reset_index(drop=True)
         basis = bad["basis"].reset_index(drop=True)
+        of_codes = pd.Series(
+            np.where(bad["codes"] == "add-on", " of its add-on codes", ""), dtype="string"
+        )
         usual = (
             " on "
             + bad["style_services"].astype(int).astype(str).reset_index(drop=True)
             + " of "
             + bad["services"].astype(int).astype(str).reset_index(drop=True)
             + " bilateral services"
+            + of_codes
         )
         why = pd.Series(np.where(basis == "configured", " (configured)", usual), dtype="string")
         payer = bad["payer"].astype("string").reset_index(drop=True)
@@ -212,20 +233,22 @@ class BilateralStyleInconsistent(Audit):
                 "payer_bilateral_services": int(n),
                 "payer_style_services": int(k),
                 "claims": c,
+                "codes": kind,
             }
-            for s, w, b, n, k, c in zip(
+            for s, w, b, n, k, c, kind in zip(
                 bad["style"],
                 bad["payer_style"],
                 bad["basis"],
                 bad["services"],
                 bad["style_services"],
                 claims,
+                bad["codes"],
                 strict=True,
             )
         ]
         severity = np.where(basis == "configured", "high", "medium")
         fix = "Rebill the service as " + wanted + " for " + payer + " and send a corrected claim."
-        return view.findings(
+        found = view.findings(
             self,
             bad_pos,
             severity=severity,
@@ -234,27 +257,41 @@ class BilateralStyleInconsistent(Audit):
             evidence=evidence,
             fix=fix.to_numpy(),
         )
+        # The dollars are the service's sided lines': the finding covers all of them.
+        label = np.full(view.n, -1, dtype=np.int64)
+        flagged = sided & member(service, bad["service"].to_numpy())
+        label[flagged] = pd.Index(bad["service"].to_numpy()).get_indexer(service[flagged])
+        if view.lines is context.lines:
+            found["covers"] = context.covers_of(label, len(bad)).astype("str")
+        return found
 
     @staticmethod
     def _payer_styles(
         services: pd.DataFrame, settings: SimpleNamespace, context: Context
     ) -> pd.DataFrame:
-        """Per payer: its style (configured, else its usual one when clear), and counts."""
-        counts = services.groupby(["payer", "style"]).size().unstack(fill_value=0)
+        """Per payer and kind of code (primary, add-on): its style (configured, else its usual
+        one when clear), and counts."""
+        counts = services.groupby(["payer", "codes"]).style.value_counts().unstack(fill_value=0)
         total = counts.sum(axis=1)
         top = counts.idxmax(axis=1)
         top_n = counts.max(axis=1)
         clear = (total >= settings.min_services) & (top_n >= settings.min_share * total)
         table = context.reference.coding("bilateral_styles")
-        configured = dict(zip(table["payer"].str.casefold(), table["style"], strict=False))
+        # A row for "primary" or "add-on" codes wins over the payer's row for "all" codes.
+        configured: dict[tuple[str, str], str] = {}
+        for payer, style, codes in table[["payer", "style", "codes"]].itertuples(index=False):
+            for kind in ("primary", "add-on") if codes in ("all", "") else (codes,):
+                key = (str(payer).casefold(), kind)
+                if codes in (kind,) or key not in configured:
+                    configured[key] = style
         by_config = pd.Series(
-            [configured.get(str(p).casefold()) for p in counts.index], index=counts.index
+            [configured.get((str(p).casefold(), k)) for p, k in counts.index], index=counts.index
         )
         style = by_config.where(by_config.notna(), top.where(clear))
         style_n = pd.Series(
             [
-                counts.at[p, s] if isinstance(s, str) and s in counts.columns else 0
-                for p, s in style.items()
+                counts.at[key, s] if isinstance(s, str) and s in counts.columns else 0
+                for key, s in style.items()
             ],
             index=counts.index,
         )

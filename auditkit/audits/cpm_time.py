@@ -42,6 +42,9 @@ class CpmTime(Audit):
     patient's lines that month). Per patient and calendar month:
 
     - each G3002 line with fewer than 30 minutes (high) or no minutes documented (medium);
+    - a second G3002 in the month (high): G3002 is the first 30 minutes of the month, so only
+      one is billed a month (CMS Physician Fee Schedule 2023); the G3002 units after the first,
+      in date order, are flagged;
     - G3003 units above what the minutes beyond 30 support (one per full 15), flagged on the
       G3003 lines that go over (high);
     - a month with 30 or more minutes and no G3002 billed (medium, missed revenue), on the line
@@ -54,15 +57,16 @@ class CpmTime(Audit):
 
     Without ``patient_id`` only the G3002 minutes check runs, on each line's own minutes. Voided
     lines are ignored and rejected lines are not counted. Dollars at risk, except for missed
-    months: the line's (or excess units') paid amount when paid, else its charge.
+    months: the line's (or the excess units' share of its) paid amount when paid, else its
+    expected payment, else its charge.
 
     How to fix
     ----------
     Record the minutes of each month's chronic pain management in one place and bill from them:
-    G3002 from 30 minutes, one G3003 per further full 15. Correct overbilled months and refund
-    the difference; bill G3002 (and G3003) for months with enough minutes and nothing billed,
-    while the payer's filing window is open. Do not bill an office visit for the initial CPM
-    visit.
+    G3002 from 30 minutes, once a month, one G3003 per further full 15. Correct overbilled
+    months and refund the difference; bill G3002 (and G3003) for months with enough minutes and
+    nothing billed, while the payer's filing window is open. Do not bill an office visit for the
+    initial CPM visit.
 
     Columns needed
     --------------
@@ -142,6 +146,7 @@ class CpmTime(Audit):
             minutes = minutes_line
         parts = [self._short_g3002(view, g3002, minutes)]
         if by_patient:
+            parts.append(self._second_g3002(view, g3002 & view.counted, month))
             parts.append(self._g3003_units(view, g3003, minutes, month))
             parts.append(self._missed(view, g3002, tracked, minutes, month, settings, context))
             parts.append(self._initial_visit(view, g3002))
@@ -169,6 +174,40 @@ class CpmTime(Audit):
                     "Document the month's minutes (at least 30) or correct the line.",
                 ),
             ],
+        )
+
+    def _second_g3002(self, view, g3002: np.ndarray, month: np.ndarray) -> pd.DataFrame:
+        """G3002 units after the first in a patient's calendar month (in date order)."""
+        pos = np.flatnonzero(g3002)
+        if not len(pos):
+            return concat([])
+        order = np.lexsort((pos, view.day[pos], month[pos]))  # by month, then date, then row
+        pos = pos[order]
+        units = view.units[pos]
+        excess, share, total = excess_units(month[pos], units, 1.0)
+        over = excess > 0
+        flagged = pos[over]
+        if not len(flagged):
+            return concat([])
+        first = view.listing(month, g3002, month[flagged], codes=False)
+        message = (
+            view.where(flagged)
+            + ": "
+            + units_text(total[over])
+            + " G3002 units for the patient in the calendar month (claims "
+            + pd.Series(first, dtype="string")
+            + "); G3002 is the month's first 30 minutes and is billed once a month, further "
+            "time is G3003."
+        )
+        return view.findings(
+            self,
+            flagged,
+            severity="high",
+            message=message,
+            dollars=view.dollars[flagged] * share[over],
+            evidence=[{"g3002_units_in_month": float(t)} for t in total[over]],
+            fix="Keep one G3002 for the month (the first 30 minutes); bill the further time as "
+            "G3003 (one per full 15 minutes), correct the claim and refund the second G3002.",
         )
 
     def _g3003_units(self, view, g3003, minutes, month) -> pd.DataFrame:

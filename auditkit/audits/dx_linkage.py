@@ -10,12 +10,53 @@ import pandas as pd
 from auditkit.claims import LIST_SEP
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.measures.coding import coding_view, concat, factorize_text
+from auditkit.measures.coding import (
+    SEVERITY_BY_CONFIDENCE,
+    CodingView,
+    coding_view,
+    concat,
+    factorize_text,
+)
+from auditkit.reference import DX_REGION_SPANS
+
+#: The procedure regions of the ``spinal_sessions`` reference file, in words for messages.
+REGION_WORDS: dict[str, str] = {
+    "cervical-thoracic": "cervical or thoracic",
+    "lumbar-sacral": "lumbar or sacral",
+}
+#: Confidence letters from the strongest to the weakest.
+CONFIDENCE_ORDER = "CSV"
 
 
 def _plain(code: str) -> str:
     """A diagnosis code compared without its dot and in upper case."""
     return code.replace(".", "").strip().upper()
+
+
+def _weakest(*letters: str) -> str:
+    """The least sure of several confidence letters ("C" when none is given)."""
+    return max(letters, key=lambda c: CONFIDENCE_ORDER.find(c), default="C")
+
+
+class DxRegions:
+    """The spinal region of a diagnosis code, from the ``dx_regions`` reference file: the row
+    of the longest matching code or prefix (an exact row before a prefix of the same length)."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        rows = [
+            (_plain(c), m, r, conf)
+            for c, m, r, conf in table[["code", "match", "region", "confidence"]].itertuples(
+                index=False, name=None
+            )
+        ]
+        self.rows = sorted(rows, key=lambda r: (len(r[0]), r[1] == "exact"), reverse=True)
+
+    def of(self, code: str) -> tuple[str, str] | None:
+        """(region, confidence) of a plain code, or None when no row names its region."""
+        for c, m, region, confidence in self.rows:
+            if code == c or (m == "prefix" and code.startswith(c)):
+                return region, confidence
+        return None
 
 
 class DxLinkage(Audit):
@@ -28,7 +69,10 @@ class DxLinkage(Audit):
     spondylosis. Axial back pain alone (M54.50, M54.59) or an unspecified code (M54.9) does not
     support either, and M54.5 is no longer a valid code: such lines are denied for medical
     necessity (CARC 50, 11, 167), and when paid they are the first thing a post-payment review
-    takes back.
+    takes back. The diagnosis must also be of the region treated: the codes are split by spinal
+    region (CMS billing article A58993: cervical-thoracic 62321, 64479, 64480; lumbar-sacral
+    62323, 64483, 64484; likewise the facet codes), so lumbar radiculopathy (M54.16) does not
+    support a cervical epidural.
 
     What is flagged
     ---------------
@@ -41,18 +85,33 @@ class DxLinkage(Audit):
     - no code of the family's ``supporting`` groups (epidural: M54.1x, M50.1x, M51.1x, M47.2x,
       M48.0x, M96.1, B02.2x; facet: M47.81x), or no diagnosis at all: medium;
     - a supporting code together with a code that is invalid on the date of service (M54.5 from
-      2021-10-01): medium (the claim is rejected until the code is replaced).
+      2021-10-01): medium (the claim is rejected until the code is replaced);
+    - supporting codes that all name another spinal region than the procedure's: high. The
+      procedure's region comes from the ``spinal_sessions`` reference file (62320/62321,
+      64479/64480, 64490-64492, 64633/64634 and 0228T/0229T cervical or thoracic; 62322/62323,
+      64483/64484, 64493-64495, 64635/64636 and 0230T/0231T lumbar or sacral), the diagnosis's
+      from ``dx_regions`` (the region ICD-10-CM's code title names: M54.16 lumbar, M47.812
+      cervical). A thoracolumbar code (M54.15, M47.815, M48.05) lies in both regions, a
+      lumbosacral or sacral one in the lumbar-sacral region. One supporting code of the
+      procedure's region is enough, so a claim for a cervical and a lumbar procedure whose lines
+      share one diagnosis list is not flagged; a supporting code without a region (M96.1,
+      B02.2x, a "site unspecified" code) is never a mismatch. The catheter codes 62324-62327
+      have no region in ``spinal_sessions`` and are not checked for it.
 
     The diagnosis groups are unverified (confidence V: the LCD article tables were not
     retrieved); replace them with your payers' lists through ``[reference] dx_groups`` in the
-    config. Voided lines are ignored. Dollars at risk: the line's paid amount when paid, else its
+    config. The regions are confirmed (ICD-10-CM code titles, CMS billing article A58993); a
+    region finding is medium when a region row it rests on is unverified. Voided lines are
+    ignored. Dollars at risk: the line's paid amount when paid (what a review takes back), else
+    its expected payment (fee schedule, or the practice's usual payment for the code), else its
     charge.
 
     How to fix
     ----------
     Code the diagnosis the note documents to the highest specificity: radiculopathy, stenosis or
     disc disorder with radiculopathy for epidurals, facet spondylosis (M47.81x) for facet
-    procedures. If the note only documents axial pain, the procedure does not meet the coverage
+    procedures, of the region treated; where the note shows the other region was treated, the
+    procedure code is what is wrong. If the note only documents axial pain, the procedure does not meet the coverage
     rule: hold the claim, or obtain an ABN before the next one for Medicare patients. Replace
     M54.5 with M54.50, M54.51 or M54.59.
 
@@ -63,24 +122,28 @@ class DxLinkage(Audit):
 
     Example
     -------
-    Flagged: a lumbar interlaminar epidural with only low back pain coded, and a lumbar facet
-    injection with only a radiculopathy code.
+    Flagged: a lumbar interlaminar epidural with only low back pain coded, a lumbar facet
+    injection with only a radiculopathy code, and a cervical transforaminal epidural with a
+    lumbar radiculopathy code.
 
         claim_id | date_of_service | cpt   | modifiers | diagnosis_codes
         ---------+-----------------+-------+-----------+----------------
         C6001    | 2024-03-04      | 62323 |           | M54.50
         C6002    | 2024-03-05      | 64493 | RT        | M54.16
+        C6003    | 2024-03-06      | 64479 | LT        | M54.16
 
-    Result: 1 high and 1 medium finding: high on the epidural (axial pain only), medium on the
-    facet line (no facet spondylosis code).
+    Result: 2 high and 1 medium finding: high on the epidurals (axial pain only; a lumbar
+    diagnosis on a cervical code), medium on the facet line (no facet spondylosis code).
 
     Not flagged: the diagnoses the notes document: lumbar radiculopathy and a lumbar disc disorder
-    with radiculopathy for the epidural, lumbar facet spondylosis for the facet injection.
+    with radiculopathy for the epidural, lumbar facet spondylosis for the facet injection,
+    cervical radiculopathy for the cervical epidural.
 
         claim_id | date_of_service | cpt   | modifiers | diagnosis_codes
         ---------+-----------------+-------+-----------+----------------
         C6001    | 2024-03-04      | 62323 |           | M54.16, M51.16
         C6002    | 2024-03-05      | 64493 | RT        | M47.816
+        C6003    | 2024-03-06      | 64479 | LT        | M54.12
     """
 
     id = "dx-linkage"
@@ -99,13 +162,104 @@ class DxLinkage(Audit):
         dx_ids, dx_values = factorize_text(
             None, normalise=True, factorized=view.factorized("diagnosis_codes")
         )
+        regions = DxRegions(context.reference.coding("dx_regions"))
+        sessions = context.reference.coding("spinal_sessions").drop_duplicates("code", keep="last")
+        code_region = view.by_code(sessions.set_index("code")["region"], "")
+        code_confidence = view.by_code(sessions.set_index("code")["confidence"], "C")
         parts = []
         for family in families:  # the families of the file (two in the packaged one)
             mask = checked & view.in_family(family)
             if mask.any():
                 table = groups[groups["family"] == family]
                 parts.append(self._family(view, mask, family, table, dx_ids, dx_values))
+                parts.append(
+                    self._region_mismatch(
+                        view, mask, table, dx_ids, dx_values, regions, code_region, code_confidence
+                    )
+                )
         return concat(parts)
+
+    def _region_mismatch(
+        self,
+        view: CodingView,
+        mask: np.ndarray,
+        table: pd.DataFrame,
+        dx_ids: np.ndarray,
+        dx_values: np.ndarray,
+        regions: DxRegions,
+        code_region: np.ndarray,
+        code_confidence: np.ndarray,
+    ) -> pd.DataFrame:
+        """Lines of a spinal region whose supporting diagnoses all name another region.
+
+        A line passes when one supporting diagnosis lies in the procedure's region or names no
+        region (M96.1, B02.2x, site unspecified); a line without a supporting diagnosis is left to
+        the other rules. Each distinct diagnosis list is read once."""
+        supporting = [
+            (_plain(c), m)
+            for c, m in table.loc[table["kind"] == "supporting", ["code", "match"]].itertuples(
+                index=False, name=None
+            )
+        ]
+        procedure_regions = list(REGION_WORDS)
+        n_lists = len(dx_values) + 1  # the last slot: a blank list (id -1)
+        checked = np.zeros(n_lists, dtype=bool)  # every supporting code has a known region
+        covers = {r: np.zeros(n_lists, dtype=bool) for r in procedure_regions}
+        named = np.full(n_lists, "", dtype=object)  # "M54.16 lumbar, M51.16 lumbar"
+        confidence = np.full(n_lists, "C", dtype=object)
+        for i, value in enumerate(dx_values):
+            found = []
+            for raw in str(value).split(LIST_SEP):
+                code = _plain(raw)
+                if code and any(
+                    code == c or (m == "prefix" and code.startswith(c)) for c, m in supporting
+                ):
+                    found.append((raw.strip(), regions.of(code)))
+            if not found or any(r is None for _, r in found):
+                continue
+            checked[i] = True
+            for _, (region, _conf) in found:
+                for spanned in DX_REGION_SPANS.get(region, ()):
+                    if spanned in covers:
+                        covers[spanned][i] = True
+            named[i] = ", ".join(f"{raw} {region}" for raw, (region, _c) in found)
+            confidence[i] = _weakest(*(conf for _, (_r, conf) in found))
+        wrong = np.zeros(view.n, dtype=bool)
+        for region in procedure_regions:
+            wrong |= (code_region == region) & ~covers[region][dx_ids]
+        pos = np.flatnonzero(mask & checked[dx_ids] & wrong)
+        if not len(pos):
+            return view.findings(self, pos, severity="high", message=[])
+        ids = dx_ids[pos]
+        regions_here = pd.Series(code_region[pos], dtype="string")
+        said = pd.Series(named[ids], dtype="string")
+        message = (
+            view.where(pos)
+            + " is a "
+            + regions_here.map(REGION_WORDS)
+            + " spine procedure, but its supporting diagnoses name another region ("
+            + said
+            + "); the diagnosis must describe the region treated."
+        )
+        severity = [
+            SEVERITY_BY_CONFIDENCE.get(_weakest(a, b), "medium")
+            for a, b in zip(confidence[ids], code_confidence[pos], strict=True)
+        ]
+        evidence = [
+            {"procedure_region": r, "diagnoses": d, "confidence": _weakest(a, b)}
+            for r, d, a, b in zip(
+                code_region[pos], named[ids], confidence[ids], code_confidence[pos], strict=True
+            )
+        ]
+        return view.findings(
+            self,
+            pos,
+            severity=np.asarray(severity, dtype=object),
+            message=message,
+            evidence=evidence,
+            fix="Code the diagnosis of the region the note documents as treated, or correct the "
+            "procedure code if the other region was treated, and send a corrected claim.",
+        )
 
     def _family(self, view, mask, family, table, dx_ids, dx_values) -> pd.DataFrame:
         kinds = {

@@ -9,7 +9,7 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
-from auditkit.measures.coding import coding_view, combine, group_sum
+from auditkit.measures.coding import coding_view, combine, concat, member
 
 #: Session kind (spinal_sessions reference file) -> the setting holding its limit.
 LIMIT_SETTING: dict[str, str] = {
@@ -39,8 +39,9 @@ class FrequencyLimit(Audit):
     ``ablation_sessions``) counting the sessions of the same patient, kind and region in the
     ``window_days`` days up to and including it. The limits are a secondary source, consistent
     across the Medicare contractors (confidence S), hence settings. Voided and rejected lines are
-    not counted. Severity high. Each finding is on the session's first line; dollars at risk:
-    the session's lines, paid amount when paid, else charge.
+    not counted. Severity high. Each line of the kind in a session over the limit is flagged
+    (the payer denies them all as exceeding frequency); dollars at risk: the line's paid amount
+    when paid, else its expected payment, else its charge.
 
     How to fix
     ----------
@@ -132,13 +133,12 @@ class FrequencyLimit(Audit):
         region_ids, regions = pd.factorize(region_of_code[view.code_ids[pos]])
         series = combine(view.patient[pos], kind_ids, region_ids)  # patient, kind, region
         session = combine(series, view.day[pos])
-        # One row per session: its series, date and first line; sorted by series then date.
+        # One row per session: its series and date; sorted by series then date.
         first = ~pd.Series(session).duplicated().to_numpy()
         sessions = pd.DataFrame(
             {
                 "series": series[first],
                 "day": view.day[pos][first],
-                "pos": pos[first],
                 "kind": np.asarray(kinds, dtype=object)[kind_ids[first]],
                 "region": np.asarray(regions, dtype=object)[region_ids[first]],
                 "session": session[first],
@@ -155,18 +155,19 @@ class FrequencyLimit(Audit):
         sessions["limit"] = limit_of_kind.to_numpy()[kind_ids[first][sessions.index.to_numpy()]]
         over = sessions[sessions["in_window"] > sessions["limit"]]
         if over.empty:
-            return view.findings(self, over["pos"].to_numpy(), severity="high", message=[])
-        flagged = over["pos"].to_numpy()
-        session_of_line = np.full(view.n, -1, dtype=np.int64)
-        session_of_line[pos] = session
-        dollars = group_sum(np.maximum(session_of_line, 0), np.where(used, view.dollars, 0.0))
+            return concat([])
+        # Every line of a session over the limit is denied as exceeding frequency: one finding
+        # per line, each with its own value, in row order.
+        at = member(session, over["session"].to_numpy())
+        flagged = pos[at]
+        over = over.set_index("session").loc[session[at]].reset_index(drop=True)
         since = pd.Series(
             pd.to_datetime(over["window_start"].to_numpy(), unit="D").strftime("%Y-%m-%d")
         )
-        ordinal = over["in_window"].astype(int).astype(str).reset_index(drop=True)
+        ordinal = over["in_window"].astype(int).astype(str)
         message = (
             view.where(flagged)
-            + " is "
+            + " is in "
             + pd.Series(over["region"].to_numpy(), dtype="string")
             + " "
             + pd.Series(over["kind"].to_numpy(), dtype="string")
@@ -177,7 +178,7 @@ class FrequencyLimit(Audit):
             + " (within "
             + str(settings.window_days)
             + " days); the limit is "
-            + over["limit"].astype(int).astype(str).reset_index(drop=True)
+            + over["limit"].astype(int).astype(str)
             + "."
         )
         evidence = [
@@ -186,11 +187,4 @@ class FrequencyLimit(Audit):
                 over["kind"], over["region"], over["in_window"], over["limit"], since, strict=True
             )
         ]
-        return view.findings(
-            self,
-            flagged,
-            severity="high",
-            message=message,
-            dollars=dollars[flagged],
-            evidence=evidence,
-        )
+        return view.findings(self, flagged, severity="high", message=message, evidence=evidence)

@@ -13,9 +13,11 @@ from auditkit.measures.coding import SEVERITY_BY_CONFIDENCE, coding_view
 
 #: What each kind of guidance is, for messages.
 GUIDANCE: dict[str, str] = {
+    "77002": "fluoroscopic guidance",
     "77003": "fluoroscopic guidance",
     "77012": "CT guidance",
     "76942": "ultrasound guidance",
+    "72275": "epidurography",
 }
 
 
@@ -24,28 +26,38 @@ class ImagingBundled(Audit):
 
     Why it matters
     --------------
-    Epidurals with imaging (62321, 62323, 64479-64484), facet injections and ablations include
-    fluoroscopic or CT guidance, and 20611 includes ultrasound: a separate 77003, 77012 or 76942
-    line is denied as bundled (CARC 97) or, once paid, taken back. Ultrasound is not billed with
-    those spinal codes at all. Some pairs mean the wrong primary code: 20610 with 76942 should be
-    20611, and 62320 or 62322 with 77003 should be 62321 or 62323, which pay more than the pair.
+    Many pain procedure codes include their imaging guidance: epidurals with imaging (62321,
+    62323, 62325, 62327, 64479-64484), facet injections and ablations (64490-64495,
+    64633-64636), the sacroiliac joint injection and its nerve block and ablation (27096, 64451,
+    64625), genicular nerve blocks and ablations (64454, 64624), paravertebral and TAP blocks
+    (64461-64463, 64486-64489) and the ultrasound-guided joint injections (20604, 20606, 20611).
+    A separate fluoroscopy (77002, 77003), CT (77012), ultrasound (76942) or epidurography
+    (72275) line is denied as bundled (CARC 97) or, once paid, taken back. Ultrasound is not
+    billed with the spinal codes defined with fluoroscopy or CT at all. Some pairs mean the wrong
+    primary code: 20610 with 76942 should be 20611 (20600 and 20605: 20604 and 20606), and 62320
+    or 62322 with fluoroscopy or epidurography should be 62321 or 62323, which pay more than the
+    pair.
 
     What is flagged
     ---------------
     Each imaging line (the ``imaging`` codes of the ``imaging_bundles`` reference file) billed
     for the same patient, date of service and rendering physician as a code in one of its ranges:
     ``included`` (the guidance is part of the procedure), ``not_billable`` (that guidance is not
-    billed with it) or ``wrong_pair`` (bill ``use_instead``). Severity follows the rule's
-    confidence: high for confirmed or secondary-source rows, medium for unverified ones (the
-    ablation rows, CT with 62320/62322); edit the file through ``[reference] imaging_bundles`` if
-    your payers differ. Voided lines are ignored. Dollars at risk: the imaging line's paid
-    amount when paid, else its charge.
+    billed with it) or ``wrong_pair`` (bill ``use_instead``). Imaging beside a code that does not
+    include it (ultrasound with an occipital or other peripheral nerve block, fluoroscopy with a
+    joint injection coded 20610 or a sympathetic block) is billed separately and not flagged.
+    Severity follows the rule's confidence: high for confirmed or secondary-source rows, medium
+    for unverified ones (epidurography or CT beside a code without imaging, the catheter
+    epidural pairs); each finding's evidence names the row's source. Edit the file through
+    ``[reference] imaging_bundles`` if your payers differ. Voided lines are ignored. Dollars at
+    risk: the imaging line's paid amount when paid (what a review takes back), else its expected
+    payment (fee schedule, or the practice's usual payment for the code), else its charge.
 
     How to fix
     ----------
     Remove the imaging line from claims where the procedure includes it, and refund any payment
-    for it. For a wrong pair, replace both lines with the combined code (20611, 62321, 62323) and
-    send a corrected claim. Add the pairs to the claim scrubber.
+    for it. For a wrong pair, replace both lines with the combined code (20604, 20606, 20611,
+    62321, 62323) and send a corrected claim. Add the pairs to the claim scrubber.
 
     Columns needed
     --------------
@@ -54,8 +66,9 @@ class ImagingBundled(Audit):
 
     Example
     -------
-    Flagged: fluoroscopy billed beside a lumbar epidural whose code includes it, and a knee
-    injection with ultrasound billed as 20610 plus 76942.
+    Flagged: fluoroscopy billed beside a lumbar epidural whose code includes it, a knee
+    injection with ultrasound billed as 20610 plus 76942, and an epidurogram billed beside a
+    transforaminal epidural.
 
         claim_id | patient_id | date_of_service | cpt   | modifiers
         ---------+------------+-----------------+-------+----------
@@ -63,11 +76,14 @@ class ImagingBundled(Audit):
         C8001    | P800       | 2024-03-04      | 77003 |
         C8002    | P801       | 2024-03-05      | 20610 | RT
         C8002    | P801       | 2024-03-05      | 76942 |
+        C8004    | P803       | 2024-03-07      | 64483 | LT
+        C8004    | P803       | 2024-03-07      | 72275 |
 
-    Result: 2 high findings, on the 77003 and 76942 lines.
+    Result: 3 high findings, on the 77003, 76942 and 72275 lines.
 
-    Not flagged: the epidural alone, the knee injection as 20611, and fluoroscopy beside a lumbar
-    sympathetic block, whose code does not include it.
+    Not flagged: the epidurals alone, the knee injection as 20611, and imaging beside codes that
+    do not include it: fluoroscopy with a lumbar sympathetic block, ultrasound with an occipital
+    nerve block.
 
         claim_id | patient_id | date_of_service | cpt   | modifiers
         ---------+------------+-----------------+-------+----------
@@ -75,6 +91,9 @@ class ImagingBundled(Audit):
         C8002    | P801       | 2024-03-05      | 20611 | RT
         C8003    | P802       | 2024-03-06      | 64520 | LT
         C8003    | P802       | 2024-03-06      | 77003 |
+        C8004    | P803       | 2024-03-07      | 64483 | LT
+        C8005    | P804       | 2024-03-08      | 64405 | RT
+        C8005    | P804       | 2024-03-08      | 76942 |
     """
 
     id = "imaging-bundled"
@@ -91,7 +110,7 @@ class ImagingBundled(Audit):
             raise NothingToAudit("no imaging guidance lines in the data")
         same_day = view.session_provider
         rule_of = np.full(view.n, -1, dtype=np.int64)
-        # One pass per rule row (about twenty); the first row that matches a line explains it.
+        # One pass per rule row (a few dozen); the first row that matches a line explains it.
         # Only the imaging lines are looked up: whether their same-day group holds a primary.
         at = np.flatnonzero(imaging)
         day_at = same_day[at]
@@ -99,13 +118,15 @@ class ImagingBundled(Audit):
         code_index = {c: i for i, c in enumerate(view.code_values)}
         with_primary = np.zeros(int(same_day.max()) + 1 if view.n else 0, dtype=bool)
         for i, row in enumerate(rules.itertuples(index=False)):
+            if row.imaging not in code_index:  # that guidance is not billed in this data
+                continue
             primary_code = np.append(view.code_between(row.first_code, row.last_code), False)
             if not primary_code.any():
                 continue
             primary = primary_code[view.code_ids] & view.billed
             if not primary.any():
                 continue
-            hit = (code_at == code_index.get(row.imaging, -2)) & (rule_of[at] < 0)
+            hit = (code_at == code_index[row.imaging]) & (rule_of[at] < 0)
             with_primary[:] = False
             with_primary[same_day[primary]] = True
             hit &= with_primary[day_at]

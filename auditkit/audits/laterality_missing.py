@@ -34,9 +34,13 @@ class LateralityMissing(Audit):
     ---------------
     Each line whose code is side-specific (``side_specific = yes`` in the reference procedure
     table: 20610, 20611, 64405, 64450, 64479-64484, 0228T-0231T, 64490-64495, 64633-64636) and
-    carries none of RT, LT or 50. Voided lines are ignored. Where the export has ``laterality``
-    (the documented side), the message and the fix name the modifier to add. Severity high.
-    Dollars at risk: the line's paid amount when paid, else its charge.
+    carries none of RT, LT or 50. Add-on levels (64480, 64484, 64491, 64492, 64494, 64495, 64634,
+    64636) are priced line by line like their primaries, so each add-on line needs its own side
+    too, even when the primary line has one. Voided lines are ignored. Where the export has
+    ``laterality`` (the documented side), the message and the fix name the modifier to add.
+    Severity high. Dollars at risk: the line's paid amount when paid (a payer can take it back),
+    else its expected payment (fee schedule, else the practice's mean paid for the code at the
+    payer), else its charge.
 
     How to fix
     ----------

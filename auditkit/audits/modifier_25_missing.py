@@ -1,4 +1,4 @@
-"""Audit ``modifier-25-missing``: an office visit and a procedure the same day, no 25 on the visit."""
+"""Audit ``modifier-25-missing``: an office visit and a minor procedure the same day, no 25."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
 from auditkit.engine.result import empty_findings
-from auditkit.measures.coding import coding_view, group_any
+from auditkit.measures.coding import coding_view, group_any, modifier_25_of_lines
 
 
 class Modifier25Missing(Audit):
@@ -18,27 +18,37 @@ class Modifier25Missing(Audit):
 
     Why it matters
     --------------
-    A procedure's payment already includes the short assessment that leads to it. When the
-    physician also bills an office visit (E/M) that day, the payer pays the visit only if modifier
-    25 says it was a significant, separately identifiable service; without it the visit line is
-    denied or bundled into the procedure, and the visit's whole payment is lost.
+    The payment for a minor procedure (a 0- or 10-day global period in the Medicare Physician
+    Fee Schedule: injections, nerve blocks, facet and epidural procedures, radiofrequency
+    ablation, stimulator lead placement) already includes the short assessment that leads to
+    it. When the physician also bills an office visit (E/M) that day, the payer pays the visit
+    only if modifier 25 says it was a significant, separately identifiable service; without it
+    the visit line is denied or bundled into the procedure, and the visit's whole payment is lost.
 
     What is flagged
     ---------------
     Each office visit line (E/M, 99202-99215 in the reference data) that carries neither 25 nor 57
-    (decision for surgery) when the same patient has a procedure on the same date of service by
-    the same rendering physician, on the same claim or on another one. A procedure is a code of a
-    procedure family (trigger point, joint, epidural, facet, nerve block, neurostimulation) or of
-    the CPT surgery range 10000-69999. Voided lines are ignored. Without ``patient_id`` only lines
-    of the same claim are compared. Severity high. Dollars at risk: the visit line's paid amount
-    when paid (a payer may take it back), else its charge.
+    (decision for surgery) when the same patient has, on the same date of service and by the
+    same rendering physician (on the same claim or another one), a code whose ``modifier_25`` in
+    the reference procedure table is ``required``: a code with a 000 or 010 global period, or an
+    add-on to one. The periods come from the ``global_days`` column (the CMS Physician Fee
+    Schedule's global surgery indicator, with its source and confidence on each row); a practice
+    can correct them in its own procedures file. Not flagged: a visit beside a major procedure
+    (090 days: a visit that decides on it takes 57, CMS Claims Processing Manual ch. 12
+    §30.6.6 C), beside a service outside the global surgery rules (XXX) such as 96372 or a
+    neurostimulator analysis (95970-95972, marked ``allowed``: whether the payer denies a visit
+    without 25 there depends on its code-pair edits), beside imaging guidance or chronic pain
+    management alone, or beside a code the table does not list. Voided lines are ignored.
+    Without ``patient_id`` only lines of the same claim are compared. Severity high. Dollars at
+    risk: the visit line's paid amount when paid (a payer may take it back), else its expected
+    payment, else its charge.
 
     How to fix
     ----------
     If the note shows a separate problem-oriented evaluation beyond the usual pre-procedure
     assessment, add 25 to the visit and send a corrected claim; if it does not, remove the visit.
-    Add the rule to the charge-entry checklist: a visit and a procedure on one day need 25 on the
-    visit.
+    Add the rule to the charge-entry checklist: a visit and a minor procedure on one day need 25
+    on the visit.
 
     Columns needed
     --------------
@@ -47,8 +57,8 @@ class Modifier25Missing(Audit):
 
     Example
     -------
-    Flagged: an established-patient visit and a lumbar facet injection by Dr. Lee on the same day,
-    no 25 on the visit.
+    Flagged: an established-patient visit and a lumbar facet injection (a 10-day global period)
+    by Dr. Lee on the same day, no 25 on the visit.
 
         claim_id | patient_id | date_of_service | rendering_provider | cpt   | modifiers
         ---------+------------+-----------------+--------------------+-------+----------
@@ -57,16 +67,19 @@ class Modifier25Missing(Audit):
 
     Result: 1 high finding, on the 99213 line.
 
-    Not flagged: the note documents a separate evaluation, and the visit carries 25.
+    Not flagged: the note documents a separate evaluation, and the visit carries 25; a week
+    later a visit beside a stimulator paddle placement (90-day global) is not a modifier 25 case.
 
         claim_id | patient_id | date_of_service | rendering_provider | cpt   | modifiers
         ---------+------------+-----------------+--------------------+-------+----------
         C2001    | P100       | 2024-03-04      | Dr. Lee            | 99213 | 25
         C2001    | P100       | 2024-03-04      | Dr. Lee            | 64493 | RT
+        C2002    | P100       | 2024-03-11      | Dr. Lee            | 99214 | 57
+        C2002    | P100       | 2024-03-11      | Dr. Lee            | 63655 |
     """
 
     id = "modifier-25-missing"
-    title = "Office visit with a same-day procedure but no modifier 25"
+    title = "Office visit with a same-day minor procedure but no modifier 25"
     severities = ("high",)
     columns = ("cpt", "modifiers", "date_of_service", "rendering_provider")
     optional_columns = ("patient_id", "claim_id", "status", "paid", "charge")
@@ -77,15 +90,15 @@ class Modifier25Missing(Audit):
         if not visits.any():
             raise NothingToAudit("no office visit (E/M) lines in the data")
         same_physician_day = view.session_provider
-        procedures = view.is_procedure & view.billed
-        flagged = visits & ~view.has("25", "57") & group_any(same_physician_day, procedures)
+        minor = (modifier_25_of_lines(view) == "required") & view.billed
+        flagged = visits & ~view.has("25", "57") & group_any(same_physician_day, minor)
         pos = np.flatnonzero(flagged)
         if not len(pos):
             return empty_findings()
         keys = same_physician_day[pos]
-        done = view.listing(same_physician_day, procedures, keys)
+        done = view.listing(same_physician_day, minor, keys)
         message = view.where(pos) + " has no modifier 25, but the same physician billed " + done
-        message += " for the same patient that day."
+        message += " (a 0- or 10-day global procedure) for the same patient that day."
         evidence = [
             {"procedures": d, "dollars_basis": b}
             for d, b in zip(done, view.basis_at(pos), strict=True)

@@ -1,7 +1,8 @@
-"""Audit ``modifier-25-unsupported``: modifier 25 on an office visit with no procedure that day."""
+"""Audit ``modifier-25-unsupported``: modifier 25 on a visit with nothing to stand beside."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,7 +10,12 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.measures.coding import coding_view, group_any
+from auditkit.engine.result import empty_findings
+from auditkit.measures.coding import coding_view, group_any, modifier_25_of_lines
+
+#: A CPT code (five digits, or four digits and a letter for Category II/III and PLA codes), as
+#: opposed to a HCPCS Level II code (a letter, then four digits: drugs, supplies, G-codes).
+CPT_SHAPE = re.compile(r"\d{5}|\d{4}[A-Z]")
 
 
 class Modifier25Unsupported(Audit):
@@ -17,19 +23,28 @@ class Modifier25Unsupported(Audit):
 
     Why it matters
     --------------
-    Modifier 25 tells the payer that a visit was separate from a procedure done the same day.
-    On a visit with no procedure it has nothing to be separate from: payers read it as a coding
-    error or a sign of template-driven modifiers, deny or hold the line, and a pattern of it draws
-    a review of every visit billed with 25.
+    Modifier 25 tells the payer that a visit was separate from a procedure or other service done
+    the same day. On a visit with nothing beside it, it has nothing to be separate from: payers
+    read it as a coding error or a sign of template-driven modifiers, deny or hold the line, and
+    a pattern of it draws a review of every visit billed with 25.
 
     What is flagged
     ---------------
     Each office visit line (E/M, 99202-99215 in the reference data) carrying 25 when the same
-    patient has no procedure on that date of service (on any claim, by any physician). A
-    procedure is a code of a procedure family (trigger point, joint, epidural, facet, nerve block,
-    neurostimulation) or of the CPT surgery range 10000-69999. Voided lines are ignored. Without
-    ``patient_id`` only lines of the same claim are compared, so a procedure billed on another
-    claim is not seen. Severity medium. Dollars at risk: the visit line's paid amount when paid,
+    patient has, on that date of service (on any claim, by any physician), no code that 25 can
+    stand beside. A code supports 25 when its ``modifier_25`` in the reference procedure table is
+    ``required`` (a 0- or 10-day global procedure and its add-ons) or ``allowed``: a major
+    (090) procedure, where a separate visit for another problem takes 25 (CMS Claims Processing
+    Manual ch. 12 §30.6.6 B), and services outside the global surgery rules (XXX) that have
+    their own pre- and post-service work, such as a therapeutic injection (96372) or a
+    neurostimulator analysis or programming (95970-95972): NCCI Policy Manual ch. I §D and
+    ch. XI report a separate visit beside them with 25. Imaging guidance, chronic pain
+    management (G3002/G3003) and other visits do not support it. A CPT code the table does not
+    list is given the benefit of the doubt (its global period is unknown: add it to your
+    procedures file to have it judged); an unlisted HCPCS Level II code (a drug, a supply, a
+    G-code) does not support 25. Voided lines are ignored. Without ``patient_id`` only lines of
+    the same claim are compared, so a procedure billed on another claim is not seen. Severity
+    medium. Dollars at risk: the visit line's paid amount when paid, else its expected payment,
     else its charge.
 
     How to fix
@@ -55,17 +70,20 @@ class Modifier25Unsupported(Audit):
 
     Result: 1 medium finding, on the 99214 line of March 4.
 
-    Not flagged: the March 4 visit without 25; 25 stays on a visit billed the day of the epidural.
+    Not flagged: the March 4 visit without 25; 25 stays on a visit billed the day of the epidural
+    and on a visit beside a therapeutic injection (96372) a week later.
 
         claim_id | patient_id | date_of_service | cpt   | modifiers
         ---------+------------+-----------------+-------+----------
         C3001    | P200       | 2024-03-04      | 99214 |
         C3002    | P200       | 2024-03-11      | 99213 | 25
         C3002    | P200       | 2024-03-11      | 64483 | LT
+        C3003    | P200       | 2024-03-18      | 99213 | 25
+        C3003    | P200       | 2024-03-18      | 96372 |
     """
 
     id = "modifier-25-unsupported"
-    title = "Modifier 25 on an office visit with no procedure that day"
+    title = "Modifier 25 on an office visit with no procedure or other service that day"
     severities = ("medium",)
     columns = ("cpt", "modifiers", "date_of_service")
     optional_columns = ("patient_id", "claim_id", "status", "paid", "charge")
@@ -75,9 +93,31 @@ class Modifier25Unsupported(Audit):
         visits = view.is_em & view.billed & view.has("25")
         if not visits.any():
             raise NothingToAudit("no office visit (E/M) line carries modifier 25")
-        procedures = view.is_procedure & view.billed
-        pos = np.flatnonzero(visits & ~group_any(view.session, procedures))
-        message = (
-            view.where(pos) + " has modifier 25, but the patient has no procedure on that date."
+        modifier_25 = modifier_25_of_lines(view)
+        supports = np.isin(modifier_25, ["required", "allowed"])
+        # A CPT code missing from the table: its global period is unknown, so it is not held
+        # against the visit (worked out once per distinct code).
+        cpt_shaped = np.array(
+            [bool(CPT_SHAPE.fullmatch(c)) for c in view.code_values] + [False], dtype=bool
         )
-        return view.findings(self, pos, severity="medium", message=message)
+        unknown = (modifier_25 == "") & cpt_shaped[view.code_ids] & ~view.is_em
+        others = view.billed & ~view.is_em
+        pos = np.flatnonzero(visits & ~group_any(view.session, others & (supports | unknown)))
+        if not len(pos):
+            return empty_findings()
+        billed_that_day = pd.Series(
+            view.listing(view.session, others, view.session[pos]), dtype="string"
+        )
+        also = (
+            "; the patient's other lines that day (" + billed_that_day + ") are not services "
+            "25 can stand beside"
+        ).where(billed_that_day.ne(""), "")
+        message = (
+            view.where(pos)
+            + " has modifier 25, but the patient has no procedure or other service that day"
+            + " for the visit to be separate from"
+            + also
+            + "."
+        )
+        evidence = [{"billed_that_day": b} for b in billed_that_day.tolist()]
+        return view.findings(self, pos, severity="medium", message=message, evidence=evidence)

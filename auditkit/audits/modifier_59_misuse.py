@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import line_keys
+from auditkit.measures.code_pairs import (
+    EDIT_SEVERITY,
+    code_pair_edits,
+    column2_needs,
+    pair_hits,
+)
 from auditkit.measures.coding import (
     DISTINCT_MODIFIERS,
     SIDE_MODIFIERS,
     Rule,
     coding_view,
+    concat,
     group_sum,
 )
+
+
+def _marked(n: int, positions: Any) -> np.ndarray:
+    """A mask of length ``n`` that is True at ``positions``."""
+    mask = np.zeros(n, dtype=bool)
+    mask[np.asarray(positions, dtype=np.int64)] = True
+    return mask
 
 
 class Modifier59Misuse(Audit):
@@ -25,39 +41,65 @@ class Modifier59Misuse(Audit):
     --------------
     59 and its specific forms XE (separate encounter), XS (separate structure), XP (separate
     practitioner) and XU (unusual non-overlapping service) unbundle a pair of codes that are
-    normally paid as one. Payers watch them closely: used on an office visit (where 25 belongs),
-    doubled on a line, or in place of the side modifiers or the more specific X modifier, they
-    get the line denied and make the practice a target for unbundling audits with refunds.
+    normally paid as one: under the NCCI procedure-to-procedure edits, the modifier goes on the
+    edit's column 2 code, and only where the edit's modifier indicator is 1. Payers watch them
+    closely: used on an office visit (where 25 belongs), doubled on a line, on the wrong code of
+    the pair, where no edit can be bypassed, or in place of the side modifiers, they get lines
+    denied and make the practice a target for unbundling audits with refunds.
 
     What is flagged
     ---------------
+    Code pairs come from the ``code_pair_edits`` reference file (column 1, column 2, modifier
+    indicator; the packaged rows are a small unverified default, replace them with the CMS
+    practitioner PTP edits where you have them). An edit applies to two billed lines of one
+    claim, or of one patient, date of service and rendering provider.
+
     - 59 or an X modifier on an office visit (E/M): high.
     - More than one of 59, XE, XS, XP, XU on one line: medium.
     - 59 on a side-specific code (reference procedure table) without RT, LT or 50: RT or LT
       describes the other side, medium.
+    - 59 or an X modifier on the column 1 code of an edit (indicator 1) whose column 2 code is
+      billed with it, where the line is not itself the column 2 code of another such edit: the
+      modifier belongs on the column 2 code (for example 20552 or 20553, not 64405, in a
+      trigger-point injection with an occipital nerve block). Medium; low when the edit's
+      confidence is V. Dollars: the column 2 line's, when it carries no distinct-service
+      modifier (it is the line the edit denies), else none.
+    - 59 or an X modifier on the column 2 code of an edit with modifier indicator 0 (nothing
+      bypasses it), where no indicator-1 edit justifies it: medium; low when V.
+    - 59 or an X modifier on a line with nothing else billed for the patient that day (on its
+      claim or any other): there is nothing to be distinct from. Low.
+    - With ``flag_without_edit`` on: 59 or an X modifier on a procedure billed with other
+      procedures (same claim, or same patient, day and physician) where no edit in the table
+      pairs it with them. Low. Off by default, because the packaged table is only a sample of
+      the edits; turn it on with a full edit table.
     - 59 on a procedure whose only other procedures that day for the patient are on other
       claims: by another physician (XP fits) or by the same physician (a separate encounter, XE
       fits). Low, and only when ``x_modifier_hints`` is on (payers differ in whether they want X
       modifiers; Medicare prefers them but still takes 59).
-    Voided lines are ignored. Dollars at risk: the line's paid amount when paid, else its charge.
+    A line is flagged by the first of these rules that fits. Voided lines are ignored. Dollars
+    at risk, unless said otherwise: the line's paid amount when paid, else its expected payment,
+    else its charge.
 
     How to fix
     ----------
     Take 59 and X modifiers off office visits (use 25 when a procedure was done the same day).
-    Keep one distinct-service modifier per line. Use RT and LT for the two sides of a side-specific
-    code. Where the payer accepts them, use the X modifier that says why the service is distinct.
-    Send corrected claims for lines still open or denied.
+    Keep one distinct-service modifier per line, on the column 2 code of the pair it unbundles,
+    and only when the services really were separate (another site, session or practitioner).
+    Use RT and LT for the two sides of a side-specific code. Where the payer accepts them, use
+    the X modifier that says why the service is distinct. Send corrected claims for lines still
+    open or denied.
 
     Columns needed
     --------------
-    Required: cpt, modifiers. Optional: patient_id and date_of_service (same-day procedures for
-    the X hints), rendering_provider (XP), claim_id, status (voided lines left out), paid and
-    charge (dollars).
+    Required: cpt, modifiers. Optional: patient_id and date_of_service (same-day lines across
+    claims), rendering_provider (XP, and whose services an edit pairs), claim_id, status
+    (voided lines left out), paid and charge (dollars).
 
     Example
     -------
-    Flagged: 59 on an office visit billed with trigger-point injections, and 59 used for the second
-    side of a lumbar facet injection.
+    Flagged: 59 on an office visit billed with trigger-point injections, 59 used for the second
+    side of a lumbar facet injection, and 59 on the occipital nerve block (the column 1 code)
+    instead of the trigger-point injection (the column 2 code) of the pair.
 
         claim_id | patient_id | date_of_service | cpt   | modifiers
         ---------+------------+-----------------+-------+----------
@@ -65,11 +107,14 @@ class Modifier59Misuse(Audit):
         C5001    | P500       | 2024-03-04      | 20552 |
         C5002    | P501       | 2024-03-06      | 64493 | RT
         C5002    | P501       | 2024-03-06      | 64493 | 59
+        C5003    | P502       | 2024-03-07      | 20552 |
+        C5003    | P502       | 2024-03-07      | 64405 | RT,59
 
-    Result: 1 high and 1 medium finding: high on the visit, medium on the 64493 line with 59.
+    Result: 1 high, 1 medium and 1 low finding: high on the visit, medium on the 64493 line
+    with 59, low on the 64405 line (the packaged edit is unverified).
 
-    Not flagged: 25 on the visit, RT and LT for the two sides, and 59 where it belongs: an
-    occipital nerve block billed with trigger-point injections on one claim.
+    Not flagged: 25 on the visit, RT and LT for the two sides, and 59 where it belongs: on the
+    trigger-point injection billed with an occipital nerve block.
 
         claim_id | patient_id | date_of_service | cpt   | modifiers
         ---------+------------+-----------------+-------+----------
@@ -77,8 +122,8 @@ class Modifier59Misuse(Audit):
         C5001    | P500       | 2024-03-04      | 20552 |
         C5002    | P501       | 2024-03-06      | 64493 | RT
         C5002    | P501       | 2024-03-06      | 64493 | LT
-        C5003    | P502       | 2024-03-07      | 20552 |
-        C5003    | P502       | 2024-03-07      | 64405 | RT,59
+        C5003    | P502       | 2024-03-07      | 20552 | 59
+        C5003    | P502       | 2024-03-07      | 64405 | RT
     """
 
     id = "modifier-59-misuse"
@@ -101,24 +146,55 @@ class Modifier59Misuse(Audit):
             False,
             "Also suggest XP or XE where 59 separates a procedure from ones on other claims that day.",
         ),
+        Threshold(
+            "flag_without_edit",
+            bool,
+            False,
+            "Also flag 59/X on a procedure that no code-pair edit pairs with the codes billed with "
+            "it (needs a full edit table in [reference] code_pair_edits, e.g. from CMS's files).",
+        ),
     )
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         view = coding_view(lines, context)
         n_distinct = view.count(*DISTINCT_MODIFIERS)
+        distinct = (n_distinct > 0) & view.billed
         with_59 = view.has("59") & view.billed
-        if not ((n_distinct > 0) & view.billed).any():
+        if not distinct.any():
             raise NothingToAudit("no line carries 59, XE, XS, XP or XU")
         mods = pd.Series(view.modifier_text)
 
         def modifiers(pos: np.ndarray) -> pd.Series:
             return mods.iloc[pos].reset_index(drop=True)
 
-        on_visit = view.is_em & (n_distinct > 0) & view.billed
+        on_visit = view.is_em & distinct
         doubled = (n_distinct > 1) & view.billed & ~on_visit
         side_specific = view.procedure_is("side_specific", "yes")
         rt_lt_fits = with_59 & side_specific & ~view.has(*SIDE_MODIFIERS) & ~on_visit & ~doubled
-        rules = [
+        # What the code-pair edits say about the remaining lines with a distinct modifier.
+        rest = distinct & ~on_visit & ~doubled & ~rt_lt_fits
+        hits = pair_hits(view, code_pair_edits(context))
+        needs, _ = column2_needs(view, hits)
+        first_of_bypass = _marked(view.n, hits.loc[hits["indicator"] == 1, "first"])
+        second_of_fixed = _marked(view.n, hits.loc[hits["indicator"] == 0, "second"])
+        unjustified = rest & ~needs
+        wrong_code = unjustified & first_of_bypass
+        no_bypass = unjustified & ~first_of_bypass & second_of_fixed
+        unjustified &= ~(wrong_code | no_bypass)
+        alone = (group_sum(view.claim, view.billed) <= 1) & (
+            group_sum(view.session, view.billed) <= 1
+        )
+        lone = unjustified & ~view.is_em & alone
+        unjustified &= ~lone
+        unpaired = np.zeros(view.n, dtype=bool)
+        if settings.flag_without_edit:
+            proc = (view.is_procedure & view.billed).astype("float64")
+            partners = (group_sum(view.claim, proc) - proc > 0) | (
+                group_sum(view.session_provider, proc) - proc > 0
+            )
+            paired = _marked(view.n, hits[["first", "second"]].to_numpy().ravel())
+            unpaired = unjustified & view.is_procedure & partners & ~paired
+        rules: list[Rule] = [
             (
                 on_visit,
                 "high",
@@ -147,10 +223,110 @@ class Modifier59Misuse(Audit):
                 " uses 59 without RT, LT or 50; for a second side RT and LT say it.",
                 "Replace 59 with RT or LT (the side treated) and send a corrected claim.",
             ),
+            (
+                lone,
+                "low",
+                lambda pos: (
+                    " carries "
+                    + modifiers(pos)
+                    + " but nothing else is billed for the patient that day: there is no other "
+                    "service for it to be distinct from."
+                ),
+                "Remove the distinct-service modifier and send a corrected claim.",
+            ),
+            (
+                unpaired,
+                "low",
+                lambda pos: (
+                    " carries "
+                    + modifiers(pos)
+                    + ", but no code-pair edit pairs it with the procedures billed with it: "
+                    "there is no edit for the modifier to bypass."
+                ),
+                "Remove the distinct-service modifier unless the payer's own edits pair these "
+                "codes; send a corrected claim.",
+            ),
         ]
         if settings.x_modifier_hints:
-            rules += self._x_hints(view, with_59 & ~on_visit & ~doubled & ~rt_lt_fits)
-        return view.rule_findings(self, rules)
+            flagged = wrong_code | no_bypass | lone | unpaired
+            rules += self._x_hints(view, with_59 & rest & ~flagged)
+        return concat(
+            [
+                view.rule_findings(self, rules),
+                self._wrong_code(view, hits, wrong_code),
+                self._no_bypass(view, hits, no_bypass),
+            ]
+        )
+
+    def _wrong_code(self, view, hits: pd.DataFrame, flagged: np.ndarray) -> pd.DataFrame:
+        """59/X on the column 1 line of an indicator-1 edit billed with its column 2 code."""
+        hits = hits[(hits["indicator"] == 1) & flagged[hits["first"].to_numpy()]]
+        if hits.empty:
+            return concat([])
+        # One finding per flagged line: its best-sourced edit, then its first column 2 line.
+        hits = hits.sort_values(["first", "rank", "second"]).drop_duplicates("first")
+        pos = hits["first"].to_numpy()
+        second = hits["second"].to_numpy()
+        rank = hits["rank"].to_numpy()
+        column2 = view.cpt_text(second)
+        message = (
+            view.where(pos)
+            + " carries "
+            + pd.Series(view.modifier_text[pos], dtype="string")
+            + ", but its code-pair edit with "
+            + view.where(second)
+            + " puts the distinct-service modifier on the column 2 code, "
+            + column2
+            + "."
+        )
+        fix = (
+            "Move the distinct-service modifier to "
+            + column2
+            + " (the column 2 code) if the services were separate, and send a corrected claim."
+        )
+        # The money at risk is the column 2 line's, the line the edit denies, unless it carries
+        # a distinct-service modifier itself.
+        bare = view.count(*DISTINCT_MODIFIERS)[second] == 0
+        keys = line_keys(view.lines.iloc[second]).to_numpy(dtype=object)
+        found = view.findings(
+            self,
+            pos,
+            severity=np.asarray(EDIT_SEVERITY, dtype=object)[rank],
+            message=message,
+            dollars=np.where(bare, view.dollars[second], 0.0),
+            dollars_basis=np.where(bare, view.basis_at(second), "none"),
+            evidence=[
+                {"column2_line": k, "column2_has_modifier": not b}
+                for k, b in zip(keys, bare, strict=True)
+            ],
+            fix=fix.to_numpy(),
+        )
+        found["covers"] = np.where(bare, keys, "").astype("str")
+        return found
+
+    def _no_bypass(self, view, hits: pd.DataFrame, flagged: np.ndarray) -> pd.DataFrame:
+        """59/X on the column 2 line of an edit that no modifier bypasses (indicator 0)."""
+        hits = hits[(hits["indicator"] == 0) & flagged[hits["second"].to_numpy()]]
+        if hits.empty:
+            return concat([])
+        hits = hits.sort_values(["second", "rank", "first"]).drop_duplicates("second")
+        pos = hits["second"].to_numpy()
+        message = (
+            view.where(pos)
+            + " carries "
+            + pd.Series(view.modifier_text[pos], dtype="string")
+            + ", but its code-pair edit with "
+            + view.where(hits["first"].to_numpy())
+            + " has modifier indicator 0: no modifier bypasses it."
+        )
+        return view.findings(
+            self,
+            pos,
+            severity=np.asarray(EDIT_SEVERITY, dtype=object)[hits["rank"].to_numpy()],
+            message=message,
+            fix="Remove the line (it is part of the other service), or the modifier if it is; "
+            "send a corrected claim.",
+        )
 
     @staticmethod
     def _x_hints(view, candidate: np.ndarray) -> list[Rule]:

@@ -18,6 +18,7 @@ from auditkit.engine.findings import findings_frame
 from auditkit.engine.result import empty_findings
 from auditkit.engine.stats import two_proportion_z
 from auditkit.engine.text import money, pct
+from auditkit.measures.revenue import group_dollars
 from auditkit.reference import carc_reason
 
 SIDE_MODIFIERS = ("RT", "LT", "50")
@@ -48,8 +49,8 @@ class PaidVsDenied(Audit):
 
     Severity: high when the largest difference is at least ``high_difference`` and the dollars at
     risk are at least ``high_dollars``; medium when one of the two holds; low otherwise. Dollars at
-    risk: the denied lines times the mean paid amount of the paid lines (denied charges when the
-    export has no paid amounts).
+    risk: the denied lines' expected payment (the config's fee schedule, else the practice's mean
+    paid amount for the code at the payer); their charges when no payment is known.
 
     How to fix
     ----------
@@ -205,10 +206,12 @@ class PaidVsDenied(Audit):
 
         top = table.groupby("grp", sort=False).head(settings.top_attributes)
         flagged = eligible.loc[np.sort(top["grp"].unique())].copy()
-        dollars, denied_charges, mean_paid = _dollars(lines, scope, flagged.index)
-        flagged["dollars"] = dollars
+        denied_charges, mean_paid = _side_amounts(lines, scope, flagged.index)
         flagged["denied_charges"] = denied_charges
         flagged["mean_paid"] = mean_paid
+        # The denied lines at their expected payment (their charges where none is known).
+        label = _denied_labels(context, scope, flagged.index)
+        flagged["dollars"], flagged["basis"] = group_dollars(context, label, len(flagged))
         reasons = _top_reasons(lines, scope, flagged.index, settings.top_reasons, context)
         examples = _examples(lines, scope, flagged.index, settings.examples)
 
@@ -249,7 +252,9 @@ class PaidVsDenied(Audit):
                     f" Examples paid: {', '.join(paid_ex) or '-'}; denied: "
                     f"{', '.join(denied_ex) or '-'}."
                 )
-            text += f" {money(row.dollars)} at risk on the denied lines."
+            text += f" {money(row.dollars)} at risk on the denied lines" + (
+                " (their charges)." if row.basis == "charge" else "."
+            )
             messages.append(text)
             evidence.append(
                 {
@@ -282,10 +287,9 @@ class PaidVsDenied(Audit):
             scope="code",
             cpt=flagged["cpt"].to_numpy(),
             payer=flagged["payer"].to_numpy(),
-            dollars_at_risk=flagged["dollars"].round(2).to_numpy(),
-            # The denied lines valued at the mean paid on the paid side (else their charges).
-            dollars_basis=np.where(flagged["mean_paid"].notna(), "expected payment", "charge"),
-            covers=_denied_covers(context, scope, flagged.index),
+            dollars_at_risk=flagged["dollars"].to_numpy(),
+            dollars_basis=flagged["basis"].to_numpy(),
+            covers=context.covers_of(label, len(flagged)),
             message=messages,
             evidence=evidence,
         )
@@ -567,23 +571,24 @@ def _score(table: pd.DataFrame, settings: SimpleNamespace) -> pd.DataFrame:
     return table
 
 
-def _denied_covers(context: Context, scope: _Scope, groups: pd.Index) -> np.ndarray:
-    """The ``covers`` of each flagged group: the keys of its denied lines."""
+def _denied_labels(context: Context, scope: _Scope, groups: pd.Index) -> np.ndarray:
+    """Per line of the claim-line frame: which flagged group (0..len(groups)-1) it is a denied
+    line of, -1 for none (the lines whose money a finding counts)."""
     size = max(int(scope.group_of.max(initial=-1)), int(groups.max() if len(groups) else -1)) + 1
     slot = np.full(size, -1, dtype=np.int64)
     slot[groups.to_numpy()] = np.arange(len(groups))
     label = np.full(len(context.lines), -1, dtype=np.int64)
     mine = scope.denied & (slot[scope.group_of] >= 0)
     label[scope.positions[mine]] = slot[scope.group_of[mine]]
-    return context.covers_of(label, len(groups))
+    return label
 
 
-def _dollars(
+def _side_amounts(
     lines: pd.DataFrame, scope: _Scope, groups: pd.Index
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per flagged group: dollars at risk, denied charges, mean paid on the paid side."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per flagged group: the denied lines' charges and the mean paid on the paid side (NaN
+    where the export lacks the column), for the evidence."""
     n = len(groups) and int(groups.max()) + 1
-    n_denied = np.bincount(scope.group_of, weights=scope.denied, minlength=n)
     denied_charges = np.full(n, np.nan)
     mean_paid = np.full(n, np.nan)
     if usable(lines, "charge"):
@@ -596,11 +601,8 @@ def _dollars(
         count = np.bincount(scope.group_of, weights=counted, minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_paid = np.where(count > 0, total / count, np.nan)
-    dollars = n_denied * mean_paid
-    dollars = np.where(np.isnan(dollars), denied_charges, dollars)
-    dollars = np.where(np.isnan(dollars), 0.0, dollars)
     at = groups.to_numpy()
-    return dollars[at], denied_charges[at], mean_paid[at]
+    return denied_charges[at], mean_paid[at]
 
 
 def _top_reasons(

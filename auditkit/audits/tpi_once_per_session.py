@@ -30,7 +30,8 @@ class TpiOncePerSession(Audit):
     the units after the first (a second line, or the extra units of a line) are. Voided and
     rejected lines are not counted (a rejected claim is usually sent again). Without
     ``patient_id`` only lines of the same claim are compared. Severity high. Dollars at risk:
-    the flagged units' share of the line's paid amount when paid, else of its charge.
+    the flagged units' share of the line's paid amount when paid, else of its expected payment,
+    else of its charge (the whole line when all its units are flagged).
 
     How to fix
     ----------

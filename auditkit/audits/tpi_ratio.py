@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -12,11 +13,24 @@ from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
 from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, findings_frame, line_findings
 from auditkit.engine.result import empty_findings
-from auditkit.engine.stats import two_proportion_z
+from auditkit.engine.stats import normal_cdf, two_proportion_z
 from auditkit.engine.text import money, pct
 from auditkit.measures.kpis import tpi_mix
 
 SAMPLE_CLAIMS = 5
+
+
+def _priced(dollars: float, fee: float, excess: float, found: int) -> str:
+    """How the estimate of a physician or group finding is priced, for its message."""
+    if not fee:
+        return "no paid amounts or fee schedule to price them"
+    if not found:
+        return f"{money(dollars)} at {money(fee)} per line"
+    rest = max(excess - found, 0.0)
+    return (
+        f"{found} of them flagged line by line and counted there; {money(dollars)} for the "
+        f"other {rest:.0f} at {money(fee)} per line"
+    )
 
 
 class TpiRatio(Audit):
@@ -27,7 +41,9 @@ class TpiRatio(Audit):
     20553 (three or more muscles) pays more than 20552 (one or two muscles). A physician who
     bills 20552 far more often than colleagues treating similar patients usually has a note
     template that does not record the muscle count, or a coder who defaults to the lower code:
-    each such line leaves the fee difference unpaid. The other way round, a 20553 line without a
+    each such line leaves the fee difference unpaid. When the whole group shares the habit, no
+    physician stands out from the others, and only a comparison with an expected mix shows it.
+    The other way round, a 20553 line without a
     documented muscle count is what a reviewer asks for first; it is denied or taken back when
     the note cannot show three muscles.
 
@@ -37,22 +53,36 @@ class TpiRatio(Audit):
       ``min_gap`` below the rest of the group's, with at least ``min_lines`` trigger-point lines
       on each side and a one-sided two-proportion z-test below ``alpha``. Medium; high when the
       gap is at least ``high_gap``.
+    - The whole group (scope practice) when its share of 20553 is at least ``min_gap`` below
+      ``expected_20553_share``, with at least ``min_lines`` trigger-point lines and a one-sided
+      test (normal approximation) below ``alpha``. Medium; high when the gap is at least
+      ``high_gap``. Only lines without a documented muscle count take part: a documented count
+      settles the code (the line checks below cover it), so a group whose notes show 1 or 2
+      muscles on its 20552 lines is not flagged however low its 20553 share. The default expected share, 0.45, is an unverified guess (confidence V):
+      no published benchmark was found; set it from your own months with documented muscle
+      counts, or your specialty's mix.
     - Where ``muscles_treated`` is exported: each 20552 line with 3 or more muscles documented
       (undercoded, high); each 20553 line with no muscle count (denial risk, medium); each 20553
       line with fewer than 3 muscles documented (overcoded, high: refund risk).
 
     Rejected and voided lines are left out, so a claim sent twice counts once.
 
-    Dollars at risk: the fee difference between the two codes for the lines concerned (for a
-    physician, the lines needed to reach the group's share), from ``[fee_schedule]`` in the
-    config when given, else the practice's mean paid amount per code and payer; for a 20553 line
-    without a muscle count, the whole 20553 fee.
+    Dollars at risk: the fee difference between the two codes for the lines concerned, from
+    ``[fee_schedule]`` in the config when given, else the practice's mean paid amount per code
+    and payer; for a 20553 line without a muscle count, the whole 20553 fee. For a physician:
+    the lines needed to reach the rest of the group's share, less the undercoded 20552 lines
+    flagged on their own, at the mean fee difference of the physician's 20552 lines; it covers
+    the physician's other 20552 lines. For the group: the lines needed to reach the expected
+    share, at the mean fee difference of the 20552 lines it looked at, which it covers. Each
+    line's fee difference is counted once: undercoded lines count in their own findings, and
+    a group finding gives way to a flagged physician's (more specific) on the lines they
+    share, and is then not counted.
 
     How to fix
     ----------
     Put a muscle count (naming each muscle) in the trigger-point note template and code from it:
     one or two muscles 20552, three or more 20553, once per session. Review the flagged
-    physician's recent notes with the coder, and send corrected claims for undercoded lines that
+    physician's (or, for a group finding, every physician's) recent notes with the coder, and send corrected claims for undercoded lines that
     are still inside the payer's correction window.
 
     Columns needed
@@ -99,7 +129,8 @@ class TpiRatio(Audit):
             "min_lines",
             int,
             20,
-            "Trigger-point lines a physician (and the rest of the group) needs before being compared.",
+            "Trigger-point lines a physician (and the rest of the group), or the whole group, "
+            "needs before being compared.",
             min=1,
         ),
         Threshold(
@@ -122,7 +153,17 @@ class TpiRatio(Audit):
             "alpha",
             float,
             0.05,
-            "Significance level of the one-sided test that the physician's share is lower.",
+            "Significance level of the one-sided tests that a physician's (or the group's) "
+            "share is lower.",
+            min=0,
+            max=1,
+        ),
+        Threshold(
+            "expected_20553_share",
+            float,
+            0.45,
+            "Share of 20553 expected among the group's trigger-point lines (unverified default, "
+            "confidence V); the group is flagged when it is min_gap or more below it.",
             min=0,
             max=1,
         ),
@@ -144,16 +185,32 @@ class TpiRatio(Audit):
         fee_source = src_53.where(src_53.eq(src_52), "mixed")
         fee_source.index = tpi_lines.index
 
-        parts = [self._providers(tpi_lines, fee_diff, fee_source, settings, context)]
+        # 20552 lines with 3 or more muscles documented are findings of their own: the physician
+        # estimate leaves them out of the lines it covers, and counts them as already found, so
+        # that each line's fee difference is counted once.
+        on_52 = tpi_lines["cpt"].astype("string").eq("20552").fillna(False).astype(bool)
+        undercoded = on_52 & self._muscle_count(tpi_lines).ge(3).fillna(False).astype(bool)
+        parts = [
+            self._providers(tpi_lines, fee_diff, fee_source, undercoded, settings, context),
+            self._group(tpi_lines, fee_diff, fee_source, settings, context),
+        ]
         parts.append(self._muscles(tpi_lines, fee_diff, fee_53, fee_source))
         parts = [p for p in parts if len(p)]
         return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+
+    @staticmethod
+    def _muscle_count(tpi_lines: pd.DataFrame) -> pd.Series:
+        """The documented muscle count of each trigger-point line (NA where not exported)."""
+        if "muscles_treated" not in tpi_lines.columns:
+            return pd.Series(pd.NA, index=tpi_lines.index, dtype="Float64")
+        return tpi_lines["muscles_treated"].astype("Float64")
 
     def _providers(
         self,
         tpi_lines: pd.DataFrame,
         fee_diff: pd.Series,
         fee_source: pd.Series,
+        undercoded: pd.Series,
         settings: SimpleNamespace,
         context: Context,
     ) -> pd.DataFrame:
@@ -192,30 +249,30 @@ class TpiRatio(Audit):
         )
         found["fee_difference"] = mean_diff.reindex(prov).fillna(0.0)
         found["excess_lines"] = found["gap"] * found["lines"]
-        found["dollars"] = (found["excess_lines"] * found["fee_difference"]).round(2)
-        # The estimate sits on the physician's 20552 lines: where a line finding about one of
-        # them carries its own fee difference, the line's finding is the one counted.
+        found["found_lines"] = (
+            undercoded[providers.isin(prov)].groupby(providers[providers.isin(prov)]).sum()
+        ).reindex(prov, fill_value=0)
+        found["rest_excess"] = (found["excess_lines"] - found["found_lines"]).clip(lower=0.0)
+        found["dollars"] = (found["rest_excess"] * found["fee_difference"]).round(2)
+        # The estimate sits on the physician's other 20552 lines: the undercoded ones carry their
+        # own fee difference in their line findings (and the group finding, on the same lines,
+        # gives way to this more specific one).
         slot = pd.Series(np.arange(len(prov)), index=prov)
         label = np.full(len(context.lines), -1, dtype=np.int64)
-        mine = on_52 & providers.isin(prov)
+        mine = on_52 & providers.isin(prov) & ~undercoded
         label[tpi_lines.index[mine].to_numpy()] = providers[mine].map(slot).to_numpy()
         covers = context.covers_of(label, len(prov))
         severity = np.where(found["gap"] >= settings.high_gap, "high", "medium")
         # One message per flagged physician (a handful), so a loop is fine here.
         messages, evidence = [], []
         for r in found.itertuples():
-            priced = (
-                f"{money(r.dollars)} at {money(r.fee_difference)} per line"
-                if r.fee_difference
-                else "no paid amounts or fee schedule to price them"
-            )
             messages.append(
                 f"{r.Index} billed 20553 on {int(r.n_20553)} of {int(r.lines)} trigger-point "
                 f"lines ({pct(r.share_20553)}) and 20552 on {int(r.n_20552)}; the rest of the "
                 f"group billed 20553 on {pct(r.rest_share)} ({int(r.rest_20553)} of "
                 f"{int(r.rest_lines)}), {r.gap * 100:.0f} points higher. About "
                 f"{r.excess_lines:.0f} more lines would be 20553 at the group's share "
-                f"({priced})."
+                f"({_priced(r.dollars, r.fee_difference, r.excess_lines, r.found_lines)})."
             )
             evidence.append(
                 {
@@ -229,6 +286,7 @@ class TpiRatio(Audit):
                     "gap": round(float(r.gap), 4),
                     "p_value": float(r.p_value),
                     "excess_lines": round(float(r.excess_lines), 1),
+                    "undercoded_lines_found": int(r.found_lines),
                     "fee_difference": round(float(r.fee_difference), 2),
                     "fee_source": str(source.get(r.Index, "none")),
                     "sample_claims_20552": samples.get(r.Index, []),
@@ -247,6 +305,87 @@ class TpiRatio(Audit):
             evidence=evidence,
         )
 
+    def _group(
+        self,
+        tpi_lines: pd.DataFrame,
+        fee_diff: pd.Series,
+        fee_source: pd.Series,
+        settings: SimpleNamespace,
+        context: Context,
+    ) -> pd.DataFrame:
+        """The whole group against ``expected_20553_share`` (a group where every physician
+        defaults to 20552 looks normal when physicians are only compared with each other), on
+        the lines whose code the note does not settle: a documented muscle count settles the
+        code (1 or 2 muscles 20552, 3 or more 20553) and the line checks cover those lines."""
+        documented = self._muscle_count(tpi_lines).notna().to_numpy(dtype=bool)
+        cpt = tpi_lines["cpt"].astype("string")[~documented]
+        on_52 = cpt.eq("20552").fillna(False).astype(bool)
+        n = len(cpt)
+        n_53 = int(cpt.eq("20553").fillna(False).sum())
+        if n < settings.min_lines:
+            return empty_findings()
+        share = n_53 / n
+        expected = settings.expected_20553_share
+        gap = expected - share
+        spread = math.sqrt(expected * (1.0 - expected) / n)
+        # One-sided test of "the group's share is below the expected one" (normal approximation
+        # of the binomial; with min_lines lines or more it is close enough for a screen).
+        p_lower = float(normal_cdf((share - expected) / spread)) if spread > 0 else 1.0
+        if not (gap >= settings.min_gap and p_lower < settings.alpha):
+            return empty_findings()
+        excess = gap * n
+        diff = fee_diff[~documented][on_52]
+        fee = float(diff.mean()) if len(diff) else 0.0
+        fee = 0.0 if math.isnan(fee) else fee
+        dollars = round(excess * fee, 2)
+        source = fee_source[~documented][on_52].iloc[0] if len(diff) else "none"
+        # The estimate sits on those 20552 lines; a flagged physician's finding, more specific,
+        # wins the lines it shares with this one (and this one is then not counted).
+        label = np.full(len(context.lines), -1, dtype=np.int64)
+        label[cpt.index[on_52].to_numpy()] = 0
+        covers = context.covers_of(label, 1)
+        left_out = (
+            f" without a documented muscle count ({int(documented.sum())} lines with one are "
+            "checked line by line)"
+            if documented.any()
+            else ""
+        )
+        message = (
+            f"The group billed 20553 on {n_53} of {n} trigger-point lines{left_out} "
+            f"({pct(share)}) and 20552 on {int(on_52.sum())}; the expected share is "
+            f"{pct(expected)} (expected_20553_share, an unverified default), {gap * 100:.0f} "
+            "points higher. Comparing physicians with each other cannot show a habit the whole "
+            f"group shares. About {excess:.0f} more lines would be 20553 at the expected share "
+            f"({_priced(dollars, fee, excess, 0)})."
+        )
+        evidence = {
+            "n_20552": int(on_52.sum()),
+            "n_20553": n_53,
+            "lines": n,
+            "documented_lines_left_out": int(documented.sum()),
+            "share_20553": round(share, 4),
+            "expected_20553_share": expected,
+            "gap": round(gap, 4),
+            "p_value": p_lower,
+            "excess_lines": round(excess, 1),
+            "fee_difference": round(fee, 2),
+            "fee_source": str(source),
+        }
+        return findings_frame(
+            self,
+            severity="high" if gap >= settings.high_gap else "medium",
+            scope="practice",
+            cpt="20552",
+            dollars_at_risk=dollars,
+            dollars_basis="fee difference",
+            covers=covers,
+            message=message,
+            evidence=evidence,
+            fix="Check the trigger-point note template of every physician: it must name each "
+            "muscle injected, and the coder must code from the count (3 or more: 20553). Review "
+            "a sample of recent 20552 notes and correct undercoded claims still in the window.",
+        )
+
     def _muscles(
         self,
         tpi_lines: pd.DataFrame,
@@ -256,7 +395,7 @@ class TpiRatio(Audit):
     ) -> pd.DataFrame:
         if "muscles_treated" not in tpi_lines.columns:
             return empty_findings()
-        muscles = tpi_lines["muscles_treated"].astype("Float64")
+        muscles = self._muscle_count(tpi_lines)
         if not usable(tpi_lines, "muscles_treated"):
             return findings_frame(
                 self,

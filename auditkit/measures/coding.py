@@ -32,7 +32,7 @@ import pandas as pd
 
 from auditkit.claims import LIST_SEP
 from auditkit.engine.context import Context, usable
-from auditkit.engine.contract import Audit
+from auditkit.engine.contract import Audit, NothingToAudit
 from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, line_findings
 from auditkit.engine.result import empty_findings
 from auditkit.reference import FAMILIES
@@ -601,3 +601,15 @@ def units_text(values: np.ndarray) -> pd.Series:
 def parse_codes(text: str) -> tuple[str, ...]:
     """'RT, LT,50' -> ('RT', 'LT', '50') (a setting that lists codes or modifiers)."""
     return tuple(t.strip().upper() for t in text.replace(";", ",").split(",") if t.strip())
+
+
+def modifier_25_of_lines(view: CodingView) -> np.ndarray:
+    """Per line: the reference procedure table's ``modifier_25`` for its code (``required``,
+    ``allowed``, ``no``; ``""`` for a code the table does not list or gives no value)."""
+    values = view.procedures.get("modifier_25")
+    if values is None or not values.ne("").any():
+        raise NothingToAudit(
+            "the procedures reference table gives no global period (global_days) or modifier_25 "
+            "for any code: add them to your procedures file (see the packaged procedures.csv)"
+        )
+    return np.asarray(view.by_code(values, ""), dtype=object)

@@ -11,20 +11,41 @@ how sure it is (``C`` confirmed by CMS or a payer, ``S`` secondary source, ``V``
 * ``carcs.csv``: code, meaning, root_cause, source. Claim adjustment reason codes and the
   practice's root-cause group for each (a convention, not a standard: edit it freely).
 
-The coding-rule audits read five more (``confidence`` as above on every row):
+The coding-rule audits read these too (``confidence`` as above on every row):
 
 * ``procedures.csv`` also has an optional ``addon_window`` column: ``month`` where an add-on
   needs its primary code in the same calendar month (G3003), blank for the same day.
+  ``addon_to`` may name several primary codes, separated by ``;`` (any one of them will do).
+  Optional too: ``global_days`` (the Physician Fee Schedule's global surgery indicator: 000,
+  010, 090, XXX, YYY, ZZZ or MMM; ``0``, ``10``, ``90`` are read as 000, 010, 090),
+  ``modifier_25`` (what the code means for an office visit billed the same day: ``required``,
+  25 needed and supported, as beside a 0- or 10-day procedure; ``allowed``, 25 supported but
+  its absence not called, as beside 96372 or a 90-day procedure; ``no``, nothing for 25 to
+  separate the visit from; blank: worked out from ``global_days``), ``global_source`` and
+  ``global_confidence`` (where those two come from, and how sure they are).
 * ``imaging_bundles.csv``: imaging, first_code, last_code, rule, use_instead, source. An imaging
   guidance code billed with a code in the range: ``included`` (part of it), ``not_billable``
   (that kind of guidance is not billed with it) or ``wrong_pair`` (bill ``use_instead``).
 * ``dx_groups.csv``: family, kind, code, match, from_date, source. ICD-10-CM codes (``exact``)
   or code prefixes (``prefix``) that support a procedure family (``supporting``), are axial or
   nonspecific only (``axial``), or are not valid for services from ``from_date`` (``invalid``).
-* ``unit_limits.csv``: code, max_units, source. Units of a code per patient per day.
-* ``bilateral_styles.csv``: payer, style, source. How a payer wants a bilateral service:
+* ``dx_regions.csv``: code, match, region, source. The spinal region an ICD-10-CM code (or
+  prefix) names in its title (``cervical``, ``thoracolumbar``, ``lumbar``, ...);
+  :data:`DX_REGION_SPANS` gives the procedure regions of ``spinal_sessions.csv`` it lies in.
+* ``unit_limits.csv``: code, max_units, per, source. Units of a code allowed ``per`` claim
+  ``line`` (as a claim-line MUE, MAI 1), ``day`` (per patient, rendering provider and date of
+  service, across lines and claims, as a date-of-service MUE, MAI 2/3) or calendar ``month``
+  (per patient); ``per`` may be left out of a replacement file and is then ``day``.
+* ``bilateral_styles.csv``: payer, style, codes, source. How a payer wants a bilateral service:
   ``50`` (one line, modifier 50, 1 unit), ``rtlt`` (an RT line and an LT line) or ``units``
-  (one line with 2 units). Payer names match case-insensitively.
+  (one line with 2 units), for its ``primary`` codes, its ``add-on`` codes or ``all`` (the
+  default when a replacement file leaves ``codes`` out). Payer names match case-insensitively.
+* ``code_pair_edits.csv``: column1, column2, modifier_indicator, source. Procedure-to-procedure
+  (NCCI PTP) edits between codes billed for one patient on one day: the column 2 code is not
+  paid beside the column 1 code unless (indicator ``1``) a distinct-service modifier (59 or
+  XE/XS/XP/XU) on the column 2 code shows the services were separate; with indicator ``0`` no
+  modifier bypasses the edit. The packaged rows are a small pain-practice default, mostly
+  unverified (``V``); replace the file with the CMS practitioner PTP table where you have it.
 * ``spinal_sessions.csv``: code, kind, region, source. Which codes make an epidural, facet
   injection or radiofrequency ablation session in which spinal region (frequency limits).
 
@@ -67,6 +88,21 @@ FAMILIES: tuple[str, ...] = (
     "other",
 )
 
+#: The spinal regions ICD-10-CM code titles name (``dx_regions.csv``) -> the procedure regions
+#: of ``spinal_sessions.csv`` each lies in. A thoracolumbar diagnosis lies in both: procedures at
+#: the T12-L1 junction are coded with either region's codes (a T12-L1 transforaminal epidural is
+#: 64479, CMS billing article A58993).
+DX_REGION_SPANS: dict[str, tuple[str, ...]] = {
+    "occipito-atlanto-axial": ("cervical-thoracic",),
+    "cervical": ("cervical-thoracic",),
+    "cervicothoracic": ("cervical-thoracic",),
+    "thoracic": ("cervical-thoracic",),
+    "thoracolumbar": ("cervical-thoracic", "lumbar-sacral"),
+    "lumbar": ("lumbar-sacral",),
+    "lumbosacral": ("lumbar-sacral",),
+    "sacral": ("lumbar-sacral",),
+}
+
 #: Required columns of each reference file.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "procedures": (
@@ -92,15 +128,46 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "confidence",
     ),
     "dx_groups": ("family", "kind", "code", "match", "from_date", "source", "confidence"),
+    "dx_regions": ("code", "match", "region", "source", "confidence"),
     "unit_limits": ("code", "max_units", "source", "confidence"),
     "bilateral_styles": ("payer", "style", "source", "confidence"),
     "spinal_sessions": ("code", "kind", "region", "source", "confidence"),
+    "code_pair_edits": ("column1", "column2", "modifier_indicator", "source", "confidence"),
+}
+#: The Physician Fee Schedule's global surgery indicators ("" where unknown).
+GLOBAL_DAYS: tuple[str, ...] = ("000", "010", "090", "XXX", "YYY", "ZZZ", "MMM", "")
+#: A blank ``modifier_25`` in procedures.csv, worked out from ``global_days``: 25 is needed
+#: beside a minor (0- or 10-day) procedure and supported beside a major (90-day) one or one
+#: whose period the MAC sets (YYY); an add-on (ZZZ) takes its primary code's value.
+MODIFIER_25_BY_GLOBAL: dict[str, str] = {
+    "000": "required",
+    "010": "required",
+    "090": "allowed",
+    "YYY": "allowed",
+    "XXX": "no",
+    "MMM": "no",
 }
 #: Columns a reference file may leave out, with the value they take then.
-OPTIONAL_COLUMNS: dict[str, dict[str, str]] = {"procedures": {"addon_window": ""}}
+OPTIONAL_COLUMNS: dict[str, dict[str, str]] = {
+    "procedures": {
+        "addon_window": "",
+        "global_days": "",
+        "modifier_25": "",
+        "global_source": "",
+        "global_confidence": "",
+    },
+    "unit_limits": {"per": "day"},
+    "bilateral_styles": {"codes": "all"},
+}
 #: Columns whose values come from a fixed list, per file ("" where a blank is allowed).
 CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
-    "procedures": {"confidence": ("C", "S", "V"), "addon_window": ("day", "month", "")},
+    "procedures": {
+        "confidence": ("C", "S", "V"),
+        "addon_window": ("day", "month", ""),
+        "global_days": GLOBAL_DAYS,
+        "modifier_25": ("required", "allowed", "no", ""),
+        "global_confidence": ("C", "S", "V", ""),
+    },
     "imaging_bundles": {
         "rule": ("included", "not_billable", "wrong_pair"),
         "confidence": ("C", "S", "V"),
@@ -110,13 +177,23 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
         "match": ("exact", "prefix"),
         "confidence": ("C", "S", "V"),
     },
-    "unit_limits": {"confidence": ("C", "S", "V")},
-    "bilateral_styles": {"style": ("50", "rtlt", "units"), "confidence": ("C", "S", "V")},
+    "dx_regions": {
+        "match": ("exact", "prefix"),
+        "region": tuple(DX_REGION_SPANS),
+        "confidence": ("C", "S", "V"),
+    },
+    "unit_limits": {"per": ("line", "day", "month"), "confidence": ("C", "S", "V")},
+    "bilateral_styles": {
+        "style": ("50", "rtlt", "units"),
+        "codes": ("all", "primary", "add-on", ""),
+        "confidence": ("C", "S", "V"),
+    },
     "spinal_sessions": {
         "kind": ("epidural", "facet injection", "radiofrequency ablation"),
         "region": ("cervical-thoracic", "lumbar-sacral"),
         "confidence": ("C", "S", "V"),
     },
+    "code_pair_edits": {"modifier_indicator": ("0", "1"), "confidence": ("C", "S", "V")},
 }
 
 _YES_NO = {"yes", "no", "unknown", ""}
@@ -188,10 +265,31 @@ def _bad_value(frame: pd.DataFrame, bad: pd.Series, source: Path, col: str, text
         )
 
 
+def _normalise_procedures(frame: pd.DataFrame) -> None:
+    """In place: several primaries in ``addon_to`` joined by ``;``; a global period typed as a
+    number (a spreadsheet drops the zeros: 10 -> 010); a blank ``modifier_25`` worked out from
+    ``global_days`` (:data:`MODIFIER_25_BY_GLOBAL`; an add-on takes its first primary's)."""
+    primaries = frame["addon_to"].str.upper().str.split(r"[\s;,|/]+", regex=True)
+    frame["addon_to"] = primaries.map(lambda codes: ";".join(c for c in codes if c))
+    days = frame["global_days"].str.upper()
+    numeric = days.str.fullmatch(r"\d{1,3}")
+    frame["global_days"] = days.where(~numeric, days.str.zfill(3))
+    derived = frame["global_days"].map(MODIFIER_25_BY_GLOBAL).fillna("")
+    blank = frame["modifier_25"].eq("")
+    own = frame["modifier_25"].str.lower().where(~blank, derived)
+    first_primary = frame["addon_to"].str.split(";").str[0]
+    of_primary = first_primary.map(dict(zip(frame["code"], own, strict=True))).fillna("")
+    addon = frame["global_days"].eq("ZZZ") & frame["addon_to"].ne("")
+    frame["modifier_25"] = frame["modifier_25"].where(~blank, own.where(~addon, of_primary))
+
+
 def _check_coding_columns(name: str, frame: pd.DataFrame, source: Path) -> None:
     """Check (and normalise in place) the columns with fixed values, unit limits and dates."""
+    if name == "procedures":
+        _normalise_procedures(frame)
     for col, allowed in CHOICES.get(name, {}).items():
-        values = frame[col].str.upper() if col == "confidence" else frame[col].str.lower()
+        upper = col in ("confidence", "global_confidence", "global_days")
+        values = frame[col].str.upper() if upper else frame[col].str.lower()
         listed = ", ".join(repr(a) for a in allowed if a)
         _bad_value(frame, ~values.isin(allowed), source, col, f"one of {listed}")
         frame[col] = values
@@ -261,8 +359,9 @@ class Reference:
         )
 
     def coding(self, name: str) -> pd.DataFrame:
-        """One of the coding-rule tables (imaging_bundles, dx_groups, unit_limits,
-        bilateral_styles, spinal_sessions), from the user's file when the config names one."""
+        """One of the coding-rule tables (imaging_bundles, dx_groups, dx_regions, unit_limits,
+        bilateral_styles, spinal_sessions, code_pair_edits), from the user's file when the config
+        names one."""
         return table(name, self.overrides.get(name))
 
 
@@ -352,3 +451,10 @@ TABLE_COLUMNS["auth_required"] = (
     "confidence",
 )
 CHOICES["auth_required"] = {"confidence": ("C", "S", "V")}
+# The revenue audits' other tables: remark codes and the denial cause they name (denial causes
+# of CO-16), and the codes the multiple-procedure rule reduces (underpayment). Described and
+# loaded in auditkit.reference.revenue.
+TABLE_COLUMNS["rarcs"] = ("code", "meaning", "root_cause", "source", "confidence")
+CHOICES["rarcs"] = {"confidence": ("C", "S", "V")}
+TABLE_COLUMNS["multiple_procedures"] = ("first_code", "last_code", "rule", "source", "confidence")
+CHOICES["multiple_procedures"] = {"rule": ("subject", "exempt"), "confidence": ("C", "S", "V")}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditkit import reference
+
 #: The billing group on every claim.
 PRACTICE = "Riverside Pain & Spine, PC"
 
@@ -308,12 +310,50 @@ def _s(code: str, units: float = 1.0, extra: str = "") -> LineSpec:
     return LineSpec(code, "S", units, extra)
 
 
+def _column2(code: str, other: str) -> str:
+    """Which of two codes is the column 2 code of their packaged code-pair edit (the code that
+    carries 59 when the services were distinct)."""
+    edits = reference.table("code_pair_edits")
+    pair = edits[
+        ((edits["column1"] == code) & (edits["column2"] == other))
+        | ((edits["column1"] == other) & (edits["column2"] == code))
+    ]
+    if len(pair) != 1:
+        raise RuntimeError(f"code_pair_edits.csv: expected one edit between {code} and {other}")
+    return str(pair["column2"].iloc[0])
+
+
+def _59_on_trigger_point() -> bool:
+    """Does 59 go on the trigger-point code (not on 64405) of a trigger-point injection with a
+    greater occipital nerve block? Read from the packaged code-pair edits (the same for 20552
+    and 20553)."""
+    column2 = {_column2(tpi, "64405") for tpi in ("20552", "20553")}
+    if len(column2 - {"20552", "20553"}) not in (0, len(column2)):
+        raise RuntimeError("code_pair_edits.csv: 20552 and 20553 disagree about 64405")
+    return "64405" not in column2
+
+
+#: 59 on the trigger-point line of a trigger-point + occipital nerve block claim (the column 2
+#: code of the pair), else on the 64405 line.
+FIFTY_NINE_ON_TPI: bool = _59_on_trigger_point()
+
+
+def _tpi_gon(*lead: LineSpec, with_59: bool = True) -> tuple[LineSpec, ...]:
+    """A trigger-point injection with a greater occipital nerve block (after ``lead``), 59 on
+    the column 2 code of their edit unless ``with_59`` is false."""
+    extra = "59" if with_59 else ""
+    if FIFTY_NINE_ON_TPI:
+        return (*lead, LineSpec("TPI", extra=extra), _s("64405"))
+    return (*lead, TPI, _s("64405", extra=extra))
+
+
 TEMPLATES: tuple[Template, ...] = (
     Template("em_only", "em", (EM,), 30.0),
     Template("em_tpi", "tpi", (EM25, TPI), 5.0),
     Template("tpi_only", "tpi", (TPI,), 7.0),
-    Template("tpi_gon", "tpi", (TPI, _s("64405", extra="59")), 0.8),
-    Template("em_tpi_gon", "tpi", (EM25, TPI, _s("64405", extra="59")), 0.4),
+    # 59 on the column 2 code of the pair (the trigger-point code in the packaged edits).
+    Template("tpi_gon", "tpi", _tpi_gon(), 0.8),
+    Template("em_tpi_gon", "tpi", _tpi_gon(EM25), 0.4),
     Template("em_joint", "joint", (EM25, _s("20610")), 2.5),
     Template("joint", "joint", (_s("20610"),), 3.0),
     Template("joint_us", "joint", (_s("20611"),), 2.0),
@@ -377,8 +417,8 @@ TEMPLATES: tuple[Template, ...] = (
     Template("tfesi_l_addon_only", "esi_l", (_s("64484"),), 0.0),
     Template("cpm_addon_only", "cpm", (LineSpec("G3003"),), 0.0),
     Template("tpi_double", "tpi", (LineSpec("20552"), LineSpec("20553")), 0.0),
-    # 64405 with a trigger-point injection but without the 59 the practice uses elsewhere.
-    Template("tpi_gon_no59", "tpi", (TPI, _s("64405")), 0.0),
+    # A trigger-point injection with 64405 but without the 59 the practice uses elsewhere.
+    Template("tpi_gon_no59", "tpi", _tpi_gon(with_59=False), 0.0),
     Template("tfesi_l1_3u", "esi_l", (_s("64483", 3.0),), 0.0),
     Template("joint_3u", "joint", (_s("20610", 3.0),), 0.0),
     Template("ilesi_l_2u", "esi_l", (LineSpec("62323", units=2.0),), 0.0),

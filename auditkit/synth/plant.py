@@ -203,7 +203,10 @@ def _single_claims(n_lines: int, rng: np.random.Generator) -> list[dict[str, np.
         bilat_style=styles["units"],
     )
     block(c(n_lines, 2, 2), ["ilesi_l_50", "tpi_50"], BILAT_50_NOT_ALLOWED)
-    block(c(n_lines, 10, 10), ["tpi_gon_no59"], PAYER_NO59, payer=cat.AETNA)
+    # One trigger-point code (20552) for the payer-modifier pattern, so that its lines and the
+    # other payers' fall in one comparison (59 goes on the trigger-point code, see catalog).
+    tpi_59 = cat.CODE_INDEX["20552"]
+    block(c(n_lines, 10, 10), ["tpi_gon_no59"], PAYER_NO59, payer=cat.AETNA, tpi_code=tpi_59)
     not_aetna = share.copy()
     not_aetna[cat.AETNA] = 0.0
     k = c(n_lines, 12, 12)
@@ -212,6 +215,7 @@ def _single_claims(n_lines: int, rng: np.random.Generator) -> list[dict[str, np.
         ["tpi_gon"],
         PAYER_59_OTHERS,
         payer=rng.choice(len(share), size=k, p=not_aetna / not_aetna.sum()),
+        tpi_code=tpi_59,
     )
     k = c(n_lines, 3, 3)
     block(

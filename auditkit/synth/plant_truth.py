@@ -253,25 +253,31 @@ def _bilateral_style(t: _TruthLines) -> dict[str, Any]:
 
 def _modifier_59_misuse(t: _TruthLines) -> dict[str, Any]:
     lines, base, pick, em, em_with_procedure = t.lines, t.base, t.pick, t.em, t.em_with_procedure
-    proc59 = base[base["template"].isin(["tpi_gon", "em_tpi_gon"]) & (base["cpt"] == "64405")]
+    pair = base[base["template"].isin(["tpi_gon", "em_tpi_gon"])]
+    proc59 = pair[list_contains(pair["modifiers"], "59")]
     return {
         "expect": _entities(lines[em & (lines["tag"] == M59)]),
         "controls": _entities(pick(proc59, N_CONTROLS // 2))
         + _entities(pick(em_with_procedure, N_CONTROLS // 2)),
-        "note": "Modifier 59 on an office visit. Controls include 59 on a procedure (64405 with a "
-        "trigger-point injection), which is allowed.",
+        "note": "Modifier 59 on an office visit. Controls include 59 on a procedure (the "
+        "column 2 code of a trigger-point injection with an occipital nerve block), which is "
+        "allowed.",
     }
 
 
 def _modifier_payer(t: _TruthLines) -> dict[str, Any]:
     lines = t.lines
     aetna = cat.PAYERS[cat.AETNA].name
-    gon_payers = sorted(set(lines.loc[lines["cpt"] == "64405", "payer"]) - {aetna})
+    # The planted lines bill 20552 (see plant.py); 59 goes on the pair's column 2 code.
+    code = "20552" if cat.FIFTY_NINE_ON_TPI else "64405"
+    pair = lines[lines["template"].isin(["tpi_gon", "tpi_gon_no59"]) & (lines["cpt"] == code)]
+    payers = sorted(set(pair["payer"]) - {aetna})
     return {
-        "expect": [{"cpt": "64405", "payer": aetna, "modifier": "59"}],
-        "controls": [{"cpt": "64405", "payer": p} for p in gon_payers],
-        "note": f"59 on 64405 billed with a trigger-point injection: always at the other payers "
-        f"(some planted, so that they have enough lines), missing on most such lines at {aetna}.",
+        "expect": [{"cpt": code, "payer": aetna, "modifier": "59"}],
+        "controls": [{"cpt": code, "payer": p} for p in payers],
+        "note": f"59 on {code} of a trigger-point injection billed with a greater occipital "
+        f"nerve block (the column 2 code of their edit): always at the other payers (some "
+        f"planted, so that they have enough lines), missing on most such lines at {aetna}.",
     }
 
 

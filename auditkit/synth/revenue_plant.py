@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from auditkit.reference import procedures, table
+from auditkit.reference.revenue import multiple_procedure_subject
 from auditkit.synth import catalog as cat
 
 #: The revenue audits planted here, in registry order.
@@ -425,11 +427,18 @@ def _denials(p: _Planter) -> dict[str, Any]:
 
 def _underpaid(p: _Planter) -> dict[str, Any]:
     f = p.f
+    # Only lines the multiple-procedure rule leaves at the full contract amount (the audit
+    # expects a session's other procedures at a reduced rate): codes the rule does not reduce,
+    # and a session's only procedure.
+    subject = multiple_procedure_subject(f["cpt"], table("multiple_procedures"), procedures())
+    session = [f["patient_id"], f["date_of_service"], f["rendering_provider"], f["payer"]]
+    in_session = f["units"].where(subject, 0.0).groupby(session).transform("sum")
     lines = f[
         (f["payer"] == UNDERPAYING_PAYER)
         & (f["status"] == "paid")
         & (f["denial_codes"] == "")
         & (f["paid"] >= 20)
+        & (~subject | (in_session <= 1))
     ]
     lines = lines[lines["claim_id"].isin(p.free(lines["claim_id"]))]
     k = count(p.n, 14, 10)
@@ -457,7 +466,8 @@ def _underpaid(p: _Planter) -> dict[str, Any]:
         "expect": expect,
         "controls": controls,
         "note": f"{UNDERPAYING_PAYER} allowed {len(expect)} lines 8-20% below the contract fee "
-        "schedule (paid less by the same amount, the difference adjusted off). Every other "
+        "schedule (paid less by the same amount, the difference adjusted off), none of them a "
+        "procedure the multiple-procedure rule reduces. Every other "
         "paid line matches the schedule written by auditkit.synth.revenue.fee_schedule. "
         "Controls: correctly paid lines at the same and other payers.",
     }

@@ -32,7 +32,13 @@ def test_values_override_defaults_and_the_rest_stay(tmp_path: Path) -> None:
     )
     config = load_settings(path)
     settings = vars(config.settings(registry.get("tpi-ratio")))
-    assert settings == {"min_lines": 10, "min_gap": 1.0, "high_gap": 0.40, "alpha": 0.05}
+    assert settings == {
+        "min_lines": 10,
+        "min_gap": 1.0,
+        "high_gap": 0.40,
+        "alpha": 0.05,
+        "expected_20553_share": 0.45,
+    }
     assert isinstance(settings["min_gap"], float)  # an integer is accepted where a number is asked
     assert config.practice == {"name": "Valley Pain"}
     assert effective_settings(config)["clean-claim-rate"]["min_claims"] == 30

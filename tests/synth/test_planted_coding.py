@@ -66,18 +66,20 @@ def test_bilateral_services_follow_the_payer_but_where_planted(n_lines, seed):
 
 
 @pytest.mark.parametrize("n_lines,seed", [(2500, 7), (2400, 11)])
-def test_59_on_occipital_block_missing_at_one_payer(n_lines, seed):
+def test_59_on_the_trigger_point_code_missing_at_one_payer(n_lines, seed):
     frame, truth = generate_with_truth(n_lines, seed)
-    tpi_claims = set(frame.loc[frame["cpt"].isin(["20552", "20553"]), "claim_id"])
+    gon_claims = set(frame.loc[frame["cpt"] == "64405", "claim_id"])
     visit_claims = set(frame.loc[rules.is_em(frame), "claim_id"])
-    gon = frame[
-        (frame["cpt"] == "64405")
-        & frame["claim_id"].isin(tpi_claims - visit_claims)
+    pair = frame[
+        frame["claim_id"].isin(gon_claims - visit_claims)
         & ~frame["status"].isin(["voided", "rejected"])
     ]
-    rate = has(gon, "59").groupby(gon["payer"]).agg(["mean", "size"])
+    # The packaged code-pair edit puts 59 on its column 2 code: the trigger-point code.
+    assert not has(pair[pair["cpt"] == "64405"], "59").any()
+    tpi = pair[pair["cpt"] == "20552"]
+    rate = has(tpi, "59").groupby(tpi["payer"]).agg(["mean", "size"])
     assert truth["modifier-payer-inconsistent"]["expect"] == [
-        {"cpt": "64405", "payer": "Aetna", "modifier": "59"}
+        {"cpt": "20552", "payer": "Aetna", "modifier": "59"}
     ]
     assert rate.loc["Aetna", "mean"] <= 0.3 and rate.loc["Aetna", "size"] >= 10
     others = rate.drop(index="Aetna")
