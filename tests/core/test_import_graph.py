@@ -134,3 +134,11 @@ def test_function_level_imports_are_edges() -> None:
 def test_no_import_cycles() -> None:
     cycles = find_cycles(import_graph())
     assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_an_audit_imports_no_other_audit() -> None:
+    # What several audits share lives in auditkit.measures, not in one of the audits.
+    graph = import_graph()
+    audits = {m for m in graph if m.startswith("auditkit.audits.")}
+    crossing = {m: sorted(graph[m] & audits) for m in audits if graph[m] & audits}
+    assert crossing == {}
