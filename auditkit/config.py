@@ -301,6 +301,8 @@ def default_config_toml(tables: Sequence[Configurable]) -> str:
         '# procedures = "my_procedures.csv"',
         '# families = "my_families.csv"',
         '# carcs = "my_carcs.csv"',
+        '# rarcs = "my_rarcs.csv"   # remark codes that classify CO-16',
+        '# multiple_procedures = "my_multiple_procedures.csv"',
         "# Coding rules (confidence V rows are unverified: check them against your payers):",
         '# imaging_bundles = "my_imaging_bundles.csv"',
         '# dx_groups = "my_dx_groups.csv"',
