@@ -252,6 +252,20 @@ def _print_summary(job, console: Console) -> None:
     help="Contract fee schedule: payer, code, modifier, allowed (for underpayment).",
 )
 @click.option(
+    "--ptp",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="CMS practitioner PTP edit file(s) as downloaded: zip, .txt, .xlsx, .csv or a folder "
+    "(repeatable; give f1 to f4). Default: auditkit's packaged pain-procedure subset.",
+)
+@click.option(
+    "--mue",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="CMS practitioner services MUE file as downloaded (zip, .txt, .xlsx or .csv). "
+    "Default: auditkit's packaged unit limits.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     help="Exit 1 when any finding is at or above this severity.",
@@ -275,6 +289,8 @@ def audit(
     remits: Sequence[str],
     auths: str | None,
     fee_schedule: str | None,
+    ptp: Sequence[str],
+    mue: Sequence[str],
     fail_on: str | None,
     redact: bool,
     quiet: bool,
@@ -288,6 +304,7 @@ def audit(
       auditkit audit jan.csv feb.csv --json audit.json --fail-on high
       auditkit audit export.xlsx --into monthly.xlsm --practice "Valley Pain"
       auditkit audit export.csv --auths auths.csv --fee-schedule fees.csv --out audit.xlsx
+      auditkit audit export.csv --ptp ptp_f1.zip --ptp ptp_f2.zip --mue mue.zip --out audit.xlsx
     """
     from auditkit import pipeline
 
@@ -303,6 +320,8 @@ def audit(
             remits=remits,
             auths=auths,
             fee_schedule=fee_schedule,
+            ptp=ptp,
+            mue=mue,
             redact=redact,
             progress=console.progress,
         )

@@ -38,7 +38,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -56,6 +56,9 @@ PRACTICE_KEYS: dict[str, str] = {
 }
 #: Reference files a config may replace: every table auditkit.reference knows.
 REFERENCE_KEYS: tuple[str, ...] = tuple(REFERENCE_TABLES)
+#: CMS's own edit files a config may name, as downloaded (zips, .txt, .xlsx or .csv files, or
+#: folders of them): the practitioner PTP code-pair edits and the practitioner MUEs.
+EDIT_KEYS: tuple[str, ...] = ("ptp", "mue")
 SPECIAL_TABLES: tuple[str, ...] = ("practice", "fee_schedule", "reference")
 
 _CODE = re.compile(r"^[0-9A-Z]{5}$")
@@ -96,7 +99,20 @@ class Config:
     practice: dict[str, str] = field(default_factory=dict)
     fee_schedule: FeeSchedule = field(default_factory=FeeSchedule)
     reference: dict[str, Path] = field(default_factory=dict)
+    #: CMS edit files by kind ("ptp", "mue"); empty: the packaged defaults.
+    edits: dict[str, tuple[Path, ...]] = field(default_factory=dict)
     source: str | None = None
+
+    def with_edits(self, **files: Sequence[str | Path] | None) -> Config:
+        """A copy whose CMS edit files (``ptp=``, ``mue=``) are the ones given, where given
+        (the command line's --ptp/--mue override the config file's)."""
+        edits = dict(self.edits)
+        for kind, paths in files.items():
+            if kind not in EDIT_KEYS:
+                raise ValueError(f"unknown edit file kind {kind!r}")
+            if paths:
+                edits[kind] = tuple(_edit_paths(kind, list(paths), Path.cwd(), _plain_fail))
+        return replace(self, edits=edits)
 
     def settings(self, table: Configurable) -> SimpleNamespace:
         """A table's settings: the user's values over the declared defaults."""
@@ -181,7 +197,14 @@ def _validate(
         elif section == "fee_schedule":
             config.fee_schedule = _fee_schedule(body, fail)
         elif section == "reference":
-            config.reference = _reference(body, base, fail)
+            edits = {k: body[k] for k in EDIT_KEYS if k in body}
+            config.reference = _reference(
+                {k: v for k, v in body.items() if k not in EDIT_KEYS}, base, fail
+            )
+            config.edits = {
+                k: tuple(_edit_paths(k, v if isinstance(v, list) else [v], base, fail))
+                for k, v in edits.items()
+            }
         else:
             declared = {t.name: t for t in audits[section].thresholds}
             checked = {}
@@ -240,7 +263,8 @@ def _reference(body: dict[str, Any], base: Path, fail: Any) -> dict[str, Path]:
     for key, value in body.items():
         if key not in REFERENCE_KEYS:
             raise fail(
-                f"[reference] {key}: unknown file", hint=f"valid: {', '.join(REFERENCE_KEYS)}"
+                f"[reference] {key}: unknown file",
+                hint=f"valid: {', '.join([*REFERENCE_KEYS, *EDIT_KEYS])}",
             )
         if not isinstance(value, str) or not value.strip():
             raise fail(f"[reference] {key}: expected a file path, got {describe_value(value)}")
@@ -249,6 +273,33 @@ def _reference(body: dict[str, Any], base: Path, fail: Any) -> dict[str, Path]:
         if not path.is_file():
             raise fail(f"[reference] {key}: file not found: {path}")
         paths[key] = path
+    return paths
+
+
+def _plain_fail(message: str, hint: str | None = None) -> ConfigError:
+    return ConfigError(message, hint=hint)
+
+
+def _edit_paths(kind: str, values: list[Any], base: Path, fail: Any) -> list[Path]:
+    """The paths of a ``[reference] ptp``/``mue`` setting (one path or a list), each an
+    existing file or folder, relative paths taken from ``base``."""
+    if not values:
+        raise fail(f"[reference] {kind}: expected a file path or a list of them, got an empty list")
+    paths = []
+    for value in values:
+        if not isinstance(value, str | Path) or not str(value).strip():
+            raise fail(
+                f"[reference] {kind}: expected a file path or a list of them, "
+                f"got {describe_value(value)}"
+            )
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.exists():
+            raise fail(
+                f"[reference] {kind}: file not found: {path}",
+                hint="download the practitioner file from CMS's NCCI pages and give its path",
+            )
+        paths.append(path)
     return paths
 
 
@@ -311,6 +362,10 @@ def default_config_toml(tables: Sequence[Configurable]) -> str:
         '# bilateral_styles = "my_bilateral_styles.csv"',
         '# spinal_sessions = "my_spinal_sessions.csv"',
         '# code_pair_edits = "my_code_pair_edits.csv"  # e.g. rows taken from CMS PTP files',
+        "# CMS's own edit files, as downloaded from the NCCI pages (practitioner files; zips,",
+        "# .txt, .xlsx or .csv, or a list of them: give all of the PTP files f1 to f4):",
+        '# ptp = ["medicare-ncci-practitioner-ptp-edits-f1.zip", "...-f2.zip"]',
+        '# mue = "medicare-ncci-practitioner-services-mue-table.zip"',
         "",
     ]
     return "\n".join(out)

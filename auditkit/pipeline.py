@@ -50,6 +50,8 @@ def audit(
     remits: Sequence[PathLike] = (),
     auths: PathLike | None = None,
     fee_schedule: PathLike | None = None,
+    ptp: Sequence[PathLike] = (),
+    mue: Sequence[PathLike] = (),
     redact: bool = False,
     redactor: Any | None = None,
     progress: Progress = _quiet,
@@ -94,6 +96,10 @@ def audit(
         lines = ClaimLines(frame=redactor.frame(lines.frame), inputs=lines.inputs)
         if auth_table is not None:
             auth_table = redact_side(auth_table, redactor)
+    if ptp or mue:
+        from auditkit.engine.settings import load_settings
+
+        config = load_settings(config).with_edits(ptp=list(ptp), mue=list(mue))
     progress("auditing", f"{len(lines.frame):,} lines")
     result = run_audits(
         lines,
@@ -173,6 +179,7 @@ def to_json(job: Job) -> dict[str, Any]:
             }
             for a in job.result.audits
         ],
+        "edit_tables": _jsonable(job.result.edit_tables),
         "findings": records,
     }
 

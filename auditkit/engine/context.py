@@ -18,6 +18,14 @@ from auditkit.claims import NOT_SENT_STATUSES, PAID_STATUSES
 from auditkit.engine.findings import line_keys
 from auditkit.engine.result import COVERS_SEP
 from auditkit.reference import Reference, families_of_distinct
+from auditkit.reference.ncci import (
+    EditTable,
+    MueTable,
+    PtpTable,
+    default_ptp,
+    read_mue,
+    read_ptp,
+)
 
 if TYPE_CHECKING:
     from auditkit.config import Config
@@ -306,6 +314,34 @@ class Context:
             return np.append(text, np.nan)[codes]
 
         return self.cached(f"month_text.{column}", compute)
+
+    def billed_codes(self) -> list[str]:
+        """The distinct procedure codes of the run (upper case), to read only the edits that
+        can apply to them."""
+        if "cpt" not in self.lines.columns:
+            return []
+        _, uniques = self.codes("cpt")
+        return sorted({str(c).strip().upper() for c in np.asarray(uniques, dtype=object)})
+
+    @cached_property
+    def ptp(self) -> PtpTable:
+        """CMS's practitioner PTP code-pair edits for the run's codes: from the files the config
+        or the command line names (``[reference] ptp``, ``--ptp``), read once and cached by
+        file hash, else auditkit's packaged pain-procedure subset."""
+        paths = self.config.edits.get("ptp")
+        codes = self.billed_codes()
+        return read_ptp(paths, codes) if paths else default_ptp(codes)
+
+    @cached_property
+    def mue(self) -> MueTable | None:
+        """CMS's practitioner MUEs for the run's codes from ``[reference] mue`` / ``--mue``;
+        None when no file is given (the packaged unit-limit table applies)."""
+        paths = self.config.edits.get("mue")
+        return read_mue(paths, self.billed_codes()) if paths else None
+
+    def edit_tables_used(self) -> list[EditTable]:
+        """The CMS edit tables this run read (for the About sheet and the JSON)."""
+        return [t for t in (self.__dict__.get("ptp"), self.__dict__.get("mue")) if t is not None]
 
     @cached_property
     def line_keys(self) -> np.ndarray:

@@ -106,6 +106,10 @@ class AuditResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The CMS edit tables the run read (PTP edits, MUEs): which files, versions and quarters,
+    #: or the packaged default; one dict each (see ``auditkit.reference.ncci.EditTable.about``),
+    #: with ``description``, the line the About sheet shows.
+    edit_tables: list[dict[str, Any]] = field(default_factory=list)
 
 
 def empty_findings() -> pd.DataFrame:

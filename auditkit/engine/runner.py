@@ -301,6 +301,7 @@ def _run(
     summary["audits_run"] = sum(r.status == "ran" for r in runs)
     summary["audits_skipped"] = sum(r.status == "skipped" for r in runs)
     timings["summary"] = time.perf_counter() - clock
+    edit_tables = [{**t.about(), "description": t.describe()} for t in context.edit_tables_used()]
     context.release()  # the run's shared arrays are freed now, not at the next collection
     timings["total"] = time.perf_counter() - started
     return AuditResult(
@@ -310,6 +311,7 @@ def _run(
         tables=tables,
         config=effective_settings(config),
         timings=timings,
+        edit_tables=edit_tables,
     )
 
 

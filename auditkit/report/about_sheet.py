@@ -11,6 +11,7 @@ from auditkit.engine.result import AuditRun
 from auditkit.ingest.model import ClaimLines, FileReport
 from auditkit.report.cells import has_content, make_table, short_text
 from auditkit.report.model import Block, Column, Fact, Facts, Report, Sheet, Table, Text, Title
+from auditkit.report.safety import clean_text
 
 #: Unreadable-row details listed on the About sheet at most (all are counted).
 MAX_PROBLEMS_LISTED = 1_000
@@ -21,8 +22,10 @@ def about_sheet(
     lines: ClaimLines | None,
     runs: list[AuditRun],
     config: dict[str, dict[str, Any]],
+    edit_tables: list[dict[str, Any]] | None = None,
 ) -> Sheet:
-    """The About sheet of ``report``; ``config`` is ``AuditResult.config``."""
+    """The About sheet of ``report``; ``config`` is ``AuditResult.config``, ``edit_tables``
+    ``AuditResult.edit_tables`` (the CMS edit files used, or the packaged default)."""
     blocks: list[Block] = [Title("About this workbook")]
     facts = [
         Fact("auditkit version", report.version),
@@ -51,6 +54,11 @@ def about_sheet(
     if runs:
         blocks.append(Title("Audits", level=2))
         blocks.append(_audits_table(runs))
+    if edit_tables:
+        blocks.append(Title("CMS edit tables used", level=2))
+        for table in edit_tables:
+            text = clean_text(str(table.get("description") or table.get("table") or ""))
+            blocks.append(Text(text, tone="warning" if table.get("default") else "body"))
     config_table = _config_table(config)
     if config_table is not None:
         blocks.append(Title("Configuration (thresholds used)", level=2))

@@ -69,7 +69,9 @@ def build_report(
     audit_pages, positions = audit_sheets(findings, runs, max_rows)
     line_pages = line_sheets(lines, findings, max_rows) if with_lines and lines is not None else []
     summary_page = summary_sheet(report, summary, findings, positions, lines, result.tables)
-    about_page = about_sheet(report, lines, runs, result.config or {})
+    about_page = about_sheet(
+        report, lines, runs, result.config or {}, getattr(result, "edit_tables", None)
+    )
     report.sheets = [summary_page, *audit_pages, *line_pages, about_page]
     _sanitise_blocks(report)
     taken: list[str] = []
