@@ -25,8 +25,7 @@ three optional tables for the practice::
     families = "my_families.csv"
     carcs = "my_carcs.csv"
     unit_limits = "my_unit_limits.csv"  # also imaging_bundles, dx_groups, bilateral_styles,
-                                        # spinal_sessions, code_pair_edits (see
-                                        # auditkit/reference/__init__.py)
+                                        # spinal_sessions (see auditkit/reference/__init__.py)
 
 Everything is optional; absent thresholds take their defaults. Unknown tables or keys and values of
 the wrong type are :class:`~auditkit.errors.ConfigError` naming the file, table and key.
@@ -59,6 +58,16 @@ REFERENCE_KEYS: tuple[str, ...] = tuple(REFERENCE_TABLES)
 #: CMS's own edit files a config may name, as downloaded (zips, .txt, .xlsx or .csv files, or
 #: folders of them): the practitioner PTP code-pair edits and the practitioner MUEs.
 EDIT_KEYS: tuple[str, ...] = ("ptp", "mue")
+#: Reference keys that are gone: key -> (what happened, what to do instead).
+REPLACED_KEYS: dict[str, tuple[str, str]] = {
+    "code_pair_edits": (
+        "code_pair_edits was replaced by ptp",
+        "name CMS's practitioner PTP files as [reference] ptp (the zips or .txt files as "
+        "downloaded), or delete the line to use auditkit's packaged pain-procedure subset; a "
+        "file of your own pairs needs CMS's layout (Column 1, Column 2, Effective Date, "
+        "Deletion Date, Modifier)",
+    ),
+}
 SPECIAL_TABLES: tuple[str, ...] = ("practice", "fee_schedule", "reference")
 
 _CODE = re.compile(r"^[0-9A-Z]{5}$")
@@ -261,6 +270,8 @@ def _fee_schedule(body: dict[str, Any], fail: Any) -> FeeSchedule:
 def _reference(body: dict[str, Any], base: Path, fail: Any) -> dict[str, Path]:
     paths = {}
     for key, value in body.items():
+        if key in REPLACED_KEYS:
+            raise fail(f"[reference] {key}: {REPLACED_KEYS[key][0]}", hint=REPLACED_KEYS[key][1])
         if key not in REFERENCE_KEYS:
             raise fail(
                 f"[reference] {key}: unknown file",
@@ -361,7 +372,6 @@ def default_config_toml(tables: Sequence[Configurable]) -> str:
         '# unit_limits = "my_unit_limits.csv"',
         '# bilateral_styles = "my_bilateral_styles.csv"',
         '# spinal_sessions = "my_spinal_sessions.csv"',
-        '# code_pair_edits = "my_code_pair_edits.csv"  # e.g. rows taken from CMS PTP files',
         "# CMS's own edit files, as downloaded from the NCCI pages (practitioner files; zips,",
         "# .txt, .xlsx or .csv, or a list of them: give all of the PTP files f1 to f4):",
         '# ptp = ["medicare-ncci-practitioner-ptp-edits-f1.zip", "...-f2.zip"]',

@@ -307,6 +307,23 @@ def report(results: dict, sizes: list[int], extras: dict) -> str:
             budgets.append((f"{name} < 100 ms", ms < BUDGET_UDF_MS, f"{ms:.1f} ms"))
     elif extras.get("udfs"):
         lines += ["", f"UDFs: not measured ({extras['udfs']['error']})."]
+    if extras.get("ncci"):
+        x = extras["ncci"]
+        lines += ["", "## CMS PTP edits (ncci-ptp)", ""]
+        lines.append(
+            f"A synthetic practitioner PTP table of the published size and layout "
+            f"({x['first']['edits_read'] or 0:,} edits in 4 zipped files, {x['mb']:.1f} MB) "
+            f"joined to the {x['lines']:,}-line export by the `ncci-ptp` audit; each run in a "
+            "fresh process, the audit only (the export is already read)."
+        )
+        lines += ["", "| run | time | edits kept | findings | peak RSS |", "|---|---|---|---|---|"]
+        for label in ("first", "cached"):
+            r = x[label]
+            lines.append(
+                f"| {label} (cache {'empty' if label == 'first' else 'filled'}) | "
+                f"{_fmt(r['seconds'])} | {r['edits_kept'] or 0:,} | {r['findings']:,} | "
+                f"{r['rss_mb']:.0f} MB |"
+            )
     if extras.get("x12"):
         x = extras["x12"]
         lines += ["", "## X12 835 reader", ""]
@@ -336,7 +353,47 @@ def report(results: dict, sizes: list[int], extras: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def worker_ncci(path: str, workdir: str) -> dict:
+    """The ncci-ptp audit over an export with a published-size PTP table (the zips in
+    ``workdir``): reading the table (first run: parse, filter, write the cache; later runs:
+    the cache) and joining it to the lines. Run once with an empty cache, then again."""
+    os.environ["AUDITKIT_CACHE_DIR"] = str(Path(workdir) / "cache")
+    from auditkit.engine.runner import run_audits
+    from auditkit.engine.settings import load_settings
+    from auditkit.ingest import load
+
+    lines = load(path)
+    files = sorted(Path(workdir).glob("*.zip"))
+    config = load_settings(None).with_edits(ptp=[str(f) for f in files])
+    t = time.perf_counter()
+    result = run_audits(lines, select=["ncci-ptp"], config=config)
+    seconds = time.perf_counter() - t
+    table = result.edit_tables[0] if result.edit_tables else {}
+    return {
+        "seconds": seconds,
+        "edits_read": table.get("rows_read"),
+        "edits_kept": table.get("rows"),
+        "findings": len(result.findings),
+        "rss_mb": _peak_rss_mb(),
+    }
+
+
+def make_ptp(export: Path, folder: Path, rows: int | None = None) -> list[Path]:
+    """A practitioner PTP table of the published size, in CMS's layout, whose code set holds
+    the export's codes (so that the audit finds pairs)."""
+    import pandas as pd
+
+    from auditkit.synth.ncci_files import write_ptp_set
+
+    codes = pd.read_csv(export, engine="pyarrow", encoding="cp1252", usecols=["Proc Code"])
+    wanted = sorted({str(c).split(".")[0] for c in codes["Proc Code"].dropna().unique()})
+    if rows is None:
+        return write_ptp_set(folder, include_codes=wanted)
+    return write_ptp_set(folder, rows, include_codes=wanted)
+
+
 WORKERS = {
+    "ncci": worker_ncci,
     "stages": worker_stages,
     "floor": worker_floor,
     "x12": worker_x12,
@@ -349,7 +406,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--skip-extras", action="store_true", help="no UDF and 835 runs")
+    parser.add_argument("--skip-extras", action="store_true", help="no UDF, 835 and PTP runs")
+    parser.add_argument(
+        "--ptp-rows", type=int, default=None, help="PTP edits (default: the published size)"
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -381,6 +441,18 @@ def main() -> None:
             remit = make_835(100_000, folder)
             extras["x12"] = run_worker("x12", str(remit), tmp)
             extras["x12"]["mb"] = remit.stat().st_size / 1e6
+            largest = max(sizes)
+            print(f"[ncci] published-size PTP table, {largest:,}-line export ...", file=sys.stderr)
+            work = folder / "ncci"
+            files = make_ptp(folder / f"export_{largest}.csv", work, args.ptp_rows)
+            first = run_worker("ncci", str(folder / f"export_{largest}.csv"), str(work))
+            cached = run_worker("ncci", str(folder / f"export_{largest}.csv"), str(work))
+            extras["ncci"] = {
+                "lines": largest,
+                "mb": sum(f.stat().st_size for f in files) / 1e6,
+                "first": first,
+                "cached": cached,
+            }
     text = report(results, sizes, extras)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")

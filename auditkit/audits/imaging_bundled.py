@@ -49,7 +49,9 @@ class ImagingBundled(Audit):
     Severity follows the rule's confidence: high for confirmed or secondary-source rows, medium
     for unverified ones (epidurography or CT beside a code without imaging, the catheter
     epidural pairs); each finding's evidence names the row's source. Edit the file through
-    ``[reference] imaging_bundles`` if your payers differ. Voided lines are ignored. Dollars at
+    ``[reference] imaging_bundles`` if your payers differ. ``ncci-ptp`` leaves the PTP edits
+    between these imaging codes and the codes of their ranges to this audit, so a line is
+    reported once. Voided lines are ignored. Dollars at
     risk: the imaging line's paid amount when paid (what a review takes back), else its expected
     payment (fee schedule, or the practice's usual payment for the code), else its charge.
 

@@ -49,10 +49,13 @@ class Modifier59Misuse(Audit):
 
     What is flagged
     ---------------
-    Code pairs come from the ``code_pair_edits`` reference file (column 1, column 2, modifier
-    indicator; the packaged rows are a small unverified default, replace them with the CMS
-    practitioner PTP edits where you have them). An edit applies to two billed lines of one
-    claim, or of one patient, date of service and rendering provider.
+    Code pairs are the run's NCCI procedure-to-procedure edits (as ``ncci-ptp`` reads them):
+    CMS's practitioner PTP files from ``[reference] ptp`` or ``--ptp`` (confirmed edits), else
+    auditkit's packaged pain-procedure subset (mostly unverified, confidence V). An edit applies
+    to two billed lines of one claim, or of one patient, date of service and rendering provider,
+    when it is in effect on the column 2 line's date of service (effective date <= date <
+    deletion date; on a line without a date, when CMS has not deleted it); edits with modifier
+    indicator 9 never apply.
 
     - 59 or an X modifier on an office visit (E/M): high.
     - More than one of 59, XE, XS, XP, XU on one line: medium.
@@ -151,7 +154,7 @@ class Modifier59Misuse(Audit):
             bool,
             False,
             "Also flag 59/X on a procedure that no code-pair edit pairs with the codes billed with "
-            "it (needs a full edit table in [reference] code_pair_edits, e.g. from CMS's files).",
+            "it (needs CMS's full PTP files in [reference] ptp).",
         ),
     )
 

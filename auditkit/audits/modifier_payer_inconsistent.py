@@ -57,10 +57,11 @@ class ModifierPayerInconsistent(Audit):
     the same answer to "does a rule need the modifier here?":
 
     - 59 (which stands for 59, XE, XS, XP and XU: a line with any of them has it) is needed on
-      the column 2 code of a code-pair edit with modifier indicator 1 (the ``code_pair_edits``
-      reference file, NCCI procedure-to-procedure edits) whose column 1 code is billed with it on
-      the claim, or for the patient that day by the same physician: for example on 20552, not
-      on 64405, when both are billed;
+      the column 2 code of a code-pair edit with modifier indicator 1 (the run's NCCI
+      procedure-to-procedure edits: CMS's PTP files from ``[reference] ptp``, else the packaged
+      subset; an edit counts where it is in effect on the line's date of service) whose column 1
+      code is billed with it on the claim, or for the patient that day by the same physician:
+      for example on 20552, not on 64405, when both are billed;
     - 25 is needed on an office visit billed with a procedure (the same claim, or the same
       patient, day and physician);
     - RT, LT and 50 are needed on side-specific codes;

@@ -28,6 +28,56 @@ PERIOD_TEXT: dict[str, str] = {
 LIMIT_TEXT: dict[str, str] = {"line": "a line", "day": "a day", "month": "a month"}
 
 
+#: How each MUE adjudication indicator (MAI) is said in messages and evidence.
+MAI_TEXT: dict[int, str] = {
+    1: "MAI 1, line edit",
+    2: "MAI 2, date-of-service edit: policy",
+    3: "MAI 3, date-of-service edit: clinical",
+}
+#: Where a limit came from (``limit_from`` in the evidence).
+FROM_MUE = "CMS MUE file"
+FROM_PACKAGED = "packaged unit_limits table"
+#: The fix of a finding, by the kind of limit it broke (MAI of an MUE, else ``per``).
+FIX_TEXT: dict[str, str] = {
+    "mai1": (
+        "Correct the units on the line (or remove a duplicate line) and send a corrected claim, "
+        "refunding a line paid above the MUE. This is a line edit (MAI 1): only where the note "
+        "documents further units at a distinct site or session, bill them on their own lines "
+        "with the anatomic modifier, XS/59, 76 or 77."
+    ),
+    "mai2": (
+        "Correct the units (or remove the duplicate line or claim) and send a corrected claim, "
+        "refunding any line paid above the MUE. This is a date-of-service edit set by policy "
+        "(MAI 2): every line and claim of the day is added up, so splitting the units does not "
+        "get round it, and an appeal is not expected to pay units above it."
+    ),
+    "mai3": (
+        "Correct the units (or remove the duplicate line or claim) and send a corrected claim, "
+        "refunding any line paid above the MUE. This is a date-of-service edit set on clinical "
+        "grounds (MAI 3): splitting the units over lines or claims does not get round it; only "
+        "where the note shows more units were medically necessary, appeal with the records."
+    ),
+    "line": (
+        "Correct the units on the line (or remove a duplicate line) and send a corrected claim. "
+        "The limit counts each line on its own: only where the note documents further units at "
+        "a distinct site or session and the payer allows it, bill them on their own lines with "
+        "the anatomic modifier or XS/59."
+    ),
+    "day": (
+        "Correct the units (or remove the duplicate line or claim) and send a corrected claim, "
+        "refunding any line paid above the limit. The limit adds up every line and claim of the "
+        "patient with the provider that day, so splitting the units does not get round it; "
+        "appeal with the records only where the note shows more units were necessary."
+    ),
+    "month": (
+        "Bill the code once per patient per calendar month (further time in the month of chronic "
+        "pain management is G3003): remove the repeat line and send a corrected claim, "
+        "refunding it if paid."
+    ),
+}
+BILATERAL_NOTE = " A line with modifier 50 is both sides in 1 unit: bill it with 1 unit."
+
+
 def _period_keys(view: CodingView, per: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Per limited line (at ``pos``): the group its units are added up in. A line of its own
     for a per-line limit; (patient, rendering provider, date of service) for a per-day limit, as
@@ -43,55 +93,153 @@ def _period_keys(view: CodingView, per: np.ndarray, pos: np.ndarray) -> np.ndarr
     return combine(kind, inner)
 
 
+def _packaged_limits(context: Context, use_unverified: bool) -> pd.DataFrame:
+    """The packaged (or the user's) ``unit_limits`` table as limits by code (see
+    :func:`_limit_layers` for the columns)."""
+    table = context.reference.coding("unit_limits").drop_duplicates("code", keep="last")
+    if not use_unverified:
+        table = table[table["confidence"] != "V"]
+    table = table.set_index("code")
+    return pd.DataFrame(
+        {
+            "max_units": pd.to_numeric(table["max_units"], errors="coerce"),
+            "per": table["per"].fillna("day").astype(str),
+            "mai": np.nan,
+            "confidence": table["confidence"].astype(str),
+            "limit_from": FROM_PACKAGED,
+            "limit_source": table["source"].fillna("").astype(str),
+            "mue_file": None,
+            "mue_version": None,
+            "mue_quarter": None,
+        },
+        index=table.index,
+    )
+
+
+def _mue_limits(context: Context) -> pd.DataFrame | None:
+    """The run's CMS MUE table (``[reference] mue`` / ``--mue``) as limits by code, or None when
+    no file is given. MAI 1 is a per-line limit, MAI 2 and 3 per-day limits."""
+    mue = context.mue
+    if mue is None:
+        return None
+    frame = mue.frame().drop_duplicates("code", keep="last").set_index("code")
+    files = ", ".join(s.name for s in mue.sources)
+    versions = ", ".join(sorted({s.version for s in mue.sources if s.version})) or None
+    quarters = ", ".join(sorted({s.quarter for s in mue.sources if s.quarter})) or None
+    label = ", ".join(t for t in (versions, quarters) if t)
+    title = f"{mue.title}{f' {label}' if label else ''} ({files})"
+    rationale = frame["rationale"].fillna("").astype(str).str.strip()
+    source = (title + "; MUE rationale: " + rationale).where(rationale != "", title)
+    mai = pd.to_numeric(frame["mai"], errors="coerce")
+    return pd.DataFrame(
+        {
+            "max_units": pd.to_numeric(frame["mue"], errors="coerce").astype("float64"),
+            "per": np.where(mai == 1, "line", "day"),
+            "mai": mai.astype("float64"),
+            "confidence": "C",
+            "limit_from": FROM_MUE,
+            "limit_source": source,
+            "mue_file": files,
+            "mue_version": versions,
+            "mue_quarter": quarters,
+        },
+        index=frame.index,
+    )
+
+
+def _limit_layers(context: Context, use_unverified: bool) -> list[pd.DataFrame]:
+    """The limits to check, as tables by code (columns max_units, per, mai, confidence,
+    limit_from, limit_source, mue_file, mue_version, mue_quarter), each code at most once a
+    table. Without an MUE file: the packaged table. With one: the MUEs, the packaged limits of
+    the codes it does not list, then (a second layer) the packaged per-month limits (G3002) of
+    the codes it does list, which are not MUEs and still apply."""
+    packaged = _packaged_limits(context, use_unverified)
+    mue = _mue_limits(context)
+    if mue is None:
+        return [packaged]
+    listed = packaged.index.isin(mue.index)
+    layers = [pd.concat([mue, packaged[~listed]])]
+    monthly = packaged[listed & (packaged["per"] == "month")]
+    if len(monthly):
+        layers.append(monthly)
+    return layers
+
+
 class UnitsExceedLimit(Audit):
     """More units of a code than its unit limit allows, on one line, one day or one month.
 
     Why it matters
     --------------
-    Payers cap the units of a code the way Medicare's medically unlikely edits (MUEs) do: some
-    limits apply to each claim line (adjudication indicator 1), most to the patient's date of
-    service, adding up the units of every line and claim of the same provider that day
-    (indicators 2 and 3). Over the limit the payer denies the whole line (for a per-day limit,
-    the day's lines of the code), not just the extra units, and units paid above it are an
-    overpayment to refund. Excess units are usually a keying error (3 for 1), a level coded as
-    units, or a service billed twice across claims.
+    Medicare caps the units of a code with its medically unlikely edits (MUEs), and other payers
+    cap them the same way: some limits apply to each claim line, most to the patient's date of
+    service, adding up the units of every line and claim of the same provider that day. Over the
+    limit the payer denies the whole line (for a per-day limit, the day's lines of the code), not
+    just the extra units, and units paid above it are an overpayment to refund. Excess units are
+    usually a keying error (3 for 1), a level coded as units, or a service billed twice across
+    claims.
 
     What is flagged
     ---------------
-    Codes in the ``unit_limits`` reference file, by the kind of limit each row gives (``per``):
+    A code's limit is its MUE in CMS's practitioner services MUE table when the run is given one
+    (``[reference] mue`` in the config or ``--mue``) and the table lists the code; otherwise its
+    row of the packaged ``unit_limits`` reference file. An MUE is read by its adjudication
+    indicator (MAI), as CMS adjudicates it:
 
-    - ``line``: each line whose own units are above ``max_units``;
-    - ``day``: every line of the code for one patient, rendering provider and date of service
-      when their units together are above ``max_units`` (across claims);
-    - ``month``: every line of the code for one patient in a calendar month when their units
-      together are above ``max_units`` (G3002, the first 30 minutes of chronic pain management
-      in the month).
+    - MAI 1, a line edit: each claim line whose own units are above the MUE value; further lines
+      of the code (with modifiers) are checked each on its own;
+    - MAI 2, a date-of-service edit set by policy (more units are contrary to statute,
+      regulation or CMS's coding instructions; an appeal is not expected to pay them), and MAI 3,
+      a date-of-service edit set on clinical grounds (more units are possible but medically
+      highly unlikely; payable on appeal with the records): every line of the code for one
+      patient, rendering provider and date of service when their units together, across lines
+      and claims, are above the MUE value.
 
-    A line with modifier 50 counts its units as billed (1 unit for both sides, as Medicare bills
-    it), so the per-day limit of 2 on the bilateral spinal codes allows one line per side, one
-    line RT,LT with 2 units, or one 50 line. The packaged limits come from the facts file: once
-    per session for 20552 and 20553, one interlaminar level, two transforaminal or facet levels
-    counting both sides (confidence S), once a month for G3002 (C). The rest (joints,
-    ablations, 64405, office visits, imaging) are unverified guesses (confidence V): their
-    findings are medium instead of high, setting ``use_unverified`` to false leaves them out, and
-    ``[reference] unit_limits`` replaces the table with your payers' limits (a file without a
-    ``per`` column counts per day). Voided and rejected lines are not counted. Without
-    ``patient_id`` units are added up per claim. Dollars at risk: each flagged line's own value,
-    its paid amount when paid, else its expected payment, else its charge.
+    The packaged file gives each code a kind of limit (``per``): ``line`` and ``day``, counted as
+    MAI 1 and MAI 2/3 are, and ``month``: every line of the code for one patient in a calendar
+    month when their units together are above ``max_units`` (G3002, the first 30 minutes of
+    chronic pain management in the month). The monthly G3002 rule is not an MUE: it applies with
+    an MUE table too, and a line over both its MUE and the month is reported once, under its MUE.
+
+    Modifier 50: a line's units are counted as billed. CMS sets the MUE of a code that may be
+    billed bilaterally for Medicare's way of billing it, one line with modifier 50 and 1 unit
+    (MLN Matters SE1422; NCCI Policy Manual, chapter I), so a 50 line with 1 unit counts 1, and a
+    50 line with 2 units counts 2: over an MUE of 1 its whole line is flagged and the message
+    says to bill 1 unit. Where the MUE value already allows both sides (2), a 50 line with 2
+    units is within it and not flagged here (``bilateral-style-inconsistent`` judges the billing
+    style). The MUE table has no column for sides, and auditkit assumes nothing more. The
+    packaged per-day limit of 2 on the bilateral spinal codes allows one line per side, one line
+    RT,LT with 2 units, or one 50 line.
+
+    The packaged limits come from the facts file: once per session for 20552 and 20553, one
+    interlaminar level, two transforaminal or facet levels counting both sides (confidence S),
+    once a month for G3002 (C). The rest (joints, ablations, 64405, office visits, imaging) are
+    unverified guesses (confidence V): their findings are medium instead of high, setting
+    ``use_unverified`` to false leaves them out, and ``[reference] unit_limits`` replaces the
+    table with your payers' limits (a file without a ``per`` column counts per day). MUEs always
+    apply, to every payer's lines, and their findings are high. Each finding's evidence says
+    where its limit came from: ``limit_from`` (the CMS MUE file or the packaged table), ``mai``,
+    ``mue_file``, ``mue_version`` and ``mue_quarter`` for an MUE, ``limit_source`` (the table
+    and CMS's rationale, or the packaged row's source). Voided and rejected lines are not
+    counted. Without ``patient_id`` units are added up per claim. Dollars at risk: each flagged
+    line's own value, its paid amount when paid, else its expected payment, else its charge.
 
     How to fix
     ----------
     Check the note for the number of levels, joints or sessions really done; correct the units
-    (or remove the duplicate line) and send a corrected claim, refunding any line paid above the
-    limit. Where the extra units were truly done and the payer allows it, document the medical
-    necessity and bill them as the payer's policy says (a per-line limit: further lines with
-    RT/LT or 59; a per-day limit: only on appeal with the records).
+    (or remove the duplicate line or claim) and send a corrected claim, refunding any line paid
+    above the limit. Split units across lines only when the edit is a line edit (MAI 1, or a
+    packaged ``line`` limit) and the documentation supports a distinct site or session: then
+    bill the further units on their own lines with the anatomic modifier, XS/59, 76 or 77. A
+    date-of-service edit (MAI 2 or 3, or a ``day`` limit) adds up every line and claim of the
+    day, so splitting does not get round it: with MAI 3 appeal with the records where more units
+    were medically necessary; do not expect an appeal to pay units above an MAI 2 value. Bill a
+    bilateral service to Medicare as one line with modifier 50 and 1 unit.
 
     Columns needed
     --------------
-    Required: cpt, units. Optional: patient_id (units across claims), rendering_provider and
-    date_of_service (the day and month of a limit), claim_id, status (voided and rejected lines
-    left out), paid and charge (dollars).
+    Required: cpt, units. Optional: modifiers (a 50 line's message), patient_id (units across
+    claims), rendering_provider and date_of_service (the day and month of a limit), claim_id,
+    status (voided and rejected lines left out), paid and charge (dollars).
 
     Example
     -------
@@ -117,6 +265,7 @@ class UnitsExceedLimit(Audit):
     severities = ("high", "medium")
     columns = ("cpt", "units")
     optional_columns = (
+        "modifiers",
         "patient_id",
         "rendering_provider",
         "date_of_service",
@@ -130,34 +279,51 @@ class UnitsExceedLimit(Audit):
             "use_unverified",
             bool,
             True,
-            "Also apply the limits marked unverified (confidence V) in the unit_limits table.",
+            "Also apply the limits marked unverified (confidence V) in the unit_limits table "
+            "(CMS MUEs always apply).",
         ),
     )
 
     def run(self, lines: pd.DataFrame, settings: SimpleNamespace, context: Context) -> pd.DataFrame:
         view = coding_view(lines, context)
-        table = context.reference.coding("unit_limits").drop_duplicates("code", keep="last")
-        if not settings.use_unverified:
-            table = table[table["confidence"] != "V"]
-        table = table.set_index("code")
-        per_code = pd.to_numeric(table["max_units"], errors="coerce")
-        limit = view.per_code(per_code, np.nan).astype("float64")[view.code_ids]
-        limited = ~np.isnan(limit) & view.counted
-        if not limited.any():
+        layers = _limit_layers(context, settings.use_unverified)
+        parts: list[pd.DataFrame] = []
+        flagged_before = np.zeros(view.n, dtype=bool)
+        audited = False
+        for table in layers:
+            limit = view.per_code(table["max_units"], np.nan).astype("float64")[view.code_ids]
+            limited = ~np.isnan(limit) & view.counted
+            if not limited.any():
+                continue
+            audited = True
+            found, flagged = self._over(view, table, limit, limited, flagged_before)
+            if flagged is not None:
+                parts.append(found)
+                flagged_before[flagged] = True
+        if not audited:
             raise NothingToAudit("no lines of a code with a unit limit")
+        return concat(parts)
+
+    def _over(
+        self,
+        view: CodingView,
+        table: pd.DataFrame,
+        limit: np.ndarray,
+        limited: np.ndarray,
+        already: np.ndarray,
+    ) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """Findings of one layer of limits: every line of a group (line, day or month) over its
+        code's limit, except lines an earlier layer flagged; and the positions flagged."""
         pos = np.flatnonzero(limited)
         per = view.by_code(table["per"], "day")[pos].astype(str)
         group = combine(_period_keys(view, per, pos), view.code_ids[pos] + 1)
-        units = view.units[pos]
-        total = group_sum(group, units)
+        total = group_sum(group, view.units[pos])
         over = total > limit[pos]
         if not over.any():
-            return concat([])
+            return concat([]), None
         flagged = pos[over]
         group, total, per = group[over], total[over], per[over]
         max_units = limit[flagged]
-        confidence = pd.Series(view.by_code(table["confidence"], "V")[flagged], dtype="string")
-        source = pd.Series(view.by_code(table["source"], "")[flagged], dtype="string")
         # The flagged groups, numbered 0..G-1: their lines and claims, for the messages.
         number, _ = pd.factorize(group)
         lines_in = np.bincount(number)[number]
@@ -167,47 +333,84 @@ class UnitsExceedLimit(Audit):
             view.listing(labels, labels >= 0, np.arange(number.max() + 1), codes=False),
             dtype="string",
         ).iloc[number]
+        # A line over an earlier layer's limit (its MUE) is reported there only; the groups'
+        # texts above still count and name all their lines.
+        keep = ~already[flagged]
+        if not keep.any():
+            return concat([]), None
+        flagged, total, per, max_units = flagged[keep], total[keep], per[keep], max_units[keep]
+        lines_in = lines_in[keep]
+        claims = claims[keep].reset_index(drop=True)
+
+        def column(name: str, default: object) -> np.ndarray:
+            return view.by_code(table[name], default)[flagged]
+
+        mai = column("mai", np.nan).astype("float64")
+        is_mue = ~np.isnan(mai)
+        confidence = pd.Series(column("confidence", "V"), dtype="string")
+        has_50 = view.has("50")[flagged]
+        fifty = has_50 & (view.units[flagged] > 1)
+
         several = pd.Series(lines_in > 1)
-        spread = " (" + units_text(lines_in) + " lines: claim " + claims.reset_index(drop=True)
+        spread = " (" + units_text(lines_in) + " lines: claim " + claims
         spread = spread.str.replace(r"claim (.*,)", r"claims \1", regex=True) + ")"
         period = pd.Series(per, dtype="string")
+        mai_text = pd.Series(
+            [MAI_TEXT.get(int(m), f"MAI {m:g}") if m == m else "" for m in mai], dtype="string"
+        )
+        limit_text = pd.Series(np.where(is_mue, ", the CMS MUE is ", ", the limit is "))
+        over_text = pd.Series(np.where(is_mue, "; ", "")) + units_text(total - max_units)
         at_risk = period.map({"month": "month", "day": "day", "line": "day"})
         at_risk = ("; every line of the code that " + at_risk).where(several, "; the whole line")
         message = (
             view.where(flagged)
             + ": "
             + units_text(total)
-            + " units "
+            + pd.Series(np.where(total == 1, " unit ", " units "))  # an MUE may be 0
             + period.map(PERIOD_TEXT)
             + spread.where(several, "")
-            + ", the limit is "
+            + limit_text
             + units_text(max_units)
             + " "
             + period.map(LIMIT_TEXT)
             + " ("
-            + units_text(total - max_units)
+            + mai_text.where(pd.Series(is_mue), "")
+            + over_text
             + " over)"
             + at_risk
             + " is at risk."
+            + pd.Series(np.where(fifty, BILATERAL_NOTE, ""))
         )
+        fix_key = np.where(is_mue, "mai" + units_text(mai).to_numpy(dtype=object), per)
+        fix = pd.Series(fix_key).map(FIX_TEXT).fillna(FIX_TEXT["day"]).to_numpy()
+        sources = {
+            name: column(name, None)
+            for name in ("limit_from", "limit_source", "mue_file", "mue_version", "mue_quarter")
+        }
         evidence = [
             {
-                "units": float(t),
-                "max_units": float(m),
-                "per": p,
-                "excess_units": float(t - m),
-                "lines": int(n),
-                "limit_source": s,
-                "confidence": c,
+                "units": float(total[i]),
+                "max_units": float(max_units[i]),
+                "per": per[i],
+                "excess_units": float(total[i] - max_units[i]),
+                "lines": int(lines_in[i]),
+                "limit_from": sources["limit_from"][i],
+                "mai": int(mai[i]) if is_mue[i] else None,
+                "mue_file": sources["mue_file"][i],
+                "mue_version": sources["mue_version"][i],
+                "mue_quarter": sources["mue_quarter"][i],
+                "limit_source": sources["limit_source"][i],
+                "confidence": confidence.iloc[i],
+                "modifier_50": bool(has_50[i]),
             }
-            for t, m, p, n, s, c in zip(
-                total, max_units, per.tolist(), lines_in, source, confidence, strict=True
-            )
+            for i in range(len(flagged))
         ]
-        return view.findings(
+        found = view.findings(
             self,
             flagged,
             severity=confidence.map(SEVERITY_BY_CONFIDENCE).fillna("medium").to_numpy(),
             message=message,
             evidence=evidence,
+            fix=fix,
         )
+        return found, flagged

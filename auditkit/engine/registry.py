@@ -22,6 +22,7 @@ from auditkit.audits.modifier_25_missing import Modifier25Missing
 from auditkit.audits.modifier_25_unsupported import Modifier25Unsupported
 from auditkit.audits.modifier_59_misuse import Modifier59Misuse
 from auditkit.audits.modifier_payer_inconsistent import ModifierPayerInconsistent
+from auditkit.audits.ncci_ptp import NcciPtp
 from auditkit.audits.paid_vs_denied import PaidVsDenied
 from auditkit.audits.pre_submission_edits import PreSubmissionEdits
 from auditkit.audits.slow_collection import SlowCollection
@@ -50,6 +51,9 @@ AUDITS: tuple[type[Audit], ...] = (
     UnitsExceedLimit,
     TpiOncePerSession,
     FrequencyLimit,
+    # After the audits that explain a pair in their own words: where both flag a line, the
+    # money goes to theirs (money.settle breaks ties by registry order).
+    NcciPtp,
     CpmTime,
     DenialRootCause,
     SlowCollection,

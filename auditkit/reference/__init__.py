@@ -40,12 +40,9 @@ The coding-rule audits read these too (``confidence`` as above on every row):
   ``50`` (one line, modifier 50, 1 unit), ``rtlt`` (an RT line and an LT line) or ``units``
   (one line with 2 units), for its ``primary`` codes, its ``add-on`` codes or ``all`` (the
   default when a replacement file leaves ``codes`` out). Payer names match case-insensitively.
-* ``code_pair_edits.csv``: column1, column2, modifier_indicator, source. Procedure-to-procedure
-  (NCCI PTP) edits between codes billed for one patient on one day: the column 2 code is not
-  paid beside the column 1 code unless (indicator ``1``) a distinct-service modifier (59 or
-  XE/XS/XP/XU) on the column 2 code shows the services were separate; with indicator ``0`` no
-  modifier bypasses the edit. The packaged rows are a small pain-practice default, mostly
-  unverified (``V``); replace the file with the CMS practitioner PTP table where you have it.
+* The procedure-to-procedure (NCCI PTP) code-pair edits are CMS's own files, read by
+  :mod:`auditkit.reference.ncci` from ``[reference] ptp`` (``ncci_ptp_default.csv`` when none is
+  given); they replaced the former ``code_pair_edits.csv``.
 * ``spinal_sessions.csv``: code, kind, region, source. Which codes make an epidural, facet
   injection or radiofrequency ablation session in which spinal region (frequency limits).
 
@@ -132,7 +129,6 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "unit_limits": ("code", "max_units", "source", "confidence"),
     "bilateral_styles": ("payer", "style", "source", "confidence"),
     "spinal_sessions": ("code", "kind", "region", "source", "confidence"),
-    "code_pair_edits": ("column1", "column2", "modifier_indicator", "source", "confidence"),
 }
 #: The Physician Fee Schedule's global surgery indicators ("" where unknown).
 GLOBAL_DAYS: tuple[str, ...] = ("000", "010", "090", "XXX", "YYY", "ZZZ", "MMM", "")
@@ -193,7 +189,6 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
         "region": ("cervical-thoracic", "lumbar-sacral"),
         "confidence": ("C", "S", "V"),
     },
-    "code_pair_edits": {"modifier_indicator": ("0", "1"), "confidence": ("C", "S", "V")},
 }
 
 _YES_NO = {"yes", "no", "unknown", ""}
@@ -360,8 +355,7 @@ class Reference:
 
     def coding(self, name: str) -> pd.DataFrame:
         """One of the coding-rule tables (imaging_bundles, dx_groups, dx_regions, unit_limits,
-        bilateral_styles, spinal_sessions, code_pair_edits), from the user's file when the config
-        names one."""
+        bilateral_styles, spinal_sessions), from the user's file when the config names one."""
         return table(name, self.overrides.get(name))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditkit import reference
+from auditkit.reference.ncci import default_ptp
 
 #: The billing group on every claim.
 PRACTICE = "Riverside Pain & Spine, PC"
@@ -310,26 +310,26 @@ def _s(code: str, units: float = 1.0, extra: str = "") -> LineSpec:
     return LineSpec(code, "S", units, extra)
 
 
+#: The packaged PTP edits the generator follows (when no CMS file is given, the audits do too).
+PTP_DEFAULT = "ncci_ptp_default.csv"
+
+
 def _column2(code: str, other: str) -> str:
-    """Which of two codes is the column 2 code of their packaged code-pair edit (the code that
+    """Which of two codes is the column 2 code of their packaged PTP edit (the code that
     carries 59 when the services were distinct)."""
-    edits = reference.table("code_pair_edits")
-    pair = edits[
-        ((edits["column1"] == code) & (edits["column2"] == other))
-        | ((edits["column1"] == other) & (edits["column2"] == code))
-    ]
-    if len(pair) != 1:
-        raise RuntimeError(f"code_pair_edits.csv: expected one edit between {code} and {other}")
-    return str(pair["column2"].iloc[0])
+    edits = default_ptp([code, other]).frame()
+    if len(edits) != 1:
+        raise RuntimeError(f"{PTP_DEFAULT}: expected one edit between {code} and {other}")
+    return str(edits["column2"].iloc[0])
 
 
 def _59_on_trigger_point() -> bool:
     """Does 59 go on the trigger-point code (not on 64405) of a trigger-point injection with a
-    greater occipital nerve block? Read from the packaged code-pair edits (the same for 20552
+    greater occipital nerve block? Read from the packaged PTP edits (the same for 20552
     and 20553)."""
     column2 = {_column2(tpi, "64405") for tpi in ("20552", "20553")}
     if len(column2 - {"20552", "20553"}) not in (0, len(column2)):
-        raise RuntimeError("code_pair_edits.csv: 20552 and 20553 disagree about 64405")
+        raise RuntimeError(f"{PTP_DEFAULT}: 20552 and 20553 disagree about 64405")
     return "64405" not in column2
 
 

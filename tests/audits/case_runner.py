@@ -10,6 +10,10 @@ A case file::
     allow_other_findings = false      # optional; default false: every finding must be expected
     skipped = ["no status column"]    # optional: the audit must be skipped, its reason holding
                                       # each text (a skipped audit makes no finding)
+    mue = "mue.csv"                   # optional: a CMS MUE file, relative to the case file,
+                                      # run as [reference] mue (merged into config)
+    ptp = "ptp.txt"                   # optional: a CMS PTP file (or a list), likewise, run
+                                      # as [reference] ptp
 
     [config."tpi-ratio"]              # optional; passed to run_audits(config=...)
     min_lines = 5
@@ -53,9 +57,12 @@ audit), so an example cannot pass by leaving the audit nothing to look at.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pandas as pd
 from audit_helpers import make_lines
@@ -100,7 +107,11 @@ CASE_KEYS = {
     "fee_schedule",
     "policy",
     "source",
+    "mue",
+    "ptp",
 }
+#: Case keys naming CMS edit files (relative to the case file), run as ``[reference] <key>``.
+EDIT_FILE_KEYS = ("mue", "ptp")
 EXPECT_KEYS = set(MATCH_FIELDS) | {
     "message_contains",
     "count",
@@ -111,8 +122,15 @@ EXPECT_KEYS = set(MATCH_FIELDS) | {
 
 
 def load_case(path: Path) -> dict[str, Any]:
-    """A case file as a dict."""
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    """A case file as a dict (``mue``, ``ptp``: CMS edit files, paths relative to the case
+    file, made absolute here)."""
+    case = tomllib.loads(path.read_text(encoding="utf-8"))
+    for kind in EDIT_FILE_KEYS:
+        if isinstance(case.get(kind), list):
+            case[kind] = [str((path.parent / p).resolve()) for p in case[kind]]
+        elif kind in case:
+            case[kind] = str((path.parent / case[kind]).resolve())
+    return case
 
 
 def example_case(audit: type[Audit], flagged: bool) -> dict[str, Any]:
@@ -170,13 +188,23 @@ def run_case(case: dict[str, Any], audit_id: str) -> AuditResult:
     lines = lines.drop(columns=case.get("drop_columns", []))
     for name in case.get("blank_columns", []):
         lines[name] = pd.Series(pd.NA, index=lines.index, dtype=BY_NAME[name].dtype)
-    return run_audits(
-        lines,
-        select=case.get("select", [audit_id]),
-        config=case.get("config"),
-        auths=pd.DataFrame(case["auths"]) if "auths" in case else None,
-        fee_schedule=pd.DataFrame(case["fee_schedule"]) if "fee_schedule" in case else None,
-    )
+    config = case.get("config")
+    for kind in EDIT_FILE_KEYS:  # given as [reference] mue/ptp, the way a config file does
+        if kind in case:
+            config = dict(config or {})
+            config["reference"] = {**config.get("reference", {}), kind: case[kind]}
+    # CMS edit files are cached as they are read: in a folder of the test's own, not the user's.
+    with (
+        tempfile.TemporaryDirectory() as cache,
+        mock.patch.dict(os.environ, {"AUDITKIT_CACHE_DIR": cache}),
+    ):
+        return run_audits(
+            lines,
+            select=case.get("select", [audit_id]),
+            config=config,
+            auths=pd.DataFrame(case["auths"]) if "auths" in case else None,
+            fee_schedule=pd.DataFrame(case["fee_schedule"]) if "fee_schedule" in case else None,
+        )
 
 
 def check_case(case: dict[str, Any], audit_id: str, name: str) -> AuditResult:

@@ -21,7 +21,6 @@ CODING_TABLES = (
     "bilateral_styles",
     "spinal_sessions",
     "dx_regions",
-    "code_pair_edits",
 )
 
 
@@ -184,6 +183,17 @@ def test_missing_column_and_unknown_table(tmp_path: Path) -> None:
         reference.table("nope")
     with pytest.raises(ConfigError, match=r"\[reference\] unit_limits: file not found"):
         load_settings({"reference": {"unit_limits": str(tmp_path / "absent.csv")}})
+
+
+def test_code_pair_edits_was_replaced_by_ptp(tmp_path: Path) -> None:
+    """An old config naming the retired code_pair_edits file says what replaced it."""
+    old = tmp_path / "my_code_pair_edits.csv"
+    old.write_text("column1,column2,modifier_indicator,source,confidence\n64405,20552,1,x,V\n")
+    with pytest.raises(ConfigError, match="code_pair_edits was replaced by ptp") as raised:
+        load_settings({"reference": {"code_pair_edits": str(old)}})
+    assert "[reference] ptp" in (raised.value.hint or "")
+    assert "code_pair_edits" not in default_settings_toml()
+    assert not (Path(reference.__file__).parent / "code_pair_edits.csv").exists()
 
 
 def test_old_procedures_file_without_addon_window_still_loads(tmp_path: Path) -> None:

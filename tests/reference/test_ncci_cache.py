@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -11,14 +12,14 @@ from ncci_helpers import MUE_CSV, PTP_F1, PTP_F2, make_zip
 
 from auditkit.errors import InputError
 from auditkit.reference import ncci
-from auditkit.reference.ncci import read_mue, read_ptp
+from auditkit.reference.ncci import read_mue, read_ptp, readers
 
 
 def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("the file was parsed again")
 
-    monkeypatch.setattr(ncci, "_parse_part", fail)
+    monkeypatch.setattr(readers, "parse_part", fail)
 
 
 def test_second_read_comes_from_the_cache(
@@ -122,7 +123,7 @@ def test_the_default_cache_folder(cache_env: Path, monkeypatch: pytest.MonkeyPat
     assert len(list((cache_env / "ncci").glob("ptp-*.parquet"))) == 1
     monkeypatch.delenv("AUDITKIT_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
-    monkeypatch.setattr(ncci.sys, "platform", "linux")
+    monkeypatch.setattr(sys, "platform", "linux")
     assert ncci.default_cache_dir() == Path("/somewhere/auditkit/ncci")
 
 

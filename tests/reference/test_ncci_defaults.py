@@ -1,4 +1,5 @@
-"""The packaged pain-procedure defaults (ncci_ptp_default.csv, ncci_mue_default.csv)."""
+"""The packaged pain-procedure PTP default (ncci_ptp_default.csv). Units have one packaged
+default, unit_limits.csv (read by units-exceed-limit when no CMS MUE file is given)."""
 
 from __future__ import annotations
 
@@ -34,18 +35,6 @@ def test_default_ptp_is_a_typed_pain_subset() -> None:
     )
 
 
-def test_default_mue_is_a_typed_pain_subset() -> None:
-    table = ncci.default_mue()
-    assert table.table.select(ncci.MUE_SCHEMA.names).schema.equals(ncci.MUE_SCHEMA)
-    frame = table.frame()
-    assert set(frame["code"]) <= _known_codes()
-    assert frame["code"].is_unique
-    assert set(frame["mai"]) <= {1, 2, 3}
-    assert (frame["mue"] >= 1).all()
-    assert set(frame["confidence"]) <= {"C", "S", "V"}
-    assert frame.set_index("code").loc["20552", "mue"] == 1
-
-
 def test_defaults_filter_to_codes_and_say_what_they_are() -> None:
     table = ncci.default_ptp(codes=["64483", "77003", "64479"])
     pairs = set(zip(table.frame()["column1"], table.frame()["column2"], strict=True))
@@ -56,9 +45,9 @@ def test_defaults_filter_to_codes_and_say_what_they_are() -> None:
     assert source.kept == 2 and source.rows > 50
     text = table.describe()
     assert "packaged default" in text and ncci.CURRENT_FILES_HELP in text
-    about = ncci.default_mue(codes=["99213"]).about()
+    about = table.about()
     assert about["default"] is True
-    assert about["rows"] == 1
+    assert about["rows"] == 2
     assert about["how_to_update"] == ncci.CURRENT_FILES_HELP
 
 
