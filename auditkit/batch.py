@@ -33,6 +33,13 @@ MAPPING_RE = re.compile(r"(^|\.)mapping\.toml$", re.IGNORECASE)
 #: Side tables in a client folder, recognised by name: "*auth*" and "*fee*schedule*".
 AUTHS_RE = re.compile(r"auth", re.IGNORECASE)
 FEES_RE = re.compile(r"fee.*schedule", re.IGNORECASE)
+#: How to get the cluster extra. Never from the package index: "auditkit" there is another
+#: project (ours is distributed as "auditkit-pain" and installed from its folder or a wheel).
+CLUSTER_HINT = (
+    "in the auditkit folder run pip install '.[cluster]', or from a wheel built there: "
+    "pip install 'auditkit_pain-VERSION-py3-none-any.whl[cluster]'; "
+    "the name auditkit on the package index is another project"
+)
 
 INDEX_COLUMNS = (
     "client",
@@ -308,8 +315,14 @@ def _run_local(
                 if fail_fast and outcome.status != "ok":
                     stopped = True
             if stopped:
-                for future in pending:
-                    future.cancel()
+                # Clients already running finish (their files are written): list them in the
+                # index too. Those not started yet are cancelled.
+                running = [f for f in pending if not f.cancel()]
+                for future in wait(running).done:
+                    outcome = future.result()
+                    outcomes.append(outcome)
+                    if notify:
+                        notify(outcome, len(outcomes), len(clients))
                 break
     return outcomes, stopped
 
@@ -326,7 +339,8 @@ def _run_dask(
         from distributed import as_completed
     except ImportError as exc:
         raise InputError(
-            "--scheduler needs the cluster extra", hint="pip install 'auditkit[cluster]'"
+            "--scheduler needs the cluster extra",
+            hint=CLUSTER_HINT,
         ) from exc
     try:
         dask = DaskClient(address, timeout="10s")
@@ -337,6 +351,7 @@ def _run_dask(
         ) from exc
     outcomes: list[ClientOutcome] = []
     stopped = False
+    collected: set[str] = set()  # keys of the futures whose outcome is in ``outcomes``
     try:
         futures = [
             dask.submit(
@@ -346,14 +361,25 @@ def _run_dask(
         ]
         for future in as_completed(futures):
             outcome = future.result()
+            collected.add(future.key)
             outcomes.append(outcome)
             if notify:
                 notify(outcome, len(outcomes), len(clients))
             if fail_fast and outcome.status != "ok":
                 stopped = True
-                for other in futures:
-                    other.cancel()
                 break
+        if stopped:
+            # Clients that finished meanwhile are in the index too; the others are cancelled.
+            for other in futures:
+                if other.key in collected:
+                    continue
+                if other.status == "finished":
+                    outcome = other.result()
+                    outcomes.append(outcome)
+                    if notify:
+                        notify(outcome, len(outcomes), len(clients))
+                else:
+                    other.cancel()
     finally:
         dask.close()
     return outcomes, stopped

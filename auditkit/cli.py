@@ -192,7 +192,36 @@ def columns(exports: Sequence[str], mapping: str | None, as_json: bool) -> None:
         sys.exit(EXIT_USAGE)
 
 
-def _print_summary(job, console: Console) -> None:
+#: Rows named on the terminal when some could not be read (the About sheet lists the rest).
+PROBLEMS_SHOWN = 3
+
+
+def _problems_line(report, workbook: bool = True) -> str:
+    """ "N row(s) could not be read" with the first few rows and columns named.
+
+    Only the file, the row and the column are printed: a problem's message can quote the cell
+    it could not read, and a cell can be patient data.
+    """
+    problems = report.problems
+    shown = []
+    for problem in problems[:PROBLEMS_SHOWN]:
+        where = f"row {problem.row}"
+        if problem.column:
+            where += f" (column {problem.column!r})"
+        shown.append(where)
+    text = f"{report.path}: {len(problems)} row(s) could not be read: {', '.join(shown)}"
+    more = len(problems) - len(shown)
+    if more > 0:
+        where = (
+            "see the About sheet"
+            if workbook
+            else "a workbook (--out) lists them on its About sheet"
+        )
+        text += f", and {more} more, {where}"
+    return text
+
+
+def _print_summary(job, console: Console, workbook: bool = True) -> None:
     s = job.result.summary
     lines = s.get("lines", len(job.lines.frame))
     console.info(f"{lines:,} claim lines, {s.get('claims', 0):,} claims")
@@ -211,7 +240,7 @@ def _print_summary(job, console: Console) -> None:
             console.detail(f"  skipped {run.id}: {run.reason}")
     for report in job.lines.inputs:
         if report.problems:
-            console.info(f"{report.path}: {len(report.problems)} row(s) could not be read")
+            console.info(_problems_line(report, workbook))
         for warning in report.warnings:
             console.detail(f"{report.path}: {warning}")
 
@@ -311,6 +340,16 @@ def audit(
     console = Console(quiet, verbose)
     if out and into:
         _fail("use either --out (new workbook) or --into (existing workbook), not both")
+    if template and not out:
+        _fail(
+            "nothing was written: --template starts a new workbook, so add --out audit.xlsx "
+            "(or leave out --template)"
+        )
+    if not (out or into or json_path):
+        _fail(
+            "nothing was written: add --out audit.xlsx (a new workbook), "
+            "--into WORKBOOK.xlsx (an existing one) or --json audit.json"
+        )
     try:
         job = pipeline.audit(
             exports,
@@ -341,7 +380,7 @@ def audit(
         console.stop()
         _fail(str(exc))
     console.stop()
-    _print_summary(job, console)
+    _print_summary(job, console, workbook=bool(out or into))
     for note in job.notes:
         console.info(note)
     for path in written:
@@ -365,7 +404,11 @@ def audit(
 @click.option("--mapping", type=click.Path(dir_okay=False), help="Header mapping for every client.")
 @click.option("--select", help="Comma-separated audit ids to run (default: all).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first client that fails.")
-@click.option("--scheduler", help="Dask scheduler address (needs auditkit[cluster]).")
+@click.option(
+    "--scheduler",
+    help="Dask scheduler address (needs the cluster extra: pip install '.[cluster]' run in the "
+    "auditkit folder).",
+)
 @click.option("--with-lines", is_flag=True, help="Add the claim lines sheet to each workbook.")
 @click.option("--redact", is_flag=True, help="Replace patient names and ids with pseudonyms.")
 @click.option(

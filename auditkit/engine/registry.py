@@ -6,6 +6,8 @@ To add an audit: write ``auditkit/audits/<name>.py`` with a class derived from
 
 from __future__ import annotations
 
+import re
+
 from auditkit.audits.addon_without_primary import AddonWithoutPrimary
 from auditkit.audits.ar_aging import ArAging
 from auditkit.audits.auth_mismatch import AuthMismatch
@@ -88,7 +90,8 @@ def get(audit_id: str) -> type[Audit]:
 
 
 def docs(audit_id: str) -> str:
-    """The audit's documentation as plain text (what ``auditkit explain ID`` prints)."""
+    """The audit's documentation as plain text (what ``auditkit explain ID`` prints), without
+    reStructuredText markup: ``x`` and :role:`x` are printed as x."""
     audit = get(audit_id)
     doc = audit.doc()
     out = [f"{audit.id}: {audit.title}", "", doc.summary, ""]
@@ -103,4 +106,6 @@ def docs(audit_id: str) -> str:
             default = str(t.default).lower() if isinstance(t.default, bool) else repr(t.default)
             out.append(f"{t.name.ljust(width)} = {default:<8}  {t.help}")
         out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    text = "\n".join(out).rstrip() + "\n"
+    text = re.sub(r":[\w:.-]+:`~?([^`\n]+)`", r"\1", text)
+    return re.sub(r"``([^`\n]+?)``", r"\1", text)

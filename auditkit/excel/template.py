@@ -9,11 +9,16 @@ VBA and the installed xlwings the same version (the VBA names xlwings' DLL by ve
 
 So ``OUT.xlsm`` comes with ``OUT.py`` beside it: a three-line module whose ``main`` is
 :func:`auditkit.excel.macro.main`. The *Run audit* button is bound to ``SampleCall``; the
-*Import functions* button to xlwings' ``ImportPythonUDFs``. (The alternative, a macro of our own
-calling ``RunPython "import auditkit.excel.macro; ..."``, would need a VBA project written by
-hand; the ``xlwings.conf`` sheet has no setting for the command RunPython runs.) Because the
-workbook's name is imported as a Python module, it must be a valid module name that does not
-hide an installed module: :func:`build_template` checks both.
+*Import functions* button to xlwings' ``ImportPythonUDFs``. The name ``SampleCall`` is xlwings':
+a macro named for what it does (or one calling ``RunPython "import auditkit.excel.macro; ..."``)
+would mean editing the compiled ``vbaProject.bin`` outside Excel, which is not done reliably
+(the ``xlwings.conf`` sheet has no setting for the command RunPython runs), so the button's
+caption says what it does instead. Because the workbook's name is imported as a Python module,
+it must be a valid module name that does not hide an installed module: :func:`build_template`
+checks both; the Settings sheet says that renaming the workbook needs the ``.py`` renamed too.
+
+Both buttons sit at the top left of the Settings sheet, above the instructions, so they are on
+the first screen whatever the width of the help column.
 
 Sheets: **Settings** (instructions, the settings with named input cells, the status cell, the
 buttons and the list of spreadsheet functions) and **xlwings.conf** (the interpreter, ``UDF
@@ -51,8 +56,13 @@ from auditkit.report.style import (
     Look,
 )
 
-#: The macro the *Run audit* button runs (in the xlwings quickstart's ``Module1``).
+#: The macro the *Run audit* button runs (in the xlwings quickstart's ``Module1``). xlwings
+#: names it; renaming it would mean editing the compiled VBA project, so it keeps its name and
+#: the button's caption (:data:`RUN_CAPTION`) says what it does.
 RUN_MACRO = "SampleCall"
+#: Captions of the two buttons.
+RUN_CAPTION = "Run audit"
+IMPORT_CAPTION = "Import functions"
 #: xlwings' macro that imports the UDF modules named in the ``xlwings.conf`` sheet.
 IMPORT_MACRO = "ImportPythonUDFs"
 #: The xlwings settings sheet (xlwings reads it by this name).
@@ -226,18 +236,34 @@ def template_bytes(stem: str, interpreters: dict[str, str]) -> bytes:
 
 def _steps(stem: str) -> list[str]:
     return [
-        "1. Once per computer: install Python and auditkit (pip install auditkit); on macOS "
-        "also run `xlwings runpython install`. See 'Use auditkit inside Excel' in the README.",
+        "1. Once per computer: install Python 3.11 or later (python.org) and, into it, auditkit "
+        r"from the folder or wheel (.whl) file your practice was given: pip install C:\path\to"
+        r"\auditkit (or the .whl file). Not from the internet: the 'auditkit' on PyPI is another "
+        "program. On macOS also run `xlwings runpython install`. Step by step: 'Use auditkit "
+        "inside Excel' in auditkit's README and docs/excel.md.",
         "2. On the xlwings.conf sheet, set Interpreter_Win (Windows) or Interpreter_Mac "
         f"(macOS) to that Python. Keep this workbook next to {stem}.py (its Run audit macro).",
         "3. Below, type the path of this month's export (or its folder) in the yellow cell, "
         "and the practice and period.",
-        "4. Press Run audit. Excel's status bar shows progress; the Status cell says when it "
-        "is done, or what went wrong.",
+        "4. Press Run audit (top left). Excel's status bar shows progress; the Status cell says "
+        "when it is done, or what went wrong.",
         "5. The Summary and one colour-coded sheet per audit appear; running again replaces "
         "them and leaves your own sheets alone.",
-        "6. Windows: press Import functions once (Excel's Trust Center must trust access to "
-        "the VBA project), then use the functions listed at the bottom in any sheet.",
+        "6. Windows: press Import functions once, then use the functions listed at the bottom "
+        "in any sheet. It needs Excel's Trust Center to trust access to the VBA project object "
+        "model (File > Options > Trust Center > Trust Center Settings > Macro Settings); Run "
+        "audit does not, so it works where IT locks that setting.",
+    ]
+
+
+def _rename_notes(stem: str) -> list[str]:
+    return [
+        f"Run audit runs the Python file named like this workbook, beside it ({stem}.py). "
+        "Renaming the workbook, or Save As under another name, breaks the button: Excel then "
+        'says "No module named ...". Moving it to another folder: move the .py with it.',
+        "To fix it, rename the .py file the same way (NEW_NAME.xlsm needs NEW_NAME.py beside "
+        "it; letters, digits and _ only), or make a new workbook with "
+        "`auditkit excel-template NEW_NAME.xlsm` and copy your settings over.",
     ]
 
 
@@ -249,6 +275,10 @@ def _signature(func: Any) -> str:
     return f"{func.__name__}({', '.join(parts)})"
 
 
+#: Row (0-based) of the Settings sheet holding both buttons, side by side in column A.
+BUTTON_ROW = 2
+
+
 def _settings_sheet(workbook: Any, ws: Any, fmt: _Formats, stem: str) -> None:
     from auditkit.excel.udfs import FUNCTIONS
 
@@ -256,7 +286,6 @@ def _settings_sheet(workbook: Any, ws: Any, fmt: _Formats, stem: str) -> None:
     ws.set_column("B:B", 44)
     ws.set_column("C:C", 12)
     ws.set_column("D:D", 90)
-    ws.set_column("F:F", 24)
     ws.hide_gridlines(2)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -265,15 +294,63 @@ def _settings_sheet(workbook: Any, ws: Any, fmt: _Formats, stem: str) -> None:
     ws.write_string(
         1,
         0,
-        "Fill in the yellow cells and press Run audit: the findings appear as new sheets in "
-        "this workbook.",
+        "Fill in the yellow cells below and press Run audit: the findings appear as new sheets "
+        "in this workbook.",
         fmt(NOTE_LOOK),
     )
-    row = 3
+    # The buttons: top left, in column A (about 300 pixels wide), on the first screen.
+    ws.set_row(BUTTON_ROW, 36)
+    ws.insert_button(
+        BUTTON_ROW,
+        0,
+        {
+            "macro": RUN_MACRO,
+            "caption": RUN_CAPTION,
+            "width": 150,
+            "height": 40,
+            "x_offset": 4,
+            "y_offset": 4,
+        },
+    )
+    ws.insert_button(
+        BUTTON_ROW,
+        0,
+        {
+            "macro": IMPORT_MACRO,
+            "caption": IMPORT_CAPTION,
+            "width": 130,
+            "height": 40,
+            "x_offset": 164,
+            "y_offset": 4,
+        },
+    )
+    ws.merge_range(
+        BUTTON_ROW,
+        1,
+        BUTTON_ROW,
+        3,
+        "Run audit: reads the settings below, audits the export and adds the findings sheets. "
+        "Import functions (Windows, once): adds the spreadsheet functions listed at the bottom.",
+        fmt(NOTE_LOOK, text_wrap=True, valign="vcenter"),
+    )
+    row = BUTTON_ROW + 1
+    status = STATUS_LOOK["neutral"]
+    ws.write_string(row, 0, "Status", fmt(LABEL_LOOK, valign="top"))
+    ws.merge_range(row, 1, row, 3, "Not run yet.", fmt(status, text_wrap=True, valign="top"))
+    ws.set_row(row, 45)
+    workbook.define_name(STATUS_NAME, f"='{SETTINGS_SHEET}'!$B${row + 1}")
+
+    row += 2
     ws.write_string(row, 0, "How to use", fmt(HEADING_LOOK))
     for step in _steps(stem):
         row += 1
-        ws.write_string(row, 0, step, fmt(TEXT_LOOK))
+        _paragraph(ws, fmt, row, step)
+
+    row += 2
+    ws.write_string(row, 0, "Renaming or moving this workbook", fmt(HEADING_LOOK))
+    for note in _rename_notes(stem):
+        row += 1
+        _paragraph(ws, fmt, row, note)
 
     row += 2
     ws.write_string(row, 0, "Settings", fmt(HEADING_LOOK))
@@ -299,24 +376,6 @@ def _settings_sheet(workbook: Any, ws: Any, fmt: _Formats, stem: str) -> None:
         workbook.define_name(setting.key, f"='{SETTINGS_SHEET}'!$B${row + 1}")
 
     row += 2
-    status = STATUS_LOOK["neutral"]
-    ws.write_string(row, 0, "Status", fmt(LABEL_LOOK))
-    ws.merge_range(row, 1, row, 3, "Not run yet.", fmt(status, text_wrap=True, valign="top"))
-    ws.set_row(row, 45)
-    workbook.define_name(STATUS_NAME, f"='{SETTINGS_SHEET}'!$B${row + 1}")
-
-    ws.insert_button(
-        header_row,
-        5,
-        {"macro": RUN_MACRO, "caption": "Run audit", "width": 160, "height": 40},
-    )
-    ws.insert_button(
-        header_row + 3,
-        5,
-        {"macro": IMPORT_MACRO, "caption": "Import functions", "width": 160, "height": 30},
-    )
-
-    row += 2
     ws.write_string(row, 0, "Spreadsheet functions (Windows)", fmt(HEADING_LOOK))
     row += 1
     ws.write_string(
@@ -338,6 +397,18 @@ def _settings_sheet(workbook: Any, ws: Any, fmt: _Formats, stem: str) -> None:
     ws.select()
     first_input = header_row + 1
     ws.set_selection(first_input, 1, first_input, 1)
+
+
+#: Characters of body text per line across columns A:C (98 character widths of Calibri 11).
+_LINE_CHARS = 110
+
+
+def _paragraph(ws: Any, fmt: _Formats, row: int, text: str) -> None:
+    """``text`` wrapped across columns A:C, its row tall enough (Excel does not fit merged rows)."""
+    ws.merge_range(row, 0, row, 2, text, fmt(TEXT_LOOK, text_wrap=True, valign="top"))
+    lines = -(-len(text) // _LINE_CHARS)
+    if lines > 1:
+        ws.set_row(row, 15 * lines)
 
 
 def _conf_sheet(ws: Any, fmt: _Formats, interpreters: dict[str, str]) -> None:

@@ -6,13 +6,11 @@ frame.
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import pandas as pd
 
 from auditkit.engine.result import SEVERITIES, AuditRun
-from auditkit.report.cells import has_content, make_table, short_text
+from auditkit.report.cells import has_content, make_table, plain_doc_text
+from auditkit.report.evidence import evidence_text
 from auditkit.report.findings import counted_mask, evidence_value, in_total_text
 from auditkit.report.model import Block, Column, Sheet, Table, Text, Title
 from auditkit.report.safety import as_text
@@ -61,9 +59,9 @@ def audit_sheets(
         intro: list[Block] = [Title(_run_title(run))]
         intro.append(Text(_run_line(run, found), tone="note"))
         if run.why:
-            intro.append(Text(run.why, label="Why it matters"))
+            intro.append(Text(plain_doc_text(run.why), label="Why it matters"))
         if run.fix:
-            intro.append(Text(run.fix, label="How to fix"))
+            intro.append(Text(plain_doc_text(run.fix), label="How to fix"))
         if not len(found):
             note = f"No findings: {run.reason}" if run.reason else "No findings."
             intro.append(Text(note))
@@ -111,30 +109,17 @@ def _findings_table(key: str, found: pd.DataFrame, run: AuditRun) -> Table:
             view[name] = from_evidence
     # The file name is enough beside a finding; About lists the full paths.
     view["source_file"] = as_text(view["source_file"]).str.replace(r"^.*[\\/]", "", regex=True)
-    view["evidence"] = [_evidence_text(e) for e in evidence]
+    view["evidence"] = [evidence_text(e) for e in evidence]
     view["in_total"] = in_total_text(view)
     # A finding's why/fix is shown only where it adds to the audit's text above the table.
     for name, audit_text in (("why", run.why), ("fix", run.fix)):
         if name in view.columns:
             text = as_text(view[name]).fillna("")
-            view[name] = text.where(text.str.strip() != (audit_text or "").strip(), "")
+            text = text.where(text.str.strip() != (audit_text or "").strip(), "")
+            view[name] = text.map(plain_doc_text)
     columns = [
         c
         for c in FINDING_VIEW
         if c.key in view.columns and (c.key in _ALWAYS_SHOWN or has_content(view[c.key]))
     ]
     return make_table(key, columns, view, row_look="severity")
-
-
-def _evidence_text(evidence: Any) -> str | None:
-    """Evidence as short text: 'key: value; ...' (Python per finding: evidence is a dict)."""
-    if evidence is None or (isinstance(evidence, float) and math.isnan(evidence)):
-        return None
-    if isinstance(evidence, dict):
-        parts = []
-        for key, value in evidence.items():
-            if key in ("source_file", "source_row"):
-                continue
-            parts.append(f"{key}: {short_text(value)}")
-        return "; ".join(parts) or None
-    return short_text(evidence)

@@ -1,6 +1,7 @@
 """Build the report model of an audit workbook from an :class:`AuditResult`.
 
-Sheets, in order: **Summary** (:mod:`~auditkit.report.summary_sheet`: practice, period, inputs,
+Sheets, in order: **Summary** (:mod:`~auditkit.report.summary_sheet`: a Start here block of
+the actions worth the most counted money, practice, period, inputs,
 key indicators beside their benchmarks, top findings by dollars at risk linking to their rows,
 charts from :mod:`~auditkit.report.figures`), **one sheet per audit that ran**
 (:mod:`~auditkit.report.audit_sheets`: why and fix above its findings table), optionally
@@ -68,7 +69,7 @@ def build_report(
     )
     audit_pages, positions = audit_sheets(findings, runs, max_rows)
     line_pages = line_sheets(lines, findings, max_rows) if with_lines and lines is not None else []
-    summary_page = summary_sheet(report, summary, findings, positions, lines, result.tables)
+    summary_page = summary_sheet(report, summary, findings, positions, lines, result.tables, runs)
     about_page = about_sheet(
         report, lines, runs, result.config or {}, getattr(result, "edit_tables", None)
     )

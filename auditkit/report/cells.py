@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
@@ -83,6 +84,12 @@ def short_text(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {short_text(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def plain_doc_text(text: str) -> str:
+    """Documentation text without reStructuredText markup: ``x`` and :role:`x` become x."""
+    text = re.sub(r":[\w:.-]+:`~?([^`]+)`", r"\1", text)
+    return re.sub(r"``(.+?)``", r"\1", text)
 
 
 def plain_value(value: Any) -> Any:

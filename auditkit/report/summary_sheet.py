@@ -1,5 +1,6 @@
-"""The Summary sheet: practice, period and inputs, key indicators beside their benchmarks, the
-top findings by dollars at risk linking to their rows, and charts.
+"""The Summary sheet: a **Start here** block (the actions worth the most counted money, each with
+its fix and a link to its rows), practice, period and inputs, key indicators beside their
+benchmarks, the top findings by dollars at risk linking to their rows, and charts.
 
 Missing summary keys or tables are left out rather than failing.
 """
@@ -7,14 +8,17 @@ Missing summary keys or tables are left out rather than failing.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from auditkit import __version__
+from auditkit.engine.result import AuditRun
 from auditkit.ingest.model import ClaimLines
 from auditkit.report import kpis as kpi_module
-from auditkit.report.cells import make_table, plain_value
+from auditkit.report.cells import make_table, plain_doc_text, plain_value
 from auditkit.report.figures import summary_figures
 from auditkit.report.findings import counted_mask, in_total_text, severity_rank
 from auditkit.report.model import (
@@ -33,6 +37,10 @@ from auditkit.report.safety import clean_text
 
 #: Findings shown in the Summary's top list.
 TOP_FINDINGS = 10
+#: Actions shown in the Summary's Start here block (fewer when fewer audits count dollars).
+START_HERE = 5
+#: Payers named beside an action before "N more payers".
+START_HERE_PAYERS = 2
 
 
 def summary_sheet(
@@ -42,17 +50,20 @@ def summary_sheet(
     positions: pd.DataFrame,
     lines: ClaimLines | None,
     tables: dict[str, pd.DataFrame],
+    runs: Sequence[AuditRun] = (),
 ) -> Sheet:
     """The Summary sheet of ``report``.
 
     ``findings`` is the ordered findings frame and ``positions`` where each finding was written
-    (:func:`auditkit.report.audit_sheets.audit_sheets`); ``tables`` are ``AuditResult.tables``.
+    (:func:`auditkit.report.audit_sheets.audit_sheets`); ``tables`` are ``AuditResult.tables``;
+    ``runs`` the audits shown (their titles and fixes name the Start here actions).
     """
     blocks: list[Block] = [Title(report.title)]
     subtitle = [f"Period {report.period}" if report.period else None]
     subtitle.append(f"prepared by {report.prepared_by}" if report.prepared_by else None)
     subtitle.append(f"generated {report.generated_at:%Y-%m-%d %H:%M} by auditkit {__version__}")
     blocks.append(Text(" | ".join(x for x in subtitle if x), tone="note"))
+    blocks.extend(_start_here(findings, positions, runs, summary))
 
     blocks.append(Title("Practice, period and inputs", level=2))
     blocks.append(Facts(_input_facts(report, summary, lines)))
@@ -70,6 +81,9 @@ def summary_sheet(
     if rows:
         blocks.append(Title("Key indicators", level=2))
         blocks.append(Facts(rows, headers=("Indicator", "Value", "Status", "Benchmark")))
+        note = _indicator_notes(summary)
+        if note:
+            blocks.append(Text(note, tone="note"))
 
     top = _top_findings(findings, positions)
     blocks.append(Title("Top findings by dollars at risk", level=2))
@@ -84,6 +98,131 @@ def summary_sheet(
         blocks.append(Title("At a glance", level=2))
         blocks.extend(figures)
     return Sheet("Summary", "summary", blocks)
+
+
+def _start_here(
+    findings: pd.DataFrame,
+    positions: pd.DataFrame,
+    runs: Sequence[AuditRun],
+    summary: dict[str, Any],
+) -> list[Block]:
+    """The actions worth the most money: each audit's counted dollars (every dollar counted
+    once, so the amounts do not overlap), largest first, with the audit's fix in one sentence
+    and a link to the first of its counted rows."""
+    blocks: list[Block] = [Title("Start here", level=2)]
+    found = findings[findings.index.isin(positions.index)]
+    dollars = pd.to_numeric(found["dollars_at_risk"], errors="coerce").fillna(0.0)
+    keep = counted_mask(found) & (dollars > 0)
+    counted = found[keep].assign(_dollars=dollars[keep])
+    if not len(counted):
+        blocks.append(
+            Text(
+                "No finding has dollars counted in the total: start with the most serious "
+                "findings under Top findings below.",
+                tone="note",
+            )
+        )
+        return blocks
+    totals = counted.groupby("audit", sort=False)["_dollars"].sum()
+    totals = totals.sort_values(ascending=False, kind="stable").iloc[:START_HERE]
+    by_id = {r.id: r for r in runs}
+    rows, links = [], []
+    for audit_id, total in totals.items():
+        group = counted[counted["audit"] == audit_id]
+        # The findings frame is in sheet order, so the group's first finding is its first row.
+        where = positions.loc[group.index[0]]
+        run = by_id.get(str(audit_id))
+        rows.append(
+            {
+                "action": _run_title(run, str(audit_id)),
+                "dollars": float(total),
+                "findings": len(group),
+                "payers": _payers_text(group),
+                "fix": first_sentence(plain_doc_text(run.fix)) if run and run.fix else "",
+            }
+        )
+        links.append(Link(str(where["table"]), int(where["row"])))
+    total = _number(summary.get("dollars_at_risk"))
+    of_total = f" of the ${total:,.0f} at risk" if total else ""
+    blocks.append(
+        Text(
+            f"The {len(rows)} action{'s' if len(rows) != 1 else ''} worth the most money"
+            f"{of_total}, largest first. Dollars are counted once: where several findings "
+            "concern the same claim line, only one counts, so these amounts do not overlap. "
+            "Click an action to go to its rows.",
+            tone="note",
+        )
+    )
+    columns = [
+        Column("action", "Action (go to rows)", "text", 34),
+        Column("dollars", "Counted at risk", "currency0", 14),
+        Column("findings", "Findings", "integer", 9),
+        Column("payers", "Payers", "text", 28),
+        Column("fix", "Fix", "text", 70, wrap=True),
+    ]
+    table = make_table("start-here", columns, pd.DataFrame(rows), links={"action": links})
+    blocks.append(table)
+    return blocks
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (abbreviations such as "e.g." do not end it)."""
+    text = " ".join(text.split())
+    for match in _SENTENCE_END.finditer(text):
+        before = text[: match.start() + 1]
+        if not _ABBREVIATION.search(before):
+            return before
+    return text
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(\"'])")
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|ch|s|no|approx|incl)\.|\b[A-Z]\.)$", re.I)
+
+
+def _run_title(run: AuditRun | None, audit_id: str) -> str:
+    return run.title if run is not None and run.title else audit_id
+
+
+def _payers_text(group: pd.DataFrame) -> str:
+    """The payers holding most of an action's counted dollars, e.g. "Medicare $17,070; Aetna
+    $13,700; 3 more payers"; blank when its findings name no payer."""
+    if "payer" not in group.columns:
+        return ""
+    named = group[group["payer"].notna()]
+    if not len(named):
+        return ""
+    by_payer = named.groupby(named["payer"].astype(str), sort=False)["_dollars"].sum()
+    by_payer = by_payer.sort_values(ascending=False, kind="stable")
+    parts = [f"{p} ${v:,.0f}" for p, v in by_payer.iloc[:START_HERE_PAYERS].items()]
+    more = len(by_payer) - START_HERE_PAYERS
+    if more > 0:
+        parts.append(f"{more} more payer{'s' if more != 1 else ''}")
+    return "; ".join(parts)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _indicator_notes(summary: dict[str, Any]) -> str | None:
+    """What indicators that can look contradictory each measure, when both are shown."""
+    keys = ("days_in_ar", "ar_over_90_share")
+    if not all(_number(summary.get(k)) is not None for k in keys):
+        return None
+    return (
+        "Days in A/R and A/R over 90 days measure different things. Days in A/R is all open "
+        "A/R divided by the average daily charges of the last 90 days: how many days of "
+        "billing are still unpaid. A/R over 90 days is the share of that open A/R older than "
+        "90 days: how old what is still open is. Low days in A/R beside a high share over 90 "
+        "days is not a contradiction: little is outstanding, but most of it is old (the "
+        "ar-aging audit lists the oldest claims)."
+    )
 
 
 def _input_facts(report: Report, summary: dict[str, Any], lines: ClaimLines | None) -> list[Fact]:

@@ -111,7 +111,9 @@ def test_init_writes_a_config_that_audit_accepts(clean_csv, tmp_path: Path) -> N
 def test_config_with_unknown_key_names_it(clean_csv, tmp_path: Path) -> None:
     config = tmp_path / "auditkit.toml"
     config.write_text("[tpi-ratio]\nno_such_threshold = 3\n", encoding="utf-8")
-    result = runner.invoke(cli, ["audit", str(clean_csv), "--config", str(config)])
+    result = runner.invoke(
+        cli, ["audit", str(clean_csv), "--config", str(config), "--json", str(tmp_path / "a.json")]
+    )
     assert result.exit_code == 2
     assert "no_such_threshold" in result.output
 
@@ -259,7 +261,7 @@ def test_config_is_found_in_the_current_folder(clean_csv, tmp_path: Path, monkey
     assert runner.invoke(cli, ["audit", str(clean_csv), "--json", "o.json", "-q"]).exit_code == 0
 
 
-def test_a_bug_is_one_line_and_exit_3(monkeypatch, capsys, clean_csv) -> None:
+def test_a_bug_is_one_line_and_exit_3(monkeypatch, capsys, clean_csv, tmp_path: Path) -> None:
     """An unexpected exception never shows a traceback (it could carry export values)."""
     import auditkit.pipeline as pipeline
     from auditkit.cli import main
@@ -270,7 +272,7 @@ def test_a_bug_is_one_line_and_exit_3(monkeypatch, capsys, clean_csv) -> None:
     monkeypatch.setattr(pipeline, "audit", boom)
     monkeypatch.delenv("AUDITKIT_DEBUG", raising=False)
     with pytest.raises(SystemExit) as stop:
-        main(["audit", str(clean_csv), "-q"])
+        main(["audit", str(clean_csv), "--json", str(tmp_path / "a.json"), "-q"])
     assert stop.value.code == 3
     err = capsys.readouterr().err
     assert "internal error (ValueError)" in err

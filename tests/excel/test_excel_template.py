@@ -23,7 +23,9 @@ from auditkit.errors import OutputError
 from auditkit.excel import macro
 from auditkit.excel.template import (
     CONF_SHEET,
+    IMPORT_CAPTION,
     IMPORT_MACRO,
+    RUN_CAPTION,
     RUN_MACRO,
     SHIM_MARK,
     UDF_MODULE,
@@ -33,6 +35,7 @@ from auditkit.excel.template import (
 from auditkit.excel.udfs import FUNCTIONS
 from auditkit.excel.xl_settings import SETTINGS_SHEET, STATUS_NAME, all_settings
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "excel.md"
 MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 XLWINGS_KEYS = {
     "INTERPRETER_WIN", "INTERPRETER_MAC", "PYTHONPATH", "CONDA PATH", "CONDA ENV",
@@ -105,6 +108,68 @@ def test_settings_sheet(built):
     assert "How to use" in text and "Run audit" in text
     for func in FUNCTIONS:
         assert f"{func.__name__}(" in text
+
+
+def _settings_text(workbook: Path) -> str:
+    ws = load_workbook(workbook)[SETTINGS_SHEET]
+    return " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+
+
+def test_buttons_are_on_the_first_screen(built):
+    workbook, _ = built
+    drawing = _part(workbook, "xl/drawings/vmlDrawing1.vml").decode()
+    shapes = re.findall(r"<v:shape .*?</v:shape>", drawing, re.S)
+    found = {}
+    for shape in shapes:
+        macro_name = re.search(r"<x:FmlaMacro>\[0\]!(\w+)</x:FmlaMacro>", shape).group(1)
+        caption = re.sub(r"<[^>]+>", "", re.search(r"<v:textbox.*?</v:textbox>", shape, re.S)[0])
+        anchor = [
+            int(n) for n in re.search(r"<x:Anchor>(.*?)</x:Anchor>", shape, re.S)[1].split(",")
+        ]
+        found[macro_name] = (caption.strip(), anchor)
+    assert set(found) == {RUN_MACRO, IMPORT_MACRO}
+    assert found[RUN_MACRO][0] == RUN_CAPTION and found[IMPORT_MACRO][0] == IMPORT_CAPTION
+    ws = load_workbook(workbook)[SETTINGS_SHEET]
+    settings_header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Setting")
+    for _, (col, _dx, row, _dy, col2, _dx2, row2, _dy2) in found.values():
+        # anchors are 0-based: both buttons in the first columns, above the settings table
+        assert col <= 1 and col2 <= 1
+        assert row <= 4 and row2 <= 4 and row2 + 1 < settings_header
+    # the width of the columns the buttons span stays within about eight default columns
+    widths = [ws.column_dimensions[letter].width for letter in "AB"]
+    assert sum(widths[: max(a[4] for _, a in found.values()) + 1]) <= 8 * 8.43 + 1
+
+
+def test_nothing_says_to_install_auditkit_from_the_index(built):
+    workbook, shim = built
+    with zipfile.ZipFile(workbook) as archive:
+        text = " ".join(
+            archive.read(name).decode("utf-8", "replace")
+            for name in archive.namelist()
+            if not name.endswith(".bin")
+        )
+    text += shim.read_text() + DOCS.read_text(encoding="utf-8")
+    flat = " ".join(text.lower().split())
+    assert "pip install auditkit" not in flat
+    assert "pip install 'auditkit" not in flat and 'pip install "auditkit' not in flat
+    # and says where auditkit comes from instead
+    assert r"pip install C:\path\to\auditkit" in _settings_text(workbook)
+
+
+def test_settings_sheet_says_renaming_breaks_the_macro(built):
+    workbook, _ = built
+    text = _settings_text(workbook)
+    assert "Renaming the workbook" in text and "breaks the button" in text
+    assert "monthly_audit.py" in text  # the module the button runs, by name
+    assert "rename the .py file the same way" in text
+    assert "auditkit excel-template" in text
+
+
+def test_docs_say_why_the_macro_keeps_its_name():
+    docs = DOCS.read_text(encoding="utf-8")
+    assert RUN_MACRO in docs and "vbaProject.bin" in docs
+    assert "py -3 " in docs and "py -3." not in docs  # no pinned minor version
+    assert "Trust access to the VBA project object model" in docs
 
 
 def test_xlwings_conf_sheet(built):
