@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,8 @@ class Client:
     mapping: str | None = None
     auths: str | None = None
     fee_schedule: str | None = None
+    #: The client's folder as the user gave it (for hints); ``None`` for a loose export file.
+    folder: str | None = None
 
 
 @dataclass
@@ -145,6 +147,7 @@ def discover_clients(input_dir: str | os.PathLike[str]) -> list[Client]:
                     mapping=str(mappings[0]) if mappings else None,
                     auths=str(auths[0]) if auths else None,
                     fee_schedule=str(fees[0]) if fees else None,
+                    folder=str(entry),
                 )
             )
         elif _is_export(entry):
@@ -198,6 +201,7 @@ def run_client(
             practice=client.name,
         )
     except AuditkitError as exc:
+        _name_client_mapping(exc, client, mapping)
         outcome.status, outcome.error = "error", str(exc)
         return outcome
     except Exception as exc:  # noqa: BLE001 - one client's crash must not stop the batch
@@ -225,6 +229,37 @@ def run_client(
     outcome.workbook = f"{stem.name}.xlsx"
     outcome.json = f"{stem.name}.json"
     return outcome
+
+
+_MISSING_COLUMNS = "no column found for required"
+_EXAMPLE_RE = re.compile(r"\[columns\] (\w+) =")
+
+
+def _name_client_mapping(exc: AuditkitError, client: Client, mapping: str | None) -> None:
+    """Point a missing-required-columns hint at the mapping file this client uses or should use.
+
+    The generic hint says "pass it with --mapping"; in a batch each client folder has its own
+    ``mapping.toml``, so the hint names that file (to edit, or where to add one).
+    """
+    if _MISSING_COLUMNS not in exc.message:
+        return
+    found = _EXAMPLE_RE.search(exc.hint or "")
+    example = f'[columns] {found.group(1) if found else "claim_id"} = "Header"'
+    listing = "; `auditkit columns FILE` lists what was recognised"
+    if client.mapping:
+        shown = Path(client.folder or ".") / Path(client.mapping).name
+        exc.hint = f"edit {shown} to map the missing columns, e.g. {example}{listing}"
+    elif client.folder:
+        shown = Path(client.folder) / "mapping.toml"
+        also = f" (it takes precedence over {mapping})" if mapping else ""
+        exc.hint = f"add {shown}{also} to map the missing columns, e.g. {example}{listing}"
+    elif mapping:
+        exc.hint = f"edit {mapping} (--mapping) to map the missing columns, e.g. {example}"
+    else:
+        exc.hint = (
+            "put this export in a folder of its own with a mapping.toml, or pass --mapping, "
+            f"to map the missing columns, e.g. {example}{listing}"
+        )
 
 
 def _write_index(outcomes: list[ClientOutcome], out_dir: Path) -> tuple[Path, Path]:
@@ -277,7 +312,15 @@ def run_batch(
         "with_lines": with_lines,
     }
     if scheduler:
-        outcomes, stopped = _run_dask(clients, scheduler, kwargs, fail_fast, notify)
+        # Workers run elsewhere, in another current folder: give them absolute paths only.
+        kwargs["out_dir"] = str(out.resolve())
+        for name in ("config", "mapping"):
+            if kwargs[name]:
+                kwargs[name] = str(Path(kwargs[name]).resolve())
+        shared = [str(Path(input_dir).resolve()), kwargs["out_dir"]]
+        outcomes, stopped = _run_dask(
+            [_absolute(c) for c in clients], scheduler, kwargs, fail_fast, notify, shared
+        )
     else:
         outcomes, stopped = _run_local(
             clients, jobs or os.cpu_count() or 1, kwargs, fail_fast, notify
@@ -327,12 +370,52 @@ def _run_local(
     return outcomes, stopped
 
 
+def _absolute(client: Client) -> Client:
+    """The client with every file path absolute (its display ``folder`` stays as given)."""
+
+    def resolve(path: str | None) -> str | None:
+        return str(Path(path).resolve()) if path else None
+
+    return replace(
+        client,
+        inputs=[str(Path(p).resolve()) for p in client.inputs],
+        config=resolve(client.config),
+        mapping=resolve(client.mapping),
+        auths=resolve(client.auths),
+        fee_schedule=resolve(client.fee_schedule),
+    )
+
+
+def _missing_paths(paths: Sequence[str]) -> list[str]:
+    """Run on a worker: the paths it cannot see."""
+    return [p for p in paths if not Path(p).exists()]
+
+
+SHARED_HINT = (
+    "the folder must be shared (mounted) at the same path on every Dask worker, "
+    "with auditkit installed there too"
+)
+
+
+def check_workers_see(dask: Any, paths: Sequence[str]) -> None:
+    """Raise :class:`InputError` naming the first path a connected worker cannot see."""
+    missing_by_worker = dask.run(_missing_paths, list(paths))
+    for worker, missing in sorted(missing_by_worker.items()):
+        if missing:
+            raise InputError(
+                f"not found on Dask worker {worker}",
+                path=missing[0],
+                hint=SHARED_HINT,
+            )
+
+
 def _run_dask(
     clients: list[Client],
     address: str,
     kwargs: dict[str, Any],
     fail_fast: bool,
     notify: Notify | None,
+    shared: Sequence[str] = (),
 ) -> tuple[list[ClientOutcome], bool]:
     try:
         from distributed import Client as DaskClient
@@ -353,6 +436,7 @@ def _run_dask(
     stopped = False
     collected: set[str] = set()  # keys of the futures whose outcome is in ``outcomes``
     try:
+        check_workers_see(dask, shared)
         futures = [
             dask.submit(
                 run_client, c, pure=False, key=f"auditkit-{_safe_name(c.name)}-{i}", **kwargs

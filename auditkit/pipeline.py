@@ -77,7 +77,7 @@ def audit(
         remit_lines = load(list(remits))
         frame, remit_report = join_remits(lines.frame, remit_lines.frame)
         lines = ClaimLines(frame=frame, inputs=lines.inputs + remit_lines.inputs)
-        notes.append(remit_note(remit_report))
+        notes.append(str(remit_report))
     auth_table = fee_table = None
     side_inputs = []
     if auths is not None:
@@ -115,72 +115,6 @@ def audit(
         notes=notes,
         side_inputs=side_inputs,
     )
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else many or one + 's'}"
-
-
-def remit_note(report: Any) -> str:
-    """How the remittances met the export, in words that agree with the counts.
-
-    Built here from the :class:`~auditkit.ingest.x12_join.JoinReport` fields rather than its
-    ``str()``, which says "N line(s) joined" even when none matched.
-    """
-    matched = report.matched_by_line_control + report.matched_by_date_and_code
-    claim_level = report.matched_by_claim
-    remits = _count(report.remit_lines, "remittance line")
-    exports = _count(report.export_lines, "export line")
-    if not matched and not claim_level:
-        parts = [f"Remittances: none of the {remits} matched any of the {exports}"]
-    else:
-        how = []
-        if report.matched_by_line_control:
-            how.append(f"{report.matched_by_line_control:,} by claim id and line control number")
-        if report.matched_by_date_and_code:
-            how.append(f"{report.matched_by_date_and_code:,} by claim id, date of service and code")
-        text = f"Remittances: {matched:,} of the {remits} matched an export line"
-        if how:
-            text += f" ({', '.join(how)})"
-        if claim_level:
-            text += f", {_count(claim_level, 'claim-level row')} matched by claim id"
-        parts = [text, f"{report.export_lines_matched:,} of the {exports} have a remittance"]
-    if report.reversals_netted or report.reversals_unmatched:
-        parts.append(
-            f"{_count(report.reversals_netted, 'reversal')} netted against the original payment, "
-            f"{report.reversals_unmatched:,} without one kept as voided"
-        )
-    if report.unmatched_remit_lines and (matched or claim_level):
-        parts.append(
-            f"{_count(report.unmatched_remit_lines, 'remittance line')} matched no export line "
-            f"(claims {', '.join(report.unmatched_remit_examples)})"
-        )
-    elif report.unmatched_remit_examples:
-        parts.append(
-            f"the remittances are for claims such as {', '.join(report.unmatched_remit_examples)}"
-        )
-    if report.unmatched_claims:
-        parts.append(
-            f"{_count(report.unmatched_claims, 'export claim')} without a remittance "
-            f"(e.g. {', '.join(report.unmatched_claim_examples)})"
-        )
-    if report.export_lines_with_several_remits:
-        parts.append(
-            f"{_count(report.export_lines_with_several_remits, 'export line')} with several "
-            "remittance lines (paid amounts summed, the rest from the latest)"
-        )
-    filled = ", ".join(
-        f"{column} on {_count(n, 'line')}" for column, n in report.filled.items() if n
-    )
-    if filled:
-        parts.append(f"filled from the remittances: {filled}")
-    elif matched or claim_level:
-        parts.append("nothing filled (the matched export lines already had those values)")
-    else:
-        parts.append(
-            "nothing filled (check that the 835 files cover the export's claims and claim ids)"
-        )
-    return "; ".join(parts) + "."
 
 
 def _jsonable(value: Any) -> Any:
@@ -268,13 +202,20 @@ def write_outputs(
     prepared_by: str | None = None,
     progress: Progress = _quiet,
 ) -> list[Path]:
-    """Write the JSON and/or the workbook; return the paths written."""
+    """Write the JSON and/or the workbook; return the paths written.
+
+    When the workbook already has a sheet of the user's with a name auditkit wants, auditkit's
+    sheet gets another name and a line saying so is added to ``job.notes``.
+    """
     written: list[Path] = []
     if json_path is not None:
         progress("writing", str(json_path))
         written.append(write_json(job, json_path))
     if out is not None or into is not None:
-        from auditkit.excel.openpyxl_writer import write_workbook
+        from auditkit.excel.openpyxl_writer import rename_note, write_workbook
+
+        def renamed(wanted: str, used: str) -> None:
+            job.notes.append(rename_note(wanted, used))
 
         target = into if into is not None else out
         progress("writing", str(target))
@@ -290,6 +231,7 @@ def write_outputs(
                     practice=practice,
                     period=period,
                     prepared_by=prepared_by,
+                    on_rename=renamed,
                 )
             )
         )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -124,11 +125,14 @@ def write_workbook(
     practice: str | None = None,
     period: str | None = None,
     prepared_by: str | None = None,
+    on_rename: Callable[[str, str], None] | None = None,
 ) -> Path:
     """Write the audit workbook for ``result`` to ``path`` and return the path.
 
     ``into``: an existing .xlsx/.xlsm to write auditkit's sheets into (normally ``path``
-    itself); ``template``: a workbook to start a new one from (with ``--out``). Raises
+    itself); ``template``: a workbook to start a new one from (with ``--out``).
+    ``on_rename(wanted, used)`` is called for each sheet that got another name because the
+    workbook already has a sheet of the user's called ``wanted``. Raises
     :class:`OutputError` (one line) when the file cannot be written; the existing file is then
     left exactly as it was.
     """
@@ -148,13 +152,21 @@ def write_workbook(
         with_lines=with_lines,
         prepared_by=prepared_by,
     )
-    return write_report(report, target, base=base, creating=into is None)
+    return write_report(report, target, base=base, creating=into is None, on_rename=on_rename)
 
 
 def write_report(
-    report: Report, path: str | Path, *, base: str | Path | None = None, creating: bool = True
+    report: Report,
+    path: str | Path,
+    *,
+    base: str | Path | None = None,
+    creating: bool = True,
+    on_rename: Callable[[str, str], None] | None = None,
 ) -> Path:
-    """Render a report model to ``path``, into a copy of ``base`` when given."""
+    """Render a report model to ``path``, into a copy of ``base`` when given.
+
+    ``on_rename(wanted, used)``: see :func:`write_workbook` (called before saving).
+    """
     target = Path(path)
     if base is None:
         wb = Workbook(write_only=True)
@@ -167,6 +179,9 @@ def write_report(
         keep_active = active.title if active and not markers.is_auditkit_sheet(active) else None
         position, taken = _remove_own_sheets(wb)
     names = _final_names(report, taken)
+    if on_rename is not None:
+        for wanted, used in renamed_sheets(report, names):
+            on_rename(wanted, used)
     table_names = _names_in_use(wb)
     rows: dict[Any, RowBlock] = {}
     first = None
@@ -261,6 +276,20 @@ def _final_names(report: Report, taken: list[str]) -> dict[str, str]:
         names[sheet.name] = sheet_name(sheet.name, used)
         used.append(names[sheet.name])
     return names
+
+
+def renamed_sheets(report: Report, names: dict[str, str]) -> list[tuple[str, str]]:
+    """(wanted, used) for each sheet whose name was taken by a sheet of the user's."""
+    return [
+        (sheet_name(sheet.name), names[sheet.name])
+        for sheet in report.sheets
+        if names[sheet.name] != sheet_name(sheet.name)
+    ]
+
+
+def rename_note(wanted: str, used: str) -> str:
+    """The one line that tells the user which name auditkit used instead of ``wanted``."""
+    return f"your workbook already has a sheet '{wanted}'; auditkit's is '{used}'"
 
 
 def _names_in_use(wb: Workbook) -> set[str]:

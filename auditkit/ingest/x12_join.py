@@ -49,34 +49,51 @@ class JoinReport:
     filled: dict[str, int] = field(default_factory=dict)  # column -> values filled
 
     def __str__(self) -> str:
-        parts = [
-            f"Remittances: {self.remit_lines:,} line(s) joined to {self.export_lines:,} export "
-            f"line(s): {self.matched_by_line_control:,} matched by claim id and line control "
-            f"number, {self.matched_by_date_and_code:,} by claim id, date of service and code, "
-            f"{self.matched_by_claim:,} claim-level by claim id"
-        ]
+        def count(n: int, one: str) -> str:
+            return f"{n:,} {one if n == 1 else one + 's'}"
+
+        matched = self.matched_by_line_control + self.matched_by_date_and_code
+        claim_level = self.matched_by_claim
+        remits = count(self.remit_lines, "remittance line")
+        exports = count(self.export_lines, "export line")
+        if not matched and not claim_level:
+            parts = [f"Remittances: none of the {remits} matched any of the {exports}"]
+        else:
+            how = []
+            if self.matched_by_line_control:
+                how.append(f"{self.matched_by_line_control:,} by claim id and line control number")
+            if self.matched_by_date_and_code:
+                how.append(
+                    f"{self.matched_by_date_and_code:,} by claim id, date of service and code"
+                )
+            text = f"Remittances: {matched:,} of the {remits} matched an export line"
+            if how:
+                text += f" ({', '.join(how)})"
+            if claim_level:
+                text += f", {count(claim_level, 'claim-level row')} matched by claim id"
+            parts = [text, f"{self.export_lines_matched:,} of the {exports} have a remittance"]
         if self.reversals_netted or self.reversals_unmatched:
             parts.append(
-                f"{self.reversals_netted:,} reversal(s) netted against their original payment, "
-                f"{self.reversals_unmatched:,} without one kept as voided"
+                f"{count(self.reversals_netted, 'reversal')} netted against their original "
+                f"payment, {self.reversals_unmatched:,} without one kept as voided"
             )
         if self.unmatched_remit_lines:
             parts.append(
-                f"{self.unmatched_remit_lines:,} remittance line(s) match no export line "
+                f"{count(self.unmatched_remit_lines, 'remittance line')} matched no export line "
                 f"(claims {', '.join(self.unmatched_remit_examples)})"
             )
         if self.unmatched_claims:
             parts.append(
-                f"{self.unmatched_claims:,} export claim(s) have no remittance "
+                f"{count(self.unmatched_claims, 'export claim')} without a remittance "
                 f"(e.g. {', '.join(self.unmatched_claim_examples)})"
             )
         if self.export_lines_with_several_remits:
             parts.append(
-                f"{self.export_lines_with_several_remits:,} export line(s) have several "
+                f"{count(self.export_lines_with_several_remits, 'export line')} with several "
                 "remittance lines (paid amounts summed, the rest from the latest)"
             )
-        filled = ", ".join(f"{col} on {n:,}" for col, n in self.filled.items() if n)
-        parts.append(f"filled {filled}" if filled else "nothing filled")
+        filled = ", ".join(f"{col} on {count(n, 'line')}" for col, n in self.filled.items() if n)
+        parts.append(f"filled from the remittances: {filled}" if filled else "nothing filled")
         return "; ".join(parts) + "."
 
 

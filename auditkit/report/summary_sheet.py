@@ -149,18 +149,20 @@ def _start_here(
             f"The {len(rows)} action{'s' if len(rows) != 1 else ''} worth the most money"
             f"{of_total}, largest first. Dollars are counted once: where several findings "
             "concern the same claim line, only one counts, so these amounts do not overlap. "
-            "Click an action to go to its rows.",
+            "Click an action's number of findings to go to its rows.",
             tone="note",
         )
     )
     columns = [
-        Column("action", "Action (go to rows)", "text", 34),
+        # The link sits on the short count: a linked cell does not wrap in every spreadsheet
+        # program, and the action's title must.
+        Column("action", "Action", "text", 34, wrap=True),
         Column("dollars", "Counted at risk", "currency0", 14),
-        Column("findings", "Findings", "integer", 9),
-        Column("payers", "Payers", "text", 28),
+        Column("findings", "Findings (go to rows)", "integer", 11),
+        Column("payers", "Payers", "text", 28, wrap=True),
         Column("fix", "Fix", "text", 70, wrap=True),
     ]
-    table = make_table("start-here", columns, pd.DataFrame(rows), links={"action": links})
+    table = make_table("start-here", columns, pd.DataFrame(rows), links={"findings": links})
     blocks.append(table)
     return blocks
 

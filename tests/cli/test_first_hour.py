@@ -131,3 +131,29 @@ def test_fail_fast_lists_every_client_that_finished(clients: Path, tmp_path: Pat
     assert written, "the client running beside the broken one finishes"
     assert written <= set(rows)  # every workbook written is in the index
     assert all(rows[name]["status"] == "ok" and rows[name]["workbook"] for name in written)
+
+
+def test_into_a_workbook_with_a_users_summary_names_the_sheet_it_used(
+    clean_csv: Path, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    book = tmp_path / "monthly.xlsx"
+    wb = Workbook()
+    wb.active.title = "Summary"
+    wb.active["A1"] = "my own numbers"
+    wb.active["B2"] = 42
+    wb.save(book)
+    result = run("audit", clean_csv, "--into", book)
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stderr.splitlines() if "already has a sheet" in x]
+    assert "already has a sheet" not in result.stdout  # stdout stays machine-readable
+    assert lines == ["your workbook already has a sheet 'Summary'; auditkit's is 'Summary (2)'"]
+    after = load_workbook(book)
+    assert after["Summary"]["A1"].value == "my own numbers" and after["Summary"]["B2"].value == 42
+    assert "Summary (2)" in after.sheetnames
+    # a second run replaces auditkit's sheet and says the same again (the user's is still there)
+    again = run("audit", clean_csv, "--into", book)
+    assert again.exit_code == 0, again.output
+    assert "auditkit's is 'Summary (2)'" in again.output
+    assert load_workbook(book).sheetnames.count("Summary (2)") == 1

@@ -50,7 +50,7 @@ def test_summary_opens_with_the_actions_worth_the_most_counted_money(run) -> Non
         assert fix and len(fix) < len(full) and full.replace("``", "").startswith(fix)
         assert fix.endswith(".") and "``" not in fix
     # Each links to the first of its counted rows on the audit's sheet.
-    for audit_id, link in zip(expected.index, table.links["action"], strict=True):
+    for audit_id, link in zip(expected.index, table.links["findings"], strict=True):
         sheet_name, row = resolve(report, link)
         sheet, target = report.find_table(link.table)
         assert sheet.name == sheet_name == audit_id
@@ -155,3 +155,25 @@ def test_start_here_rows_are_not_double_counted(run) -> None:
     result, report = run
     table = report.sheet("Summary").blocks[4]
     assert pd.to_numeric(table.frame["dollars"]).sum() <= result.summary["dollars_at_risk"] + 0.01
+
+
+def test_start_here_titles_and_payers_wrap_instead_of_being_cut(run, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from auditkit.excel.openpyxl_writer import write_report
+
+    _result, report = run
+    table = next(
+        b for b in report.sheet("Summary").blocks if isinstance(b, Table) and b.key == "start-here"
+    )
+    wraps = {c.key for c in table.columns if c.wrap}
+    assert {"action", "payers", "fix"} <= wraps
+    path = write_report(report, tmp_path / "s.xlsx")
+    ws = load_workbook(path)["Summary"]
+    # The title wraps (no link on it: a linked cell does not wrap in LibreOffice); the link
+    # sits on the number of findings beside it.
+    linked = next(row for row in ws.iter_rows(min_col=3, max_col=3) if row[0].hyperlink)[0]
+    title = ws.cell(row=linked.row, column=1)
+    assert title.value == table.frame["action"].iloc[0] and not title.hyperlink
+    assert title.alignment.wrap_text and title.alignment.vertical == "top"
+    assert linked.value == table.frame["findings"].iloc[0]

@@ -95,8 +95,8 @@ def test_report_names_claims_only() -> None:
     remits = _remits("facet_co4.835", "epidural_co151.835", "multi_payer.835")
     _, report = join_remits(export, remits)
     text = str(report)
-    assert "1 export claim(s) have no remittance (e.g. X9999)" in text
-    assert "10 remittance line(s) match no export line" in text
+    assert "1 export claim without a remittance (e.g. X9999)" in text
+    assert "10 remittance lines matched no export line" in text
     for name in remits["patient_name"].dropna().unique():
         assert name.split(",")[0] not in text
     for member in remits["patient_id"].dropna().unique():
@@ -185,4 +185,20 @@ def test_no_match_adds_no_columns() -> None:
     joined, report = join_remits(export, _remits("facet_co4.835"))
     assert list(joined.columns) == list(export.columns)
     assert report.unmatched_remit_lines == 5 and report.unmatched_claims == 1
-    assert str(report).endswith("nothing filled.")
+    text = str(report)
+    assert text.startswith("Remittances: none of the 5 remittance lines matched any of the 1 ")
+    assert "joined" not in text
+    assert text.endswith("nothing filled.")
+
+
+def test_report_counts_agree_with_each_other() -> None:
+    export = _export(EXPORT_ROWS)
+    _, report = join_remits(export, _remits("facet_co4.835", "epidural_co151.835"))
+    matched = report.matched_by_line_control + report.matched_by_date_and_code
+    assert matched > 0
+    text = str(report)
+    assert text.startswith(
+        f"Remittances: {matched} of the {report.remit_lines} remittance lines matched an export line"
+    )
+    assert "joined" not in text and "none of" not in text
+    assert f"{report.export_lines_matched} of the {report.export_lines} export lines" in text
