@@ -152,7 +152,8 @@ def line_keys(rows: pd.DataFrame) -> pd.Series:
         if "claim_id" in rows.columns
         else pd.Series("", index=rows.index, dtype="string")
     )
-    where = pd.Series(["p" + str(i) for i in range(n)], index=rows.index, dtype="string")
+    # Whole-column string work: no Python string is built per line here.
+    where = "p" + pd.Series(np.arange(n), index=rows.index).astype("string")
     if "source_row" in rows.columns:
         source = pd.to_numeric(rows["source_row"], errors="coerce").astype("Int64")
         where = ("r" + source.astype("string")).fillna(where)

@@ -47,8 +47,9 @@ def settle(findings: pd.DataFrame, order: Sequence[str]) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     dollars = findings["dollars_at_risk"].to_numpy(dtype="float64", na_value=0.0)
     eligible = findings["counted"].to_numpy(dtype=bool) & (dollars > 0)
-    covers = findings["covers"].fillna("").astype("str").to_numpy(dtype=object)
-    has_cover = np.fromiter((bool(c) for c in covers), dtype=bool, count=n)
+    cover_text = findings["covers"].fillna("").astype("str")
+    covers = cover_text.to_numpy(dtype=object)
+    has_cover = cover_text.ne("").to_numpy(dtype=bool)
     counted = eligible & ~has_cover
     contenders = np.flatnonzero(eligible & has_cover)
     if not len(contenders):
