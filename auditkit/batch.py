@@ -191,6 +191,7 @@ def run_client(
             auths=client.auths,
             fee_schedule=client.fee_schedule,
             redactor=redactor,
+            keep_lines=with_lines,
         )
         stem = Path(out_dir) / _safe_name(client.name)
         pipeline.write_outputs(

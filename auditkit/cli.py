@@ -253,6 +253,12 @@ def _print_summary(job, console: Console, workbook: bool = True) -> None:
 )
 @click.option("--select", help="Comma-separated audit ids to run (default: all).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results as JSON.")
+@click.option(
+    "--findings-parquet",
+    "parquet_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the findings as a Parquet table (for your own tools).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write a new audit workbook (.xlsx).")
 @click.option(
     "--into",
@@ -308,6 +314,7 @@ def audit(
     config: str | None,
     select: str | None,
     json_path: str | None,
+    parquet_path: str | None,
     out: str | None,
     into: str | None,
     template: str | None,
@@ -331,6 +338,7 @@ def audit(
     Examples:
       auditkit audit sample_exports/medirev_charges.csv --out audit.xlsx
       auditkit audit jan.csv feb.csv --json audit.json --fail-on high
+      auditkit audit export.csv --findings-parquet findings.parquet
       auditkit audit export.xlsx --into monthly.xlsm --practice "Valley Pain"
       auditkit audit export.csv --auths auths.csv --fee-schedule fees.csv --out audit.xlsx
       auditkit audit export.csv --ptp ptp_f1.zip --ptp ptp_f2.zip --mue mue.zip --out audit.xlsx
@@ -345,10 +353,11 @@ def audit(
             "nothing was written: --template starts a new workbook, so add --out audit.xlsx "
             "(or leave out --template)"
         )
-    if not (out or into or json_path):
+    if not (out or into or json_path or parquet_path):
         _fail(
             "nothing was written: add --out audit.xlsx (a new workbook), "
-            "--into WORKBOOK.xlsx (an existing one) or --json audit.json"
+            "--into WORKBOOK.xlsx (an existing one), --json audit.json or "
+            "--findings-parquet findings.parquet"
         )
     try:
         job = pipeline.audit(
@@ -363,10 +372,12 @@ def audit(
             mue=mue,
             redact=redact,
             progress=console.progress,
+            keep_lines=with_lines,
         )
         written = pipeline.write_outputs(
             job,
             json_path=json_path,
+            parquet_path=parquet_path,
             out=out,
             into=into,
             template=template,

@@ -6,7 +6,6 @@ The shells (``cli.py``, ``batch.py``, the xlwings macro) only parse their input,
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -16,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from auditkit.engine.findingset import FindingSet, jsonable
 from auditkit.engine.result import COVERS_SEP, SEVERITIES, AuditResult
-from auditkit.fileio import atomic_write_bytes
+from auditkit.fileio import atomic_write
 from auditkit.ingest.model import ClaimLines
 
 PathLike = str | os.PathLike[str]
@@ -55,12 +55,17 @@ def audit(
     redact: bool = False,
     redactor: Any | None = None,
     progress: Progress = _quiet,
+    keep_lines: bool = True,
 ) -> Job:
     """Read the exports (remittances, authorizations, fee schedule), optionally redact, audit.
 
     With ``redact`` (or a ``redactor`` shared across a batch) patient names and ids are replaced
     by pseudonyms before anything is audited, in the claim lines and the authorization export
     alike, so authorizations still match their claims.
+
+    With ``keep_lines=False`` (the caller writes no Claim lines sheet) the claim-line table is
+    let go once audited, keeping only what the workbook shows of it (the billing provider): at
+    a million lines that is most of the memory the writers would otherwise share with it.
     """
     from auditkit.engine.runner import run_audits
     from auditkit.ingest import load
@@ -108,6 +113,9 @@ def audit(
         auths=auth_table,
         fee_schedule=fee_table,
     )
+    if not keep_lines:
+        kept = [c for c in ("billing_provider",) if c in lines.frame.columns]
+        lines = ClaimLines(frame=lines.frame[kept].copy(), inputs=lines.inputs)
     return Job(
         lines=lines,
         result=result,
@@ -117,58 +125,40 @@ def audit(
     )
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (pd.Timestamp,)):
-        return None if pd.isna(value) else value.date().isoformat()
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        with contextlib.suppress(ValueError, AttributeError):
-            value = value.item()
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+#: The keys of one finding in the JSON, in order.
+FINDING_KEYS: tuple[str, ...] = (
+    "audit",
+    "severity",
+    "scope",
+    "provider",
+    "payer",
+    "cpt",
+    "claim_id",
+    "line",
+    "dollars_at_risk",
+    "dollars_basis",
+    "covers",
+    "counted",
+    "message",
+    "fix",
+    "evidence",
+    "source_file",
+    "source_row",
+)
+_EVIDENCE_MARK = "\u0001evidence\u0001"
+#: Findings rendered at once for the JSON (about 1 KB of text each, copied a few times).
+JSON_SLICE_ROWS = 10_000
 
 
-def to_json(job: Job) -> dict[str, Any]:
-    """The machine-readable result: the shape documented in the README."""
+def _head(job: Job) -> dict[str, Any]:
+    """The JSON document without its findings."""
     from auditkit import __version__
 
-    findings = job.result.findings
-    records = []
-    keep = ("audit", "severity", "scope", "provider", "payer", "cpt", "claim_id", "line")
-    for row in findings.to_dict("records"):
-        item = {k: _jsonable(row.get(k)) for k in keep}
-        if item["line"] is not None:
-            item["line"] = int(item["line"])
-        item["dollars_at_risk"] = _jsonable(row.get("dollars_at_risk"))
-        item["dollars_basis"] = str(row.get("dollars_basis") or "none")
-        covers = str(row.get("covers") or "")
-        item["covers"] = covers.split(COVERS_SEP) if covers else []
-        item["counted"] = bool(row.get("counted"))
-        item["message"] = str(row.get("message") or "")
-        item["fix"] = str(row.get("fix") or "")
-        item["evidence"] = _jsonable(row.get("evidence"))
-        item["source_file"] = _jsonable(row.get("source_file"))
-        source_row = _jsonable(row.get("source_row"))
-        item["source_row"] = int(source_row) if source_row is not None else None
-        records.append(item)
     return {
         "auditkit_version": __version__,
         "inputs": [{"path": r.path, "rows": int(r.rows)} for r in job.lines.inputs]
         + [{"path": r.path, "rows": int(r.rows)} for r in job.side_inputs],
-        "summary": _jsonable(job.result.summary),
+        "summary": jsonable(job.result.summary),
         "audits": [
             {
                 "id": a.id,
@@ -179,20 +169,142 @@ def to_json(job: Job) -> dict[str, Any]:
             }
             for a in job.result.audits
         ],
-        "edit_tables": _jsonable(job.result.edit_tables),
-        "findings": records,
+        "edit_tables": jsonable(job.result.edit_tables),
     }
 
 
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype("string").reset_index(drop=True)
+
+
+def finding_columns(found: FindingSet, core: pd.DataFrame) -> pd.DataFrame:
+    """The findings in ``core`` (a slice of ``found.core``) as the JSON shows them, one column
+    per key of :data:`FINDING_KEYS`, ``evidence`` as JSON text (covers as text joined by
+    ``|``)."""
+    return pd.DataFrame(
+        {
+            **{k: _text(core[k]) for k in ("audit", "severity", "scope", "provider", "payer")},
+            "cpt": _text(core["cpt"]),
+            "claim_id": _text(core["claim_id"]),
+            "line": core["line"].reset_index(drop=True),
+            "dollars_at_risk": core["dollars_at_risk"].reset_index(drop=True),
+            "dollars_basis": _text(core["dollars_basis"]).fillna("none"),
+            "covers": _text(core["covers"]).fillna(""),
+            "counted": core["counted"].reset_index(drop=True),
+            "message": found.messages(core),
+            "fix": _text(core["fix"]).fillna(""),
+            "evidence": found.evidence_json(core),
+            "source_file": _text(core["source_file"]),
+            "source_row": core["source_row"].reset_index(drop=True),
+        }
+    )
+
+
+def json_records(found: FindingSet, core: pd.DataFrame) -> list[str]:
+    """One JSON object (text) per finding in ``core``, keys as :data:`FINDING_KEYS`."""
+    if not len(core):
+        return []
+    view = finding_columns(found, core)
+    covers = view["covers"]
+    view["covers"] = covers.str.split(COVERS_SEP, regex=False).where(covers.ne(""), None)
+    view["covers"] = [c if isinstance(c, list) else [] for c in view["covers"]]
+    evidence = view["evidence"]
+    view["evidence"] = _EVIDENCE_MARK
+    text = view.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
+    lines = pd.Series(text.rstrip("\n").split("\n"), dtype="string[pyarrow]")
+    mark = json.dumps(_EVIDENCE_MARK)
+    halves = lines.str.split(mark, n=1, regex=False, expand=True)
+    joined = halves[0] + evidence.to_numpy() + halves[1]
+    return joined.tolist()
+
+
+def to_json(job: Job) -> dict[str, Any]:
+    """The machine-readable result as one dict: the shape documented in the README (builds
+    every finding as Python objects; :func:`write_json` streams instead)."""
+    head = _head(job)
+    found = job.result.found
+    head["findings"] = [json.loads(r) for core in found.slices() for r in json_records(found, core)]
+    return head
+
+
 def write_json(job: Job, path: PathLike) -> Path:
-    data = json.dumps(to_json(job), indent=2, ensure_ascii=False).encode("utf-8")
-    return atomic_write_bytes(path, data)
+    """The JSON document, written a slice of findings at a time (never the whole text in
+    memory): the head as ``json.dumps`` indents it, then one finding per line."""
+    head = json.dumps(_head(job), indent=2, ensure_ascii=False)
+    found = job.result.found
+
+    def write(handle: Any) -> None:
+        handle.write(head[: head.rindex("}")].rstrip().encode("utf-8"))
+        handle.write(b',\n  "findings": [')
+        first = True
+        for core in found.slices(JSON_SLICE_ROWS):
+            records = json_records(found, core)
+            if not records:
+                continue
+            lead = b"\n    " if first else b",\n    "
+            handle.write(lead + ",\n    ".join(records).encode("utf-8"))
+            first = False
+        handle.write(b"]\n}\n" if first else b"\n  ]\n}\n")
+
+    return atomic_write(path, write)
+
+
+def write_findings_parquet(job: Job, path: PathLike) -> Path:
+    """The findings as a Parquet table, one row group per slice: the JSON's keys as columns,
+    ``covers`` as a list of line keys and ``evidence`` as JSON text (audits name different
+    things), for people who load findings into their own tools."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    found = job.result.found
+    schema = pa.schema(
+        [
+            ("audit", pa.string()),
+            ("severity", pa.string()),
+            ("scope", pa.string()),
+            ("provider", pa.string()),
+            ("payer", pa.string()),
+            ("cpt", pa.string()),
+            ("claim_id", pa.string()),
+            ("line", pa.int64()),
+            ("dollars_at_risk", pa.float64()),
+            ("dollars_basis", pa.string()),
+            ("covers", pa.list_(pa.string())),
+            ("counted", pa.bool_()),
+            ("message", pa.string()),
+            ("fix", pa.string()),
+            ("evidence", pa.string()),
+            ("source_file", pa.string()),
+            ("source_row", pa.int64()),
+        ]
+    )
+
+    def write(handle: Any) -> None:
+        with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+            for core in found.slices():
+                view = finding_columns(found, core)
+                covers = pa.array(view["covers"].to_numpy(dtype=object, na_value=""))
+                split = pc.split_pattern(covers, COVERS_SEP)
+                empty = pc.equal(covers, "")
+                view = view.drop(columns="covers")
+                table = pa.Table.from_pandas(view, preserve_index=False)
+                table = table.append_column(
+                    "covers",
+                    pc.if_else(empty, pa.scalar([], pa.list_(pa.string())), split),
+                )
+                writer.write_table(table.select(schema.names).cast(schema))
+            if not len(found):
+                writer.write_table(schema.empty_table())
+
+    return atomic_write(path, write)
 
 
 def write_outputs(
     job: Job,
     *,
     json_path: PathLike | None = None,
+    parquet_path: PathLike | None = None,
     out: PathLike | None = None,
     into: PathLike | None = None,
     template: PathLike | None = None,
@@ -211,6 +323,9 @@ def write_outputs(
     if json_path is not None:
         progress("writing", str(json_path))
         written.append(write_json(job, json_path))
+    if parquet_path is not None:
+        progress("writing", str(parquet_path))
+        written.append(write_findings_parquet(job, parquet_path))
     if out is not None or into is not None:
         from auditkit.excel.openpyxl_writer import rename_note, write_workbook
 
@@ -240,7 +355,8 @@ def write_outputs(
 
 def worst_severity(result: AuditResult) -> str | None:
     """The most serious severity among the findings, or None when there are none."""
-    present = set(result.findings["severity"].dropna()) if len(result.findings) else set()
+    core = result.found.core
+    present = set(core["severity"].dropna().astype(str)) if len(core) else set()
     for sev in SEVERITIES:
         if sev in present:
             return sev

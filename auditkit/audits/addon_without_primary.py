@@ -9,7 +9,14 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.findings import Evidence
 from auditkit.measures.coding import coding_view, member
+
+_HEAD = " is an add-on, but the patient has no {primaries}"
+#: The message's wordings after "<cpt> on claim <id> (<date>)" (message templates, see
+#: :meth:`~auditkit.measures.coding.CodingView.message`): the primary is looked for that day, or
+#: in the month (for add-ons with a monthly window).
+TAILS: tuple[str, ...] = (_HEAD + " that day.", _HEAD + " in {addon_month}.")
 
 
 class AddonWithoutPrimary(Audit):
@@ -116,18 +123,22 @@ class AddonWithoutPrimary(Audit):
                 wanted = window[mine] * width + slot[line_candidates[mine, k]]
                 found[mine] |= member(wanted, present) & (line_candidates[mine, k] >= 0)
         pos = pos[~found]
-        needed = pd.Series(primaries_of_code[view.code_ids[pos]], dtype="string").str.replace(
+        # The primaries' text per distinct code, spread over the lines (no text per line).
+        needed_of_code = pd.Series(primaries_of_code, dtype="string").str.replace(
             ";", " or ", regex=False
         )
-        month = pd.Series(by_month[pos])
-        when = pd.Series(
-            np.where(
-                month,
-                " in " + view.date_text(pos).str.slice(0, 7),
-                " that day",
-            ),
-            dtype="string",
+        needed = pd.Series(needed_of_code.array.take(view.code_ids[pos]))
+        monthly = by_month[pos]
+        # The month in question ("YYYY-MM"), worked out per distinct month.
+        month_ids, months = pd.factorize(view.month[pos])
+        month_text = np.where(
+            months >= 0, np.datetime_as_string(months.astype("datetime64[M]"), unit="M"), ""
         )
-        message = view.where(pos) + " is an add-on, but the patient has no " + needed + when + "."
-        evidence = [{"primaries": p} for p in needed.tolist()]
+        month_text = np.where(months >= 0, month_text, "no date")
+        message = view.message(
+            pos,
+            pd.Categorical.from_codes(monthly.astype(np.int8), TAILS),
+            addon_month=pd.Categorical.from_codes(month_ids, month_text),
+        )
+        evidence = Evidence({"primaries": needed})
         return view.findings(self, pos, severity="high", message=message, evidence=evidence)

@@ -9,13 +9,17 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import Evidence
 from auditkit.measures.coding import (
+    choose,
     coding_view,
     combine,
     concat,
     group_any,
     group_sum,
+    literal,
     member,
+    template,
 )
 
 #: How each style reads in a message.
@@ -139,10 +143,10 @@ class BilateralStyleInconsistent(Audit):
 
     def _not_allowed(self, view, mask: np.ndarray) -> pd.DataFrame:
         pos = np.flatnonzero(mask)
-        code = view.cpt_text(pos)
-        message = (
-            view.where(pos) + " carries modifier 50, which " + code + " does not allow: it is "
-            "not billed as a bilateral service."
+        message = view.message(
+            pos,
+            " carries modifier 50, which {where_cpt} does not allow: it is not billed as a "
+            "bilateral service.",
         )
         fix = (
             "Remove modifier 50 and bill the service once (or once per side with RT and LT where "
@@ -183,7 +187,7 @@ class BilateralStyleInconsistent(Audit):
                 "pos": pos,
                 "service": service[pos],
                 "style": style,
-                "payer": np.asarray(context.text("ctx.payer", pos).array, dtype=object),
+                "payer": context.text("ctx.payer", pos).reset_index(drop=True),
                 "codes": np.where(addon[view.code_ids[pos]], "add-on", "primary"),
             }
         )
@@ -191,63 +195,62 @@ class BilateralStyleInconsistent(Audit):
         services = services.join(payers, on=["payer", "codes"])
         bad = services[
             services["payer_style"].notna() & (services["style"] != services["payer_style"])
-        ]
+        ].reset_index(drop=True)
         if bad.empty:
             return concat([])
         bad_pos = bad["pos"].to_numpy()
-        claims = view.listing(service, sided, bad["service"].to_numpy(), codes=False)
-        said = bad["style"].map(STYLE_TEXT).reset_index(drop=True)
-        wanted = bad["payer_style"].map(STYLE_TEXT).reset_index(drop=True)
-        basis = bad["basis"].reset_index(drop=True)
-        of_codes = pd.Series(
-            np.where(bad["codes"] == "add-on", " of its add-on codes", ""), dtype="string"
-        )
-        usual = (
-            " on "
-            + bad["style_services"].astype(int).astype(str).reset_index(drop=True)
-            + " of "
-            + bad["services"].astype(int).astype(str).reset_index(drop=True)
-            + " bilateral services"
-            + of_codes
-        )
-        why = pd.Series(np.where(basis == "configured", " (configured)", usual), dtype="string")
-        payer = bad["payer"].astype("string").reset_index(drop=True)
-        message = (
-            view.where(bad_pos)
-            + " is billed for both sides as "
-            + said
-            + " (claims "
-            + pd.Series(claims, dtype="string")
-            + "); "
-            + payer
-            + " takes "
-            + wanted
-            + why
-            + "."
-        )
-        evidence = [
+        claims = view.listing_text(service, sided, bad["service"].to_numpy(), codes=False)
+        style_said = choose(bad["style"], lambda s: literal(STYLE_TEXT[s]))
+        wanted = choose(bad["payer_style"], lambda s: literal(STYLE_TEXT[s]))
+        configured = (bad["basis"] == "configured").to_numpy()
+        add_on = (bad["codes"] == "add-on").to_numpy()
+        why = choose(
+            np.where(configured, 2, add_on.astype(np.int64)),
             {
-                "style": s,
-                "payer_style": w,
-                "basis": b,
-                "payer_bilateral_services": int(n),
-                "payer_style_services": int(k),
-                "claims": c,
-                "codes": kind,
+                2: " (configured)",
+                1: " on {bil_style_services} of {bil_services} bilateral services of its add-on "
+                "codes",
+                0: " on {bil_style_services} of {bil_services} bilateral services",
+            },
+        )
+        # Nullable integers: a slice of findings of several audits must not make them floats.
+        style_services = pd.array(bad["style_services"].astype(int), dtype="Int64")
+        services_n = pd.array(bad["services"].astype(int), dtype="Int64")
+        message = view.message(
+            bad_pos,
+            template(
+                " is billed for both sides as ",
+                style_said,
+                " (claims {bil_claims}); {bil_payer} takes ",
+                wanted,
+                why,
+                ".",
+            ),
+            bil_claims=claims,
+            bil_payer=bad["payer"],
+            bil_style_services=style_services,
+            bil_services=services_n,
+        )
+        evidence = Evidence(
+            {
+                "style": pd.Categorical(bad["style"]),
+                "payer_style": pd.Categorical(bad["payer_style"]),
+                "basis": pd.Categorical(bad["basis"]),
+                "payer_bilateral_services": services_n,
+                "payer_style_services": style_services,
+                "claims": claims,
+                "codes": pd.Categorical(bad["codes"]),
             }
-            for s, w, b, n, k, c, kind in zip(
-                bad["style"],
-                bad["payer_style"],
-                bad["basis"],
-                bad["services"],
-                bad["style_services"],
-                claims,
-                bad["codes"],
-                strict=True,
-            )
-        ]
-        severity = np.where(basis == "configured", "high", "medium")
-        fix = "Rebill the service as " + wanted + " for " + payer + " and send a corrected claim."
+        )
+        severity = np.where(configured, "high", "medium")
+        payer = pd.Categorical(bad["payer"])
+        fix = template(
+            "Rebill the service as ",
+            choose(bad["payer_style"], STYLE_TEXT),
+            " for ",
+            payer,
+            " and send a corrected claim.",
+        )
         found = view.findings(
             self,
             bad_pos,
@@ -255,7 +258,7 @@ class BilateralStyleInconsistent(Audit):
             message=message,
             dollars=dollars[bad_pos],
             evidence=evidence,
-            fix=fix.to_numpy(),
+            fix=fix,
         )
         # The dollars are the service's sided lines': the finding covers all of them.
         label = np.full(view.n, -1, dtype=np.int64)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
-from auditkit.engine.text import money
+from auditkit.engine.findings import Evidence, Message
 from auditkit.measures.coding import (
     coding_view,
     concat,
@@ -18,11 +18,33 @@ from auditkit.measures.coding import (
     group_max,
     group_min,
     group_sum,
-    units_text,
 )
 
 FIRST_MINUTES = 30  # G3002: the first 30 minutes of the month
 EXTRA_MINUTES = 15  # G3003: each further full 15 minutes
+
+#: Wordings after "<cpt> on claim <id> (<date>)" (message templates, see
+#: :meth:`~auditkit.measures.coding.CodingView.message`) of G3003 units beyond the minutes: with
+#: the month's minutes, or with none documented.
+G3003_TAILS: tuple[str, ...] = tuple(
+    ": {cpm_g3003_units:g} G3003 units billed for the month, but "
+    + said
+    + " minutes support {cpm_g3003_supported:g} (one per full 15 minutes beyond 30)."
+    for said in ("{cpm_g3003_minutes:g}", "no")
+)
+#: Wordings of a month with minutes and no G3002: the estimate is G3002 alone, or G3002 plus
+#: the G3003 units the minutes support.
+MISSED_TAILS: tuple[str, ...] = tuple(
+    " documents {cpm_missed_minutes:g} chronic pain management minutes in the month and no G3002 "
+    "was billed: about ${cpm_missed_estimate:,.0f} unbilled (G3002" + plus + ")."
+    for plus in ("", " plus {g3003_units_supported:g} G3003")
+)
+
+
+def _round2(values: np.ndarray) -> np.ndarray:
+    """Amounts rounded to cents as Python's ``round`` does (each distinct amount once)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype="float64"), use_na_sentinel=False)
+    return np.array([round(float(u), 2) for u in uniques], dtype="float64")[codes]
 
 
 class CpmTime(Audit):
@@ -159,10 +181,10 @@ class CpmTime(Audit):
                 (
                     g3002 & (minutes < FIRST_MINUTES),
                     "high",
-                    lambda pos: (
-                        " has "
-                        + units_text(minutes[pos])
-                        + " chronic pain management minutes documented that month; G3002 needs 30."
+                    lambda pos: Message(
+                        " has {cpm_short_minutes:g} chronic pain management minutes documented "
+                        "that month; G3002 needs 30.",
+                        cpm_short_minutes=minutes[pos],
                     ),
                     None,
                 ),
@@ -189,15 +211,12 @@ class CpmTime(Audit):
         flagged = pos[over]
         if not len(flagged):
             return concat([])
-        first = view.listing(month, g3002, month[flagged], codes=False)
-        message = (
-            view.where(flagged)
-            + ": "
-            + units_text(total[over])
-            + " G3002 units for the patient in the calendar month (claims "
-            + pd.Series(first, dtype="string")
-            + "); G3002 is the month's first 30 minutes and is billed once a month, further "
-            "time is G3003."
+        message = view.message(
+            flagged,
+            ": {g3002_units_in_month:g} G3002 units for the patient in the calendar month (claims "
+            "{cpm_g3002_claims}); G3002 is the month's first 30 minutes and is billed once a "
+            "month, further time is G3003.",
+            cpm_g3002_claims=view.listing_text(month, g3002, month[flagged], codes=False),
         )
         return view.findings(
             self,
@@ -205,7 +224,7 @@ class CpmTime(Audit):
             severity="high",
             message=message,
             dollars=view.dollars[flagged] * share[over],
-            evidence=[{"g3002_units_in_month": float(t)} for t in total[over]],
+            evidence=Evidence({"g3002_units_in_month": total[over]}),
             fix="Keep one G3002 for the month (the first 30 minutes); bill the further time as "
             "G3003 (one per full 15 minutes), correct the claim and refund the second G3002.",
         )
@@ -219,15 +238,14 @@ class CpmTime(Audit):
         excess, share, total = excess_units(pd.factorize(month[pos])[0], units, supported)
         over = excess > 0
         flagged = pos[over]
-        message = (
-            view.where(flagged)
-            + ": "
-            + units_text(total[over])
-            + " G3003 units billed for the month, but "
-            + units_text(minutes[flagged])
-            + " minutes support "
-            + units_text(supported[over])
-            + " (one per full 15 minutes beyond 30)."
+        # "no minutes" where the month documents none.
+        undocumented = np.isnan(minutes[flagged]).astype(np.int8)
+        message = view.message(
+            flagged,
+            pd.Categorical.from_codes(undocumented, G3003_TAILS),
+            cpm_g3003_units=total[over],
+            cpm_g3003_minutes=minutes[flagged],
+            cpm_g3003_supported=supported[over],
         )
         return view.findings(
             self,
@@ -260,32 +278,22 @@ class CpmTime(Audit):
         fee_2 = fee_2.fillna(settings.g3002_fee).to_numpy()
         fee_3 = fee_3.fillna(settings.g3003_fee).to_numpy()
         estimate = fee_2 + unbilled_3003 * fee_3
-        message = (
-            view.where(pos)
-            + " documents "
-            + units_text(minutes[pos])
-            + " chronic pain management minutes in the month and no G3002 was billed: about "
-            + pd.Series([money(x) for x in estimate], dtype="string")
-            + " unbilled (G3002"
-            + pd.Series(
-                np.where(unbilled_3003 > 0, " plus " + units_text(unbilled_3003) + " G3003", ""),
-                dtype="string",
-            )
-            + ")."
+        message = view.message(
+            pos,
+            pd.Categorical.from_codes((unbilled_3003 > 0).astype(np.int8), MISSED_TAILS),
+            cpm_missed_minutes=minutes[pos],
+            cpm_missed_estimate=estimate,
         )
-        evidence = [
+        evidence = Evidence(
             {
-                "minutes": float(m),
-                "g3003_units_supported": float(u),
-                "g3002_fee": round(float(a), 2),
-                "g3003_fee": round(float(b), 2),
-                "fee_source": s2 if s2 != "none" else "default setting",
-                "estimate": round(float(e), 2),
+                "minutes": minutes[pos],
+                "g3003_units_supported": unbilled_3003,
+                "g3002_fee": _round2(fee_2),
+                "g3003_fee": _round2(fee_3),
+                "fee_source": source_2.where(source_2.ne("none"), "default setting"),
+                "estimate": _round2(estimate),
             }
-            for m, u, a, b, s2, e in zip(
-                minutes[pos], unbilled_3003, fee_2, fee_3, source_2, estimate, strict=True
-            )
-        ]
+        )
         found = view.findings(
             self,
             pos,
@@ -308,10 +316,10 @@ class CpmTime(Audit):
         first_day = group_min(view.patient, np.where(g3002, view.day, never), never)
         visit = view.is_em & view.billed & (view.day == first_day)
         pos = np.flatnonzero(visit)
-        message = (
-            view.where(pos)
-            + " is an office visit on the day of the patient's first G3002; the initial chronic "
-            "pain management visit is part of G3002."
+        message = view.message(
+            pos,
+            " is an office visit on the day of the patient's first G3002; the initial chronic "
+            "pain management visit is part of G3002.",
         )
         return view.findings(
             self,

@@ -10,12 +10,18 @@ import pandas as pd
 from auditkit.claims import LIST_SEP
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.findings import Evidence, Message
 from auditkit.measures.coding import (
     SEVERITY_BY_CONFIDENCE,
     CodingView,
+    choose,
     coding_view,
+    combination,
     concat,
     factorize_text,
+    literal,
+    pick,
+    template,
 )
 from auditkit.reference import DX_REGION_SPANS
 
@@ -230,31 +236,31 @@ class DxLinkage(Audit):
         pos = np.flatnonzero(mask & checked[dx_ids] & wrong)
         if not len(pos):
             return view.findings(self, pos, severity="high", message=[])
-        ids = dx_ids[pos]
-        regions_here = pd.Series(code_region[pos], dtype="string")
-        said = pd.Series(named[ids], dtype="string")
-        message = (
-            view.where(pos)
-            + " is a "
-            + regions_here.map(REGION_WORDS)
-            + " spine procedure, but its supporting diagnoses name another region ("
-            + said
-            + "); the diagnosis must describe the region treated."
+        ids = np.where(dx_ids[pos] < 0, n_lists - 1, dx_ids[pos])
+        named_here = pick(ids, named)
+        weakest = combination(_weakest, confidence[ids], code_confidence[pos])
+        message = view.message(
+            pos,
+            template(
+                " is a ",
+                choose(code_region[pos], lambda r: literal(REGION_WORDS[r])),
+                " spine procedure, but its supporting diagnoses name another region "
+                "({dx_named}); the diagnosis must describe the region treated.",
+            ),
+            dx_named=named_here,
         )
-        severity = [
-            SEVERITY_BY_CONFIDENCE.get(_weakest(a, b), "medium")
-            for a, b in zip(confidence[ids], code_confidence[pos], strict=True)
-        ]
-        evidence = [
-            {"procedure_region": r, "diagnoses": d, "confidence": _weakest(a, b)}
-            for r, d, a, b in zip(
-                code_region[pos], named[ids], confidence[ids], code_confidence[pos], strict=True
-            )
-        ]
+        severity = choose(weakest, lambda c: SEVERITY_BY_CONFIDENCE.get(c, "medium"))
+        evidence = Evidence(
+            {
+                "procedure_region": choose(code_region[pos], str),
+                "diagnoses": named_here,
+                "confidence": weakest,
+            }
+        )
         return view.findings(
             self,
             pos,
-            severity=np.asarray(severity, dtype=object),
+            severity=severity,
             message=message,
             evidence=evidence,
             fix="Code the diagnosis of the region the note documents as treated, or correct the "
@@ -313,35 +319,45 @@ class DxLinkage(Audit):
         )
         article = "an" if family[:1] in "aeiou" else "a"
 
-        def text(pos: np.ndarray) -> pd.Series:
-            dx = view.lines["diagnosis_codes"].iloc[pos].astype("string").fillna("")
-            return dx.str.replace(LIST_SEP, ", ", regex=False).reset_index(drop=True)
+        def listed(pos: np.ndarray) -> pd.Categorical:
+            """The line's diagnoses as written, once per distinct list."""
+            return view.column_field(
+                "diagnosis_codes",
+                pos,
+                lambda t: t.astype("string").str.replace(LIST_SEP, ", ", regex=False),
+                "",
+            )
 
-        needs = f"{article} {family} procedure needs one of: {supporting}."
+        needs = literal(f"{article} {family} procedure needs one of: {supporting}.")
         return view.rule_findings(
             self,
             [
                 (
                     mask & axial_only,
                     "high",
-                    lambda pos: (
-                        " has only axial or nonspecific diagnoses (" + text(pos) + "); " + needs
+                    lambda pos: Message(
+                        " has only axial or nonspecific diagnoses ({dx_list}); " + needs,
+                        dx_list=listed(pos),
                     ),
                     None,
                 ),
                 (
                     mask & ~axial_only & ~supported & ~blank,
                     "medium",
-                    lambda pos: " has no diagnosis that supports it (" + text(pos) + "); " + needs,
+                    lambda pos: Message(
+                        " has no diagnosis that supports it ({dx_list}); " + needs,
+                        dx_list=listed(pos),
+                    ),
                     None,
                 ),
-                (mask & blank, "medium", " has no diagnosis code; " + needs, None),
+                (mask & blank, "medium", Message(" has no diagnosis code; " + needs), None),
                 (
                     mask & supported & invalid_now,
                     "medium",
-                    lambda pos: (
-                        " lists a diagnosis code that is not valid on the date of "
-                        "service (" + text(pos) + "); the claim is rejected until it is replaced."
+                    lambda pos: Message(
+                        " lists a diagnosis code that is not valid on the date of service "
+                        "({dx_list}); the claim is rejected until it is replaced.",
+                        dx_list=listed(pos),
                     ),
                     "Replace the invalid code (M54.5 became M54.50, M54.51 or M54.59) and "
                     "resubmit.",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import Evidence
 from auditkit.measures.coding import (
     CodingView,
     coding_view,
@@ -17,11 +18,40 @@ from auditkit.measures.coding import (
     excess_units,
     group_any,
     parse_codes,
-    units_text,
 )
 
 #: Add-on codes that count ablated joints (the others count injected facet levels).
 ABLATION_ADDONS: frozenset[str] = frozenset({"64634", "64636"})
+
+#: What the third unit is: a facet level, or an ablated joint (``kind`` in the evidence).
+KINDS: tuple[str, ...] = ("facet level", "ablated joint")
+#: How a third level's coverage is put: for another payer, and for Medicare.
+NOT_COVERED: tuple[str, ...] = (
+    "; Medicare treats it as not covered (at most two levels per session) and many payers follow.",
+    ", which Medicare's facet rules treat as not covered (at most two levels per session).",
+)
+#: The third-code message's wordings, for another payer and for Medicare.
+THIRD_TAILS: tuple[str, ...] = tuple(" is a third facet level" + t for t in NOT_COVERED)
+
+
+def _addon_template(medicare: int, ablation: int, both: int) -> str:
+    return (
+        ": the session's add-on units come to {addon_units:g} for "
+        + ("both sides" if both else "one side")
+        + " (one per side is the second "
+        + ("joint" if ablation else "level")
+        + "): {third_level_units:g} past that reach a third "
+        + KINDS[ablation]
+        + NOT_COVERED[medicare]
+    )
+
+
+#: The add-on message's wordings after "<cpt> on claim <id> (<date>)" (message templates, see
+#: :meth:`~auditkit.measures.coding.CodingView.message`), at ``medicare * 4 + ablation * 2 +
+#: both sides``.
+ADDON_TAILS: tuple[str, ...] = tuple(
+    _addon_template(m, a, b) for m in (0, 1) for a in (0, 1) for b in (0, 1)
+)
 
 
 def _medicare(view: CodingView, context: Context, pos: np.ndarray) -> np.ndarray:
@@ -168,12 +198,8 @@ class FacetThirdLevel(Audit):
     def _third_codes(self, view: CodingView, context: Context, third: np.ndarray) -> pd.DataFrame:
         pos = np.flatnonzero(third)
         medicare = _medicare(view, context, pos)
-        message = view.where(pos) + np.where(
-            medicare,
-            " is a third facet level, which Medicare's facet rules treat as not covered "
-            "(at most two levels per session).",
-            " is a third facet level; Medicare treats it as not covered (at most two levels per "
-            "session) and many payers follow.",
+        message = view.message(
+            pos, pd.Categorical.from_codes(medicare.astype(np.int8), THIRD_TAILS)
         )
         return view.findings(
             self, pos, severity=np.where(medicare, "high", "medium"), message=message
@@ -207,42 +233,21 @@ class FacetThirdLevel(Audit):
         if not len(flagged):
             return concat([])
         side_count = sides[at][over]
-        codes = view.cpt_text(flagged)
-        ablation = codes.isin(ABLATION_ADDONS).to_numpy()
-        what = np.where(ablation, "ablated joint", "facet level")
+        ablation = view.code_in(ABLATION_ADDONS)[flagged]
         medicare = _medicare(view, context, flagged)
-        message = (
-            view.where(flagged)
-            + ": the session's add-on units come to "
-            + units_text(total[over])
-            + " for "
-            + pd.Series(np.where(side_count > 1, "both sides", "one side"), dtype="string")
-            + " (one per side is the second "
-            + pd.Series(np.where(ablation, "joint", "level"), dtype="string")
-            + "): "
-            + units_text(excess[over])
-            + " past that reach a third "
-            + pd.Series(what, dtype="string")
-            + pd.Series(
-                np.where(
-                    medicare,
-                    ", which Medicare's facet rules treat as not covered (at most two levels "
-                    "per session).",
-                    "; Medicare treats it as not covered (at most two levels per session) and "
-                    "many payers follow.",
-                ),
-                dtype="string",
-            )
-        )
-        evidence = [
+        # One wording per (Medicare or not, ablation or facet, both sides or one): eight at most.
+        wording = medicare * 4 + ablation * 2 + (side_count > 1)
+        message = view.message(flagged, pd.Categorical.from_codes(wording, ADDON_TAILS))
+        evidence = Evidence(
             {
-                "addon_units": float(t),
-                "sides": int(s),
-                "third_level_units": float(e),
-                "kind": k,
+                "addon_units": total[over],
+                # Nullable integers stay whole numbers beside the third-code findings (which
+                # have no such evidence) when the two parts are joined.
+                "sides": pd.array(side_count.astype(np.int64), dtype="Int64"),
+                "third_level_units": excess[over],
+                "kind": pd.Categorical.from_codes(ablation.astype(np.int8), KINDS),
             }
-            for t, s, e, k in zip(total[over], side_count, excess[over], what.tolist(), strict=True)
-        ]
+        )
         return view.findings(
             self,
             flagged,

@@ -9,6 +9,7 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import Evidence
 from auditkit.measures.coding import coding_view, combine, concat, member
 
 #: Session kind (spinal_sessions reference file) -> the setting holding its limit.
@@ -160,31 +161,35 @@ class FrequencyLimit(Audit):
         # per line, each with its own value, in row order.
         at = member(session, over["session"].to_numpy())
         flagged = pos[at]
-        over = over.set_index("session").loc[session[at]].reset_index(drop=True)
-        since = pd.Series(
-            pd.to_datetime(over["window_start"].to_numpy(), unit="D").strftime("%Y-%m-%d")
+        # The sessions' values spread over their lines, by position (no text built per line).
+        where_over = pd.Index(over["session"].to_numpy()).get_indexer(session[at])
+        since = pd.Categorical.from_codes(*_day_text(over["window_start"].to_numpy()))
+        message = view.message(
+            flagged,
+            " is in {region} {kind} session number {sessions_in_window} for the patient since "
+            f"{{since}} (within {settings.window_days} days); the limit is {{limit}}.",
         )
-        ordinal = over["in_window"].astype(int).astype(str)
-        message = (
-            view.where(flagged)
-            + " is in "
-            + pd.Series(over["region"].to_numpy(), dtype="string")
-            + " "
-            + pd.Series(over["kind"].to_numpy(), dtype="string")
-            + " session number "
-            + ordinal
-            + " for the patient since "
-            + since
-            + " (within "
-            + str(settings.window_days)
-            + " days); the limit is "
-            + over["limit"].astype(int).astype(str)
-            + "."
+        evidence = Evidence(
+            {
+                "kind": pd.Categorical(over["kind"]).take(where_over),
+                "region": pd.Categorical(over["region"]).take(where_over),
+                # Nullable integers: a message shows them as "5" beside other audits' findings.
+                "sessions_in_window": _int(over["in_window"], where_over),
+                "limit": _int(over["limit"], where_over),
+                "since": since.take(where_over),
+            }
         )
-        evidence = [
-            {"kind": k, "region": r, "sessions_in_window": int(n), "limit": int(m), "since": s}
-            for k, r, n, m, s in zip(
-                over["kind"], over["region"], over["in_window"], over["limit"], since, strict=True
-            )
-        ]
         return view.findings(self, flagged, severity="high", message=message, evidence=evidence)
+
+
+def _int(values: pd.Series, at: np.ndarray) -> pd.Series:
+    """Whole numbers at ``at``, as nullable integers (a value a message names stays "5", never
+    "5.0", when findings of other audits are rendered with it)."""
+    return pd.Series(values.to_numpy(dtype=np.int64)[at], dtype="Int64")
+
+
+def _day_text(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Days since 1970-01-01 as the codes and categories of their YYYY-MM-DD text (each distinct
+    day formatted once)."""
+    codes, uniques = pd.factorize(np.asarray(days, dtype=np.int64))
+    return codes, np.datetime_as_string(uniques.astype("datetime64[D]"), unit="D")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.measures.coding import SEVERITY_BY_CONFIDENCE, coding_view
+from auditkit.engine.findings import Evidence
+from auditkit.measures.coding import SEVERITY_BY_CONFIDENCE, coding_view, literal
 
 #: What each kind of guidance is, for messages.
 GUIDANCE: dict[str, str] = {
@@ -136,68 +138,78 @@ class ImagingBundled(Audit):
         pos = np.flatnonzero(rule_of >= 0)
         if not len(pos):
             return view.findings(self, pos, severity="high", message=[])
-        matched = rules.iloc[rule_of[pos]].reset_index(drop=True)
-        partners = np.empty(len(pos), dtype=object)
-        for i in np.unique(rule_of[pos]):  # one listing per matched rule row
+        # Everything but the partner lines depends on the rule row alone: worked out once per
+        # matched row (a few dozen at most), then spread over the findings by the row's number.
+        used, at_row = np.unique(rule_of[pos], return_inverse=True)
+        matched = rules.iloc[used].reset_index(drop=True)
+        pieces = []
+        for k, i in enumerate(used):  # one listing per matched rule row
             row = rules.iloc[i]
             primary = np.append(view.code_between(row["first_code"], row["last_code"]), False)
-            mine = rule_of[pos] == i
-            partners[mine] = view.listing(
+            mine = np.flatnonzero(at_row == k)
+            listed = view.listing_text(
                 same_day, primary[view.code_ids] & view.billed, same_day[pos[mine]]
             )
-        partners = pd.Series(partners, dtype="string")
-        guidance = matched["imaging"].map(GUIDANCE).fillna("imaging guidance")
+            pieces.append(listed.set_axis(mine))
+        partners = pd.concat(pieces).sort_index().reset_index(drop=True)
+        # The first partner's code: the text before the first " on claim ".
+        first_partner = partners.str.replace(" on claim .*", "", regex=True)
+        tails = [_tail(row) for row in matched.itertuples(index=False)]
+        tail_ids, tail_texts = pd.factorize(pd.Series(tails, dtype=object))
+        message = view.message(
+            pos,
+            pd.Categorical.from_codes(tail_ids[at_row], tail_texts),
+            img_with=partners,
+            img_first=first_partner,
+        )
         rule = matched["rule"]
-        first_partner = partners.str.split(" on claim ").str[0]
-        tail = pd.Series(
-            np.select(
-                [rule.eq("included"), rule.eq("not_billable")],
-                [
-                    ": " + guidance + " is included in " + first_partner + " and not paid "
-                    "separately.",
-                    ": " + guidance + " is not billed with " + first_partner + ".",
-                ],
-                default=": bill "
-                + matched["use_instead"]
-                + " instead of "
-                + first_partner
-                + " plus "
-                + matched["imaging"]
-                + ".",
-            ),
-            dtype="string",
+        fix = np.where(
+            rule.eq("wrong_pair"),
+            "Replace the pair with " + matched["use_instead"] + " and send a corrected claim.",
+            "Remove the imaging line (refund it if paid); the procedure code covers it.",
         )
-        extra = matched["use_instead"].where(
-            rule.eq("not_billable") & matched["use_instead"].ne(""), ""
-        )
-        tail = tail + pd.Series(
-            np.where(extra.ne(""), " Ultrasound-guided procedures are coded " + extra + ".", ""),
-            dtype="string",
-        )
-        message = view.where(pos) + " is billed with " + partners + tail
-        fix = pd.Series(
-            np.where(
-                rule.eq("wrong_pair"),
-                "Replace the pair with " + matched["use_instead"] + " and send a corrected claim.",
-                "Remove the imaging line (refund it if paid); the procedure code covers it.",
-            )
-        )
-        evidence = [
+        use_instead = matched["use_instead"].where(matched["use_instead"].ne(""), None)
+        evidence = Evidence(
             {
-                "rule": r.rule,
-                "with": p,
-                "use_instead": r.use_instead or None,
-                "source": r.source,
-                "confidence": r.confidence,
+                "rule": _per_finding(rule, at_row),
+                "with": partners,
+                "use_instead": _per_finding(use_instead, at_row),
+                "source": _per_finding(matched["source"], at_row),
+                "confidence": _per_finding(matched["confidence"], at_row),
             }
-            for r, p in zip(matched.itertuples(index=False), partners, strict=True)
-        ]
+        )
         severity = matched["confidence"].map(SEVERITY_BY_CONFIDENCE).fillna("medium")
         return view.findings(
             self,
             pos,
-            severity=severity.to_numpy(),
+            severity=_per_finding(severity, at_row),
             message=message,
             evidence=evidence,
-            fix=fix.to_numpy(),
+            fix=_per_finding(fix, at_row),
         )
+
+
+def _per_finding(values: Any, at_row: np.ndarray) -> pd.Categorical:
+    """A value per matched rule row, spread over the findings (``at_row``: each finding's row)."""
+    return pd.Categorical(np.asarray(values, dtype=object)).take(at_row)
+
+
+def _tail(row: Any) -> str:
+    """The message after "<cpt> on claim <id> (<date>) is billed with <lines>" for one rule row
+    (a message template: ``img_first`` is the first partner's code)."""
+    guidance = literal(GUIDANCE.get(row.imaging, "imaging guidance"))
+    if row.rule == "included":
+        tail = ": " + guidance + " is included in {img_first} and not paid separately."
+    elif row.rule == "not_billable":
+        tail = ": " + guidance + " is not billed with {img_first}."
+    else:
+        tail = (
+            ": bill "
+            + literal(row.use_instead)
+            + " instead of {img_first} plus "
+            + literal(row.imaging)
+            + "."
+        )
+    if row.rule == "not_billable" and row.use_instead != "":
+        tail += " Ultrasound-guided procedures are coded " + literal(row.use_instead) + "."
+    return " is billed with {img_with}" + tail

@@ -9,7 +9,7 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.measures.coding import SIDE_MODIFIERS, coding_view
+from auditkit.measures.coding import SIDE_MODIFIERS, choose, coding_view, literal
 
 #: Documented side -> the modifier to add, and how the side reads in a message.
 SIDE_FIX: dict[str, str] = {"right": "RT", "left": "LT", "bilateral": "50 (or RT and LT lines)"}
@@ -85,18 +85,37 @@ class LateralityMissing(Audit):
         if not sided.any():
             raise NothingToAudit("no side-specific procedure codes in the data")
         pos = np.flatnonzero(sided & ~view.has(*SIDE_MODIFIERS))
-        message = view.where(pos) + " has none of RT, LT or 50"
-        fix = pd.Series(self.fix(), index=range(len(pos)), dtype="string")
+        # The documented side of each flagged line, read once per distinct laterality value.
+        side = np.full(len(pos), -1, dtype=np.int64)
+        sides: list[str] = []
         if "laterality" in lines.columns:
-            side = lines["laterality"].iloc[pos].astype("string").str.strip().str.lower()
-            side = side.reset_index(drop=True)
-            add = side.map(SIDE_FIX).astype("string")
-            known = add.notna()
-            words = side.map(SIDE_WORDS).astype("string")
-            message = message.where(~known, message + "; the note documents " + words)
-            fix = fix.where(
-                ~known,
-                "Add " + add + " (the side the note documents) and send a "
-                "corrected claim; make the side a required field in charge entry for this code.",
+            codes, uniques = view.factorized("laterality", keep=False)
+            tidy = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+            sides = tidy.astype("string").str.strip().str.lower().fillna("").tolist()
+            side = codes[pos]
+
+        def known(code: int) -> str | None:
+            found = sides[code] if code >= 0 else None
+            return found if found in SIDE_FIX else None
+
+        def tail(code: int) -> str:
+            found = known(code)
+            said = f"; the note documents {SIDE_WORDS[found]}" if found else ""
+            return literal(f" has none of RT, LT or 50{said}.")
+
+        def fix(code: int) -> str:
+            found = known(code)
+            if not found:
+                return self.fix()
+            return (
+                f"Add {SIDE_FIX[found]} (the side the note documents) and send a corrected "
+                "claim; make the side a required field in charge entry for this code."
             )
-        return view.findings(self, pos, severity="high", message=message + ".", fix=fix.to_numpy())
+
+        return view.findings(
+            self,
+            pos,
+            severity="high",
+            message=view.message(pos, choose(side, tail)),
+            fix=choose(side, fix),
+        )

@@ -9,8 +9,17 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.findings import Evidence
 from auditkit.engine.result import empty_findings
 from auditkit.measures.coding import coding_view, group_any, modifier_25_of_lines
+
+#: The message after "<cpt> on claim <id> (<date>)" (a message template, see
+#: :meth:`~auditkit.measures.coding.CodingView.message`; ``procedures`` is the evidence's list of
+#: the same-day minor procedures).
+TAIL = (
+    " has no modifier 25, but the same physician billed {procedures} (a 0- or 10-day global "
+    "procedure) for the same patient that day."
+)
 
 
 class Modifier25Missing(Audit):
@@ -96,11 +105,9 @@ class Modifier25Missing(Audit):
         if not len(pos):
             return empty_findings()
         keys = same_physician_day[pos]
-        done = view.listing(same_physician_day, minor, keys)
-        message = view.where(pos) + " has no modifier 25, but the same physician billed " + done
-        message += " (a 0- or 10-day global procedure) for the same patient that day."
-        evidence = [
-            {"procedures": d, "dollars_basis": b}
-            for d, b in zip(done, view.basis_at(pos), strict=True)
-        ]
+        done = view.listing_text(same_physician_day, minor, keys)
+        message = view.message(pos, TAIL)
+        # The basis takes one of four values: a category (a byte per finding), not text.
+        basis = pd.Categorical(view.basis_at(pos))
+        evidence = Evidence({"procedures": done, "dollars_basis": basis})
         return view.findings(self, pos, severity="high", message=message, evidence=evidence)

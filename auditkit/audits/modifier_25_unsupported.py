@@ -10,12 +10,26 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.findings import Evidence
 from auditkit.engine.result import empty_findings
 from auditkit.measures.coding import coding_view, group_any, modifier_25_of_lines
 
 #: A CPT code (five digits, or four digits and a letter for Category II/III and PLA codes), as
 #: opposed to a HCPCS Level II code (a letter, then four digits: drugs, supplies, G-codes).
 CPT_SHAPE = re.compile(r"\d{5}|\d{4}[A-Z]")
+
+_HEAD = (
+    " has modifier 25, but the patient has no procedure or other service that day for the visit "
+    "to be separate from"
+)
+#: The message's wordings after "<cpt> on claim <id> (<date>)" (message templates, see
+#: :meth:`~auditkit.measures.coding.CodingView.message`): with the patient's other lines that
+#: day (the evidence's ``billed_that_day``), or with none.
+TAILS: tuple[str, ...] = (
+    _HEAD + "; the patient's other lines that day ({billed_that_day}) are not services 25 can "
+    "stand beside.",
+    _HEAD + ".",
+)
 
 
 class Modifier25Unsupported(Audit):
@@ -105,19 +119,8 @@ class Modifier25Unsupported(Audit):
         pos = np.flatnonzero(visits & ~group_any(view.session, others & (supports | unknown)))
         if not len(pos):
             return empty_findings()
-        billed_that_day = pd.Series(
-            view.listing(view.session, others, view.session[pos]), dtype="string"
-        )
-        also = (
-            "; the patient's other lines that day (" + billed_that_day + ") are not services "
-            "25 can stand beside"
-        ).where(billed_that_day.ne(""), "")
-        message = (
-            view.where(pos)
-            + " has modifier 25, but the patient has no procedure or other service that day"
-            + " for the visit to be separate from"
-            + also
-            + "."
-        )
-        evidence = [{"billed_that_day": b} for b in billed_that_day.tolist()]
+        billed_that_day = view.listing_text(view.session, others, view.session[pos])
+        alone = billed_that_day.eq("").to_numpy(dtype=bool)
+        message = view.message(pos, pd.Categorical.from_codes(alone.astype(np.int8), TAILS))
+        evidence = Evidence({"billed_that_day": billed_that_day})
         return view.findings(self, pos, severity="medium", message=message, evidence=evidence)

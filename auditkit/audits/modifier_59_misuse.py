@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
-from auditkit.engine.findings import line_keys
+from auditkit.engine.findings import Evidence, Message, line_keys
 from auditkit.measures.code_pairs import (
     EDIT_SEVERITY,
     code_pair_edits,
@@ -24,6 +25,8 @@ from auditkit.measures.coding import (
     coding_view,
     concat,
     group_sum,
+    template,
+    where_template,
 )
 
 
@@ -165,10 +168,14 @@ class Modifier59Misuse(Audit):
         with_59 = view.has("59") & view.billed
         if not distinct.any():
             raise NothingToAudit("no line carries 59, XE, XS, XP or XU")
-        mods = pd.Series(view.modifier_text)
 
-        def modifiers(pos: np.ndarray) -> pd.Series:
-            return mods.iloc[pos].reset_index(drop=True)
+        def said(tail: str, **fields: object) -> Callable[[np.ndarray], Message]:
+            """A rule's message tail naming the line's modifiers (``{m59_mods}``)."""
+            return lambda pos: Message(
+                tail,
+                m59_mods=view.modifier_field(pos),
+                **{k: f(pos) for k, f in fields.items()},  # type: ignore[operator]
+            )
 
         on_visit = view.is_em & distinct
         doubled = (n_distinct > 1) & view.billed & ~on_visit
@@ -201,22 +208,18 @@ class Modifier59Misuse(Audit):
             (
                 on_visit,
                 "high",
-                lambda pos: (
-                    " is an office visit with modifiers "
-                    + modifiers(pos)
-                    + ": 59 and X modifiers never go on a visit."
+                said(
+                    " is an office visit with modifiers {m59_mods}: 59 and X modifiers never go "
+                    "on a visit."
                 ),
                 "Remove 59/X from the visit; use 25 if a procedure was done the same day.",
             ),
             (
                 doubled,
                 "medium",
-                lambda pos: (
-                    " carries "
-                    + pd.Series(n_distinct[pos]).astype(str)
-                    + " distinct-service modifiers ("
-                    + modifiers(pos)
-                    + "); one per line."
+                said(
+                    " carries {m59_count} distinct-service modifiers ({m59_mods}); one per line.",
+                    m59_count=lambda pos: pd.array(n_distinct[pos], dtype="Int64"),
                 ),
                 "Keep the one modifier that says why the service is distinct; remove the rest.",
             ),
@@ -229,22 +232,18 @@ class Modifier59Misuse(Audit):
             (
                 lone,
                 "low",
-                lambda pos: (
-                    " carries "
-                    + modifiers(pos)
-                    + " but nothing else is billed for the patient that day: there is no other "
-                    "service for it to be distinct from."
+                said(
+                    " carries {m59_mods} but nothing else is billed for the patient that day: "
+                    "there is no other service for it to be distinct from."
                 ),
                 "Remove the distinct-service modifier and send a corrected claim.",
             ),
             (
                 unpaired,
                 "low",
-                lambda pos: (
-                    " carries "
-                    + modifiers(pos)
-                    + ", but no code-pair edit pairs it with the procedures billed with it: "
-                    "there is no edit for the modifier to bypass."
+                said(
+                    " carries {m59_mods}, but no code-pair edit pairs it with the procedures "
+                    "billed with it: there is no edit for the modifier to bypass."
                 ),
                 "Remove the distinct-service modifier unless the payer's own edits pair these "
                 "codes; send a corrected claim.",
@@ -271,26 +270,24 @@ class Modifier59Misuse(Audit):
         pos = hits["first"].to_numpy()
         second = hits["second"].to_numpy()
         rank = hits["rank"].to_numpy()
-        column2 = view.cpt_text(second)
-        message = (
-            view.where(pos)
-            + " carries "
-            + pd.Series(view.modifier_text[pos], dtype="string")
-            + ", but its code-pair edit with "
-            + view.where(second)
-            + " puts the distinct-service modifier on the column 2 code, "
-            + column2
-            + "."
+        message = view.message(
+            pos,
+            " carries {m59_mods}, but its code-pair edit with "
+            + where_template("m59_col2")
+            + " puts the distinct-service modifier on the column 2 code, {m59_col2_cpt}.",
+            m59_mods=view.modifier_field(pos),
+            **view.where_fields(second, "m59_col2"),
         )
-        fix = (
-            "Move the distinct-service modifier to "
-            + column2
-            + " (the column 2 code) if the services were separate, and send a corrected claim."
+        fix = template(
+            "Move the distinct-service modifier to ",
+            view.cpt_field(second),
+            " (the column 2 code) if the services were separate, and send a corrected claim.",
         )
         # The money at risk is the column 2 line's, the line the edit denies, unless it carries
         # a distinct-service modifier itself.
         bare = view.count(*DISTINCT_MODIFIERS)[second] == 0
-        keys = line_keys(view.lines.iloc[second]).to_numpy(dtype=object)
+        used = [c for c in ("claim_id", "line_number", "source_row") if c in view.lines.columns]
+        keys = line_keys(view.lines[used].iloc[second]).reset_index(drop=True)
         found = view.findings(
             self,
             pos,
@@ -298,13 +295,10 @@ class Modifier59Misuse(Audit):
             message=message,
             dollars=np.where(bare, view.dollars[second], 0.0),
             dollars_basis=np.where(bare, view.basis_at(second), "none"),
-            evidence=[
-                {"column2_line": k, "column2_has_modifier": not b}
-                for k, b in zip(keys, bare, strict=True)
-            ],
-            fix=fix.to_numpy(),
+            evidence=Evidence({"column2_line": keys, "column2_has_modifier": ~bare}),
+            fix=fix,
         )
-        found["covers"] = np.where(bare, keys, "").astype("str")
+        found["covers"] = pd.Series(keys.where(bare, "").array, index=found.index)
         return found
 
     def _no_bypass(self, view, hits: pd.DataFrame, flagged: np.ndarray) -> pd.DataFrame:
@@ -314,13 +308,13 @@ class Modifier59Misuse(Audit):
             return concat([])
         hits = hits.sort_values(["second", "rank", "first"]).drop_duplicates("second")
         pos = hits["second"].to_numpy()
-        message = (
-            view.where(pos)
-            + " carries "
-            + pd.Series(view.modifier_text[pos], dtype="string")
-            + ", but its code-pair edit with "
-            + view.where(hits["first"].to_numpy())
-            + " has modifier indicator 0: no modifier bypasses it."
+        message = view.message(
+            pos,
+            " carries {m59_mods}, but its code-pair edit with "
+            + where_template("m59_col1")
+            + " has modifier indicator 0: no modifier bypasses it.",
+            m59_mods=view.modifier_field(pos),
+            **view.where_fields(hits["first"].to_numpy(), "m59_col1"),
         )
         return view.findings(
             self,

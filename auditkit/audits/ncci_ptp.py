@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.engine.findings import line_keys
+from auditkit.engine.findings import Evidence, line_keys
 from auditkit.measures.code_pairs import (
     PTP_MODIFIERS,
     code_pair_edits,
@@ -17,7 +19,7 @@ from auditkit.measures.code_pairs import (
     imaging_bundle_pairs,
     pair_hits,
 )
-from auditkit.measures.coding import coding_view
+from auditkit.measures.coding import coding_view, literal, where_template
 
 #: Severity by modifier indicator (0, 1); an edit of the packaged default graded V is low.
 SEVERITY_BY_INDICATOR: tuple[str, ...] = ("high", "medium")
@@ -187,66 +189,46 @@ class NcciPtp(Audit):
             severity=severity, order=pd.Series(severity).map(SEVERITY_ORDER).to_numpy()
         )
         # Every column 1 line paired with each column 2 line, for the evidence.
-        keys = line_keys(view.lines.iloc[hits["first"].to_numpy()]).to_numpy(dtype=object)
-        partners = (
-            pd.Series(keys, dtype=object).groupby(hits["second"].to_numpy(), sort=False).agg(list)
-        )
+        partners = _partners(view, hits)
         # One finding per column 2 line: its most severe edit, then the best sourced.
         hits = hits.sort_values(["second", "order", "indicator", "rank", "first"])
         hits = hits.drop_duplicates("second").reset_index(drop=True)
-        edit = edits.iloc[hits["edit"].to_numpy()].reset_index(drop=True)
+        # What depends on the edit alone is worked out once per distinct edit, then spread.
+        used, at_edit = np.unique(hits["edit"].to_numpy(), return_inverse=True)
+        edit = edits.iloc[used].reset_index(drop=True)
         first = hits["first"].to_numpy()
         second = hits["second"].to_numpy()
         indicator = edit["indicator"].to_numpy()
         column1 = edit["column1"].astype("string")
         column2 = edit["column2"].astype("string")
         default = edit["default"].to_numpy(dtype=bool)
+        rationale = edit["rationale"].astype("string").fillna("")
         same = (
             "(same claim, day and rendering provider)"
             if view.patient_column == "claim_id"
             else "(same patient, day and rendering provider)"
         )
-        whose = pd.Series(
-            np.where(
-                default,
-                "auditkit's packaged PTP edit (not CMS's file; confidence "
-                + edit["confidence"].astype(str)
-                + ") ",
-                "CMS's PTP edit ",
-            ),
-            dtype="string",
-        )
-        meaning = pd.Series(
-            np.where(
-                indicator == 0,
-                "has modifier indicator 0: no modifier bypasses it",
-                "has modifier indicator 1: only 59, an X modifier (XE, XS, XP, XU), anatomic "
-                "modifiers of different sites or a global surgery modifier such as 25 bypass "
-                "it, and neither line carries one",
-            ),
-            dtype="string",
-        )
-        rationale = edit["rationale"].astype("string").fillna("")
-        why = pd.Series(
-            np.where(rationale.ne(""), " Rationale: " + rationale + ".", ""), dtype="string"
-        )
-        message = (
-            view.where(second)
-            + " is billed with "
-            + view.where(first)
+        wording = default * 4 + indicator * 2 + rationale.ne("").to_numpy(dtype=bool)
+        tails = [
+            " is billed with "
+            + where_template(FIRST)
             + " "
-            + same
+            + literal(same)
             + ": "
-            + whose
-            + column1
-            + "/"
-            + column2
-            + " makes "
-            + column2
-            + " the column 2 code and "
-            + meaning
+            + WHOSE[d]
+            + "{column1}/{column2} makes {column2} the column 2 code and "
+            + MEANING[i]
             + "."
-            + why
+            + (" Rationale: {rationale}." if r else "")
+            for d in (0, 1)
+            for i in (0, 1)
+            for r in (0, 1)
+        ]
+        # The column 1 line is named as the column 2 line is, under fields of its own.
+        message = view.message(
+            second,
+            pd.Categorical.from_codes(wording[at_edit], tails),
+            **view.where_fields(first, FIRST),
         )
         fix = pd.Series(
             np.where(
@@ -267,44 +249,82 @@ class NcciPtp(Audit):
             ),
             dtype="string",
         )
-        evidence = [
+        source = edit["source"].where(default, "CMS practitioner PTP file")
+        evidence = Evidence(
             {
-                "column1": c1,
-                "column2": c2,
-                "modifier_indicator": int(ind),
-                "effective": _date_text(eff),
-                "deletion": _date_text(dele),
-                "rationale": rat or None,
-                "edit_source": src if dflt else "CMS practitioner PTP file",
-                "confidence": conf,
-                "column1_lines": partners.get(pos, []),
+                "column1": _spread(column1, at_edit),
+                "column2": _spread(column2, at_edit),
+                "modifier_indicator": pd.array(indicator[at_edit], dtype="Int64"),
+                "effective": _spread(_dates_text(edit["effective"].to_numpy()), at_edit),
+                "deletion": _spread(_dates_text(edit["deletion"].to_numpy()), at_edit),
+                "rationale": _spread(rationale.where(rationale.ne(""), None), at_edit),
+                "edit_source": _spread(source, at_edit),
+                "confidence": _spread(edit["confidence"], at_edit),
+                "column1_lines": partners.take(second),
             }
-            for c1, c2, ind, eff, dele, rat, src, dflt, conf, pos in zip(
-                column1,
-                column2,
-                indicator,
-                edit["effective"],
-                edit["deletion"],
-                edit["rationale"],
-                edit["source"],
-                default,
-                edit["confidence"],
-                second,
-                strict=True,
-            )
-        ]
+        )
         return view.findings(
             self,
             second,
             severity=hits["severity"].to_numpy(dtype=object),
             message=message,
             evidence=evidence,
-            fix=fix.to_numpy(dtype=object),
+            fix=_spread(fix, at_edit),
         )
 
 
-def _date_text(day: int) -> str | None:
-    """Days since 1970-01-01 as YYYY-MM-DD (None for no date or no deletion)."""
-    if day < 0 or day >= np.iinfo(np.int64).max:
-        return None
-    return str(np.datetime64(int(day), "D"))
+#: Name of the message fields of the column 1 line ("<cpt> on claim <id> (<date>)", see
+#: :func:`~auditkit.measures.coding.where_template`).
+FIRST = "ptp_first"
+#: Whose edit it is, in a message: CMS's, or auditkit's packaged one (with its confidence).
+WHOSE: tuple[str, ...] = (
+    "CMS's PTP edit ",
+    "auditkit's packaged PTP edit (not CMS's file; confidence {confidence}) ",
+)
+#: What the edit's modifier indicator (0, 1) means, in a message.
+MEANING: tuple[str, ...] = (
+    "has modifier indicator 0: no modifier bypasses it",
+    "has modifier indicator 1: only 59, an X modifier (XE, XS, XP, XU), anatomic modifiers of "
+    "different sites or a global surgery modifier such as 25 bypass it, and neither line "
+    "carries one",
+)
+
+
+class _Partners:
+    """The column 1 lines' keys paired with each column 2 line, as an Arrow list per line."""
+
+    def __init__(self, seconds: np.ndarray, lists: pa.ListArray) -> None:
+        self.seconds = seconds
+        self.lists = lists
+
+    def take(self, second: np.ndarray) -> pd.Series:
+        """The lists of the column 2 lines at positions ``second`` (each one of ``seconds``)."""
+        at = np.searchsorted(self.seconds, second)
+        return pd.Series(pd.arrays.ArrowExtensionArray(self.lists.take(pa.array(at))))
+
+
+def _partners(view, hits: pd.DataFrame) -> _Partners:
+    """Per column 2 line of ``hits``: the keys of its column 1 lines, in the hits' order."""
+    keys = line_keys(view.lines.iloc[hits["first"].to_numpy()])
+    seconds = hits["second"].to_numpy()
+    order = np.argsort(seconds, kind="stable")
+    distinct, counts = np.unique(seconds, return_counts=True)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    values = pa.array(keys.array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.cast(pa.string()).take(pa.array(order))
+    return _Partners(distinct, pa.ListArray.from_arrays(pa.array(offsets), values))
+
+
+def _spread(values: Any, at: np.ndarray) -> pd.Categorical:
+    """A value per distinct edit spread over the findings (``at``: each finding's edit)."""
+    return pd.Categorical(pd.Series(values).reset_index(drop=True)).take(at)
+
+
+def _dates_text(days: np.ndarray) -> pd.Series:
+    """Days since 1970-01-01 as YYYY-MM-DD text (missing for no date or no deletion)."""
+    days = np.asarray(days, dtype=np.int64)
+    known = (days >= 0) & (days < np.iinfo(np.int64).max)
+    text = np.datetime_as_string(np.where(known, days, 0).astype("datetime64[D]"), unit="D")
+    return pd.Series(text, dtype="string").where(known, None)

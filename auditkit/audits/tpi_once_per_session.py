@@ -9,8 +9,19 @@ import pandas as pd
 
 from auditkit.engine.context import TPI_CODES, Context
 from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.findings import Evidence
 from auditkit.engine.result import empty_findings
-from auditkit.measures.coding import coding_view, excess_units, group_any, units_text
+from auditkit.measures.coding import coding_view, excess_units, group_any
+
+_TAIL = " ({session_lines}); report one code, once per session."
+#: The message's wordings after "<cpt> on claim <id> (<date>)" (message templates, see
+#: :meth:`~auditkit.measures.coding.CodingView.message`): the line is billed beside 20553, has
+#: extra units itself, or repeats a code billed that day.
+TAILS: tuple[str, ...] = (
+    " is billed with 20553 for the same patient that day" + _TAIL,
+    " has {tpi_line_units:g} units" + _TAIL,
+    " repeats a trigger-point code already billed for the patient that day" + _TAIL,
+)
 
 
 class TpiOncePerSession(Audit):
@@ -88,24 +99,20 @@ class TpiOncePerSession(Audit):
         if not len(flagged):
             return empty_findings()
         both_codes = both[order][over]
-        claims = view.listing(view.session, tpi, view.session[flagged], codes=True)
+        # The session's lines as text, one per flagged line (Arrow text, not Python objects).
+        claims = view.listing_text(view.session, tpi, view.session[flagged], codes=True)
         first_on_line = excess[over] < units[over]  # the line holds the kept unit too
-        message = view.where(flagged) + pd.Series(
-            np.select(
-                [both_codes, first_on_line],
-                [
-                    " is billed with 20553 for the same patient that day (",
-                    " has " + units_text(units[over]) + " units (",
-                ],
-                " repeats a trigger-point code already billed for the patient that day (",
-            ),
-            dtype="string",
+        wording = np.select([both_codes, first_on_line], [0, 1], 2)
+        message = view.message(
+            flagged, pd.Categorical.from_codes(wording, TAILS), tpi_line_units=units[over]
         )
-        message += pd.Series(claims, dtype="string") + "); report one code, once per session."
-        evidence = [
-            {"session_lines": c, "excess_units": float(e), "both_codes": bool(b)}
-            for c, e, b in zip(claims, excess[over], both_codes, strict=True)
-        ]
+        evidence = Evidence(
+            {
+                "session_lines": claims,
+                "excess_units": excess[over],
+                "both_codes": pd.array(both_codes, dtype="boolean"),
+            }
+        )
         return view.findings(
             self,
             flagged,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +10,13 @@ import pandas as pd
 
 from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
-from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, findings_frame, line_findings
+from auditkit.engine.findings import (
+    FINDING_SOURCE_COLUMNS,
+    Evidence,
+    Message,
+    findings_frame,
+    line_findings,
+)
 from auditkit.engine.result import empty_findings
 from auditkit.engine.stats import normal_cdf, two_proportion_z
 from auditkit.engine.text import money, pct
@@ -409,25 +414,15 @@ class TpiRatio(Audit):
                 fix="Export the muscle count with each trigger-point line to get line checks.",
             )
         cpt = tpi_lines["cpt"].astype("string")
-
-        def counted(head: str, tail: str) -> Callable[[pd.Series], pd.Series]:
-            """Messages naming the muscle count, built for the flagged lines only."""
-
-            def text(mask: pd.Series) -> pd.Series:
-                count_text = muscles[mask].round().astype("Int64").astype("string")
-                return head + count_text + tail
-
-            return text
-
+        # Messages are templates over the evidence's muscle count (whole numbers: the column is
+        # an integer one), so no text is built per line.
         rules = (
             (
                 cpt.eq("20552") & muscles.ge(3),
                 "high",
                 "fee difference",
-                counted(
-                    "20552 billed with ",
-                    " muscles documented; 3 or more muscles is 20553 (undercoded).",
-                ),
+                "20552 billed with {muscles_treated} muscles documented; 3 or more muscles is "
+                "20553 (undercoded).",
                 fee_diff,
                 "Send a corrected claim as 20553 if still inside the payer's window; code from "
                 "the documented muscle count.",
@@ -436,11 +431,8 @@ class TpiRatio(Audit):
                 cpt.eq("20553") & muscles.isna(),
                 "medium",
                 "expected payment",
-                lambda mask: pd.Series(
-                    "20553 billed with no muscle count documented; the note must show 3 or more "
-                    "muscles or the line is denied or taken back on review.",
-                    index=tpi_lines.index[mask],
-                ),
+                "20553 billed with no muscle count documented; the note must show 3 or more "
+                "muscles or the line is denied or taken back on review.",
                 fee_53,
                 "Add the number and names of the muscles injected to the note; if fewer than 3, "
                 "correct the line to 20552.",
@@ -449,32 +441,28 @@ class TpiRatio(Audit):
                 cpt.eq("20553") & muscles.lt(3),
                 "high",
                 "fee difference",
-                counted(
-                    "20553 billed with ",
-                    " muscles documented; 1 or 2 muscles is 20552 (overcoded, refund risk).",
-                ),
+                "20553 billed with {muscles_treated} muscles documented; 1 or 2 muscles is 20552 "
+                "(overcoded, refund risk).",
                 fee_diff,
                 "Correct the line to 20552 (or amend the note if more muscles were injected) "
                 "and refund any overpayment.",
             ),
         )
         parts = []
-        for mask, severity, basis, message, dollars, fix in rules:
+        for mask, severity, basis, template, dollars, fix in rules:
             mask = mask.fillna(False).astype(bool)
             if not mask.any():
                 continue
             rows = tpi_lines[mask]
-            # One dict per finding (the evidence column holds dicts).
-            evidence = [
-                {"muscles_treated": None if pd.isna(m) else int(m), "fee_source": str(s)}
-                for m, s in zip(muscles[mask], fee_source[mask], strict=True)
-            ]
+            # The count as a whole number: what int() of the documented count gives.
+            count = np.trunc(muscles[mask].astype("Float64")).astype("Int64")
+            evidence = Evidence({"muscles_treated": count, "fee_source": fee_source[mask]})
             parts.append(
                 line_findings(
                     self,
                     rows,
                     severity=severity,
-                    message=message(mask),
+                    message=Message(template),
                     dollars_at_risk=dollars[mask].fillna(0.0).round(2),
                     dollars_basis=basis,
                     evidence=evidence,

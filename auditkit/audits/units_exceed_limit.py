@@ -9,14 +9,18 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
+from auditkit.engine.findings import Evidence
 from auditkit.measures.coding import (
     SEVERITY_BY_CONFIDENCE,
     CodingView,
+    choose,
     coding_view,
+    combination,
     combine,
     concat,
     group_sum,
-    units_text,
+    literal,
+    template,
 )
 
 #: How each kind of limit (``per`` in the unit_limits reference file) is said in messages.
@@ -329,10 +333,7 @@ class UnitsExceedLimit(Audit):
         lines_in = np.bincount(number)[number]
         labels = np.full(view.n, -1, dtype=np.int64)
         labels[flagged] = number
-        claims = pd.Series(
-            view.listing(labels, labels >= 0, np.arange(number.max() + 1), codes=False),
-            dtype="string",
-        ).iloc[number]
+        listed = view.listing_text(labels, labels >= 0, np.arange(number.max() + 1), codes=False)
         # A line over an earlier layer's limit (its MUE) is reported there only; the groups'
         # texts above still count and name all their lines.
         keep = ~already[flagged]
@@ -340,75 +341,90 @@ class UnitsExceedLimit(Audit):
             return concat([]), None
         flagged, total, per, max_units = flagged[keep], total[keep], per[keep], max_units[keep]
         lines_in = lines_in[keep]
-        claims = claims[keep].reset_index(drop=True)
+        claims = listed.take(number[keep]).reset_index(drop=True)
 
-        def column(name: str, default: object) -> np.ndarray:
-            return view.by_code(table[name], default)[flagged]
+        def column(name: str, default: object) -> pd.Categorical:
+            """The limit table's ``name`` of each flagged line's code (missing: ``default``)."""
+            per_code = view.per_code(table[name], default)
+            return pd.Categorical(per_code)[view.code_ids[flagged]]
 
-        mai = column("mai", np.nan).astype("float64")
+        mai = view.by_code(table["mai"], np.nan).astype("float64")[flagged]
         is_mue = ~np.isnan(mai)
-        confidence = pd.Series(column("confidence", "V"), dtype="string")
+        confidence = column("confidence", "V")
         has_50 = view.has("50")[flagged]
         fifty = has_50 & (view.units[flagged] > 1)
+        several = lines_in > 1
+        over = total - max_units
 
-        several = pd.Series(lines_in > 1)
-        spread = " (" + units_text(lines_in) + " lines: claim " + claims
-        spread = spread.str.replace(r"claim (.*,)", r"claims \1", regex=True) + ")"
-        period = pd.Series(per, dtype="string")
-        mai_text = pd.Series(
-            [MAI_TEXT.get(int(m), f"MAI {m:g}") if m == m else "" for m in mai], dtype="string"
+        def mai_said(m: float) -> str:
+            return MAI_TEXT.get(int(m), f"MAI {m:g}") + "; " if m == m else ""
+
+        message = view.message(
+            flagged,
+            template(
+                ": {uel_total:g}",
+                choose(total == 1, {True: " unit ", False: " units "}),  # an MUE may be 0
+                choose(per, lambda p: literal(PERIOD_TEXT[p])),
+                # " (2 lines: claims C1, C2)"; "claim" when the listing has no comma.
+                choose(
+                    np.where(several, 1 + claims.str.contains(",", regex=False).to_numpy(), 0),
+                    {
+                        0: "",
+                        1: " ({uel_lines:g} lines: claim {uel_claims})",
+                        2: " ({uel_lines:g} lines: claims {uel_claims})",
+                    },
+                ),
+                choose(is_mue, {True: ", the CMS MUE is ", False: ", the limit is "}),
+                "{uel_max:g} ",
+                choose(per, lambda p: literal(LIMIT_TEXT[p])),
+                " (",
+                choose(np.where(is_mue, mai, np.nan), lambda m: literal(mai_said(m))),
+                "{uel_over:g} over)",
+                combination(
+                    lambda many, p: (
+                        "; every line of the code that "
+                        + {"month": "month", "day": "day", "line": "day"}[p]
+                        if many
+                        else "; the whole line"
+                    ),
+                    several,
+                    per,
+                ),
+                " is at risk.",
+                choose(fifty, {True: literal(BILATERAL_NOTE), False: ""}),
+            ),
+            uel_total=total,
+            uel_lines=lines_in,
+            uel_claims=claims,
+            uel_max=max_units,
+            uel_over=over,
         )
-        limit_text = pd.Series(np.where(is_mue, ", the CMS MUE is ", ", the limit is "))
-        over_text = pd.Series(np.where(is_mue, "; ", "")) + units_text(total - max_units)
-        at_risk = period.map({"month": "month", "day": "day", "line": "day"})
-        at_risk = ("; every line of the code that " + at_risk).where(several, "; the whole line")
-        message = (
-            view.where(flagged)
-            + ": "
-            + units_text(total)
-            + pd.Series(np.where(total == 1, " unit ", " units "))  # an MUE may be 0
-            + period.map(PERIOD_TEXT)
-            + spread.where(several, "")
-            + limit_text
-            + units_text(max_units)
-            + " "
-            + period.map(LIMIT_TEXT)
-            + " ("
-            + mai_text.where(pd.Series(is_mue), "")
-            + over_text
-            + " over)"
-            + at_risk
-            + " is at risk."
-            + pd.Series(np.where(fifty, BILATERAL_NOTE, ""))
+        fix = combination(
+            lambda m, p: FIX_TEXT.get(f"mai{m:g}" if m == m else p, FIX_TEXT["day"]),
+            np.where(is_mue, mai, np.nan),
+            per,
         )
-        fix_key = np.where(is_mue, "mai" + units_text(mai).to_numpy(dtype=object), per)
-        fix = pd.Series(fix_key).map(FIX_TEXT).fillna(FIX_TEXT["day"]).to_numpy()
-        sources = {
-            name: column(name, None)
-            for name in ("limit_from", "limit_source", "mue_file", "mue_version", "mue_quarter")
-        }
-        evidence = [
+        evidence = Evidence(
             {
-                "units": float(total[i]),
-                "max_units": float(max_units[i]),
-                "per": per[i],
-                "excess_units": float(total[i] - max_units[i]),
-                "lines": int(lines_in[i]),
-                "limit_from": sources["limit_from"][i],
-                "mai": int(mai[i]) if is_mue[i] else None,
-                "mue_file": sources["mue_file"][i],
-                "mue_version": sources["mue_version"][i],
-                "mue_quarter": sources["mue_quarter"][i],
-                "limit_source": sources["limit_source"][i],
-                "confidence": confidence.iloc[i],
-                "modifier_50": bool(has_50[i]),
+                "units": total,
+                "max_units": max_units,
+                "per": pd.Categorical(per),
+                "excess_units": over,
+                "lines": pd.array(lines_in, dtype="Int64"),
+                "limit_from": column("limit_from", None),
+                "mai": pd.array(np.where(is_mue, mai, np.nan), dtype="Float64").astype("Int64"),
+                "mue_file": column("mue_file", None),
+                "mue_version": column("mue_version", None),
+                "mue_quarter": column("mue_quarter", None),
+                "limit_source": column("limit_source", None),
+                "confidence": confidence,
+                "modifier_50": has_50,
             }
-            for i in range(len(flagged))
-        ]
+        )
         found = view.findings(
             self,
             flagged,
-            severity=confidence.map(SEVERITY_BY_CONFIDENCE).fillna("medium").to_numpy(),
+            severity=choose(confidence, lambda c: SEVERITY_BY_CONFIDENCE.get(c, "medium")),
             message=message,
             evidence=evidence,
             fix=fix,

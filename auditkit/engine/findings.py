@@ -7,55 +7,48 @@ rows themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from auditkit.engine.contract import Audit
-from auditkit.engine.result import DOLLAR_BASES, FINDING_COLUMNS, SCOPES, SEVERITIES
+from auditkit.engine.findingset import (
+    Evidence,
+    Message,
+    categorical,
+    evidence_columns,
+    message_columns,
+    typed,
+)
+from auditkit.engine.result import DOLLAR_BASES, SCOPES, SEVERITIES
 
-__all__ = ["FINDING_SOURCE_COLUMNS", "findings_frame", "line_findings", "line_keys"]
+__all__ = [
+    "FINDING_SOURCE_COLUMNS",
+    "Evidence",
+    "Message",
+    "findings_frame",
+    "line_findings",
+    "line_keys",
+]
 
 
 def _length(values: Sequence[Any]) -> int | None:
     for value in values:
-        if isinstance(value, pd.Series | np.ndarray | list | pd.Index):
+        if isinstance(value, pd.Series | np.ndarray | list | pd.Index | pd.DataFrame):
             return len(value)
+        if isinstance(value, Message) and not isinstance(value.template, str):
+            return len(value.template)
+        if isinstance(value, Message):
+            found = _length(list(value.fields.values()))
+            if found is not None:
+                return found
+        if isinstance(value, Evidence):
+            found = _length(list(value.values()))
+            if found is not None:
+                return found
     return None
-
-
-def _column(value: Any, n: int) -> Any:
-    """A value or a sequence as an object array of length n (missing values become None).
-
-    Text without missing values is given as a ``str`` array straight away, the dtype the
-    frame would give the object array, without building a Python string per finding."""
-    if n and isinstance(value, str):
-        return pd.array([value], dtype="str").take(np.zeros(n, dtype=np.intp))
-    if (
-        n
-        and isinstance(value, pd.Series | pd.Index)
-        and isinstance(value.dtype, pd.StringDtype)
-        and len(value) == n
-        and not value.hasnans
-    ):
-        return pd.array(value.astype("str"))
-    if isinstance(value, pd.Series | pd.Index):
-        arr = value.astype(object).to_numpy()
-    elif isinstance(value, np.ndarray | list):
-        arr = np.asarray(value, dtype=object)
-    else:
-        arr = np.empty(n, dtype=object)
-        arr[:] = [value] * n
-        return arr
-    if len(arr) != n:
-        raise ValueError(f"finding column of length {len(arr)}, expected {n}")
-    missing = pd.isna(arr)
-    if missing.any():
-        arr = arr.copy()
-        arr[missing] = None
-    return arr
 
 
 def findings_frame(
@@ -79,11 +72,15 @@ def findings_frame(
     source_file: Any = None,
     source_row: Any = None,
 ) -> pd.DataFrame:
-    """Build a findings frame (columns :data:`FINDING_COLUMNS`) from whole columns.
+    """Build an audit's findings frame from whole columns (the columnar layout of
+    :mod:`auditkit.engine.findingset`: core columns, a message template, value columns).
 
     Each argument is one value for every finding or a Series/array/list with one value per
-    finding. ``evidence`` is a dict, a list/Series of dicts or a DataFrame (one dict per row).
-    ``why`` and ``fix`` default to the audit's docstring sections.
+    finding. ``message`` is text (one for all, or one per finding) or a
+    :class:`~auditkit.engine.findingset.Message` (a template and the values it names, rendered
+    when written). ``evidence`` is an :class:`~auditkit.engine.findingset.Evidence` of columns
+    (preferred: no Python object per finding), a DataFrame, one dict for every finding, or a
+    list/Series of dicts. ``why`` and ``fix`` default to the audit's docstring sections.
 
     Money: ``dollars_basis`` says what ``dollars_at_risk`` is (a key of
     :data:`~auditkit.engine.result.DOLLAR_BASES`; required wherever the dollars are not 0);
@@ -93,16 +90,12 @@ def findings_frame(
     in the total.
     """
     values = [severity, message, provider, payer, cpt, claim_id, line, dollars_at_risk, evidence]
-    values += [source_file, source_row, dollars_basis, covers]
-    if isinstance(evidence, pd.DataFrame):
-        evidence = evidence.to_dict("records")
+    values += [source_file, source_row, dollars_basis, covers, fix, why]
     n = _length(values)
     n = 1 if n is None else n
-    if isinstance(evidence, Mapping):
-        evidence = [dict(evidence) for _ in range(n)]
-    elif evidence is None:
-        evidence = [{} for _ in range(n)]
-    columns = {
+    templates, message_values = message_columns(message, n)
+    evidence_values, keys = evidence_columns(evidence, n)
+    core = {
         "audit": audit.id,
         "severity": severity,
         "scope": scope,
@@ -115,29 +108,41 @@ def findings_frame(
         "dollars_basis": "none" if dollars_basis is None else dollars_basis,
         "covers": "" if covers is None else covers,
         "counted": not rollup,
-        "message": message,
         "why": audit.why() if why is None else why,
         "fix": audit.fix() if fix is None else fix,
-        "evidence": list(evidence) if isinstance(evidence, pd.Series) else evidence,
         "source_file": source_file,
         "source_row": source_row,
     }
-    frame = pd.DataFrame({name: _column(columns[name], n) for name in FINDING_COLUMNS})
+    columns = {name: typed(value, n) for name, value in core.items()}
+    columns["template"] = templates
+    columns["ev_keys"] = keys
+    frame = pd.DataFrame({**columns, **message_values, **evidence_values})
+    for name in ("audit", "severity", "scope", "dollars_basis", "why", "fix"):
+        frame[name] = categorical(frame[name])  # a category stays one (no text per finding)
+    for name in ("provider", "payer", "cpt", "source_file"):
+        frame[name] = categorical(frame[name])  # few distinct values
+    frame["claim_id"] = frame["claim_id"].astype("string[pyarrow]")
+    for name in ("line", "source_row"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
     frame["dollars_at_risk"] = pd.to_numeric(frame["dollars_at_risk"]).astype("float64").fillna(0.0)
-    frame["covers"] = frame["covers"].fillna("").astype("str")
+    frame["covers"] = frame["covers"].astype("string[pyarrow]").fillna("")
     frame["counted"] = frame["counted"].astype(bool)
-    bad_sev = set(frame["severity"]) - set(SEVERITIES)
-    if bad_sev or scope not in SCOPES:
-        raise ValueError(f"{audit.id}: bad severity {bad_sev} or scope {scope!r}")
-    bases = frame["dollars_basis"].fillna("none")
-    bad_basis = set(bases.unique()) - set(DOLLAR_BASES)
+    bad_sev = set(frame["severity"].dropna().unique()) - set(SEVERITIES)
+    if bad_sev or frame["severity"].isna().any() or scope not in SCOPES:
+        raise ValueError(f"{audit.id}: bad severity {bad_sev or 'missing'} or scope {scope!r}")
+    bases = categorical(frame["dollars_basis"])
+    if bases.isna().any():
+        if "none" not in bases.cat.categories:
+            bases = bases.cat.add_categories(["none"])
+        bases = bases.fillna("none")
+    bad_basis = {str(b) for b in bases.unique()} - set(DOLLAR_BASES)
     unexplained = frame["dollars_at_risk"].ne(0) & bases.eq("none")
     if bad_basis or unexplained.any():
         raise ValueError(
             f"{audit.id}: every dollar figure needs its basis (unknown {bad_basis or 'none'}, "
             f"{int(unexplained.sum())} amount(s) without one)"
         )
-    frame["dollars_basis"] = bases.astype("str")
+    frame["dollars_basis"] = bases
     return frame
 
 
@@ -205,7 +210,7 @@ def line_findings(
         line=col("line_number"),
         dollars_at_risk=dollars_at_risk,
         dollars_basis=dollars_basis,
-        covers=line_keys(rows).to_numpy(dtype=object) if len(rows) else None,
+        covers=line_keys(rows) if len(rows) else None,
         evidence=evidence,
         fix=fix,
         source_file=col("source_file"),

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.engine.result import COVERS_SEP
 
@@ -47,28 +49,31 @@ def settle(findings: pd.DataFrame, order: Sequence[str]) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     dollars = findings["dollars_at_risk"].to_numpy(dtype="float64", na_value=0.0)
     eligible = findings["counted"].to_numpy(dtype=bool) & (dollars > 0)
-    cover_text = findings["covers"].fillna("").astype("str")
-    covers = cover_text.to_numpy(dtype=object)
-    has_cover = cover_text.ne("").to_numpy(dtype=bool)
+    cover_text = pa.chunked_array(
+        [findings["covers"].astype("string[pyarrow]").fillna("").array.__arrow_array__()]
+    ).combine_chunks()
+    has_cover = pc.not_equal(cover_text, "").to_numpy(zero_copy_only=False)
     counted = eligible & ~has_cover
     contenders = np.flatnonzero(eligible & has_cover)
     if not len(contenders):
         return counted
-    # Each contender's keys, one row per (finding, key); most findings cover one line.
-    parts = pd.Series(covers[contenders], index=contenders)
-    multi = parts.str.contains(COVERS_SEP, regex=False)
-    if multi.any():
-        keys = pd.concat([parts[~multi], parts[multi].str.split(COVERS_SEP).explode()])
-    else:
-        keys = parts
-    pairs = pd.DataFrame({"owner": keys.index.to_numpy(), "key": keys.to_numpy(dtype=object)})
+    # Each contender's keys, one row per (finding, key); whole Arrow columns, no Python string
+    # per finding.
+    lists = pc.split_pattern(cover_text.take(pa.array(contenders)), COVERS_SEP)
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy()
+    encoded = pc.dictionary_encode(flat)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    key_ids = encoded.indices.to_numpy(zero_copy_only=False)
+    pairs = pd.DataFrame({"owner": contenders[parents], "key": key_ids})
     pairs = pairs.drop_duplicates()  # a finding naming a line twice does not compete with itself
     owner = pairs["owner"].to_numpy()
-    scope = findings["scope"].map(SCOPE_RANK).fillna(len(SCOPE_RANK)).to_numpy()
-    audit_rank = findings["audit"].map({a: i for i, a in enumerate(order)}).fillna(len(order))
+    scope = _ranks(findings["scope"], SCOPE_RANK)
+    audit_rank = pd.Series(_ranks(findings["audit"], {a: i for i, a in enumerate(order)}))
     # Rank the (finding, key) rows: most specific, largest, earliest audit, earliest finding.
     ranked = np.lexsort([owner, audit_rank.to_numpy()[owner], -dollars[owner], scope[owner]])
-    key_codes, _ = pd.factorize(pairs["key"].to_numpy(dtype=object)[ranked])
+    key_codes = pairs["key"].to_numpy()[ranked]
     first_of_key = np.zeros(len(ranked), dtype=bool)
     _, first = np.unique(key_codes, return_index=True)
     first_of_key[first] = True
@@ -80,3 +85,10 @@ def settle(findings: pd.DataFrame, order: Sequence[str]) -> np.ndarray:
     won_all[contenders] = True
     won_all &= ~lost
     return counted | won_all
+
+
+def _ranks(values: pd.Series, ranks: dict[str, int]) -> np.ndarray:
+    """Each value's rank (unknown and missing values last), via the distinct values only."""
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    table = np.array([ranks.get(str(u), len(ranks)) for u in uniques] + [len(ranks)], dtype=float)
+    return table[np.where(codes < 0, len(uniques), codes)]

@@ -7,42 +7,23 @@ from typing import Any
 
 import pandas as pd
 
+from auditkit.engine.findingset import CORE_COLUMNS, FINDING_COLUMNS, FindingSet
+
+__all__ = [
+    "COVERS_SEP",
+    "DOLLAR_BASES",
+    "FINDING_COLUMNS",
+    "SCOPES",
+    "SEVERITIES",
+    "AuditResult",
+    "AuditRun",
+    "empty_findings",
+]
+
 #: Severities from most to least serious.
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low", "info")
 #: What a finding is about.
 SCOPES: tuple[str, ...] = ("line", "claim", "provider", "payer", "code", "practice")
-
-#: Columns of ``AuditResult.findings``, in order. ``evidence`` holds a dict (counts, rates,
-#: sample claim ids); ``source_file``/``source_row`` point line findings back to the export
-#: (None for findings about a provider, payer, code or the practice, or when not known).
-#:
-#: Money: ``dollars_at_risk`` is an amount of the kind ``dollars_basis`` names (see
-#: :data:`DOLLAR_BASES`); ``covers`` lists the claim lines whose money it counts, as
-#: ``"CLAIM_ID:LINE"`` keys joined by :data:`COVERS_SEP` (empty for money on no line, like an
-#: unbilled month of care management); ``counted`` says whether the amount is in the summary's
-#: total. A line's money is counted in at most one finding, and a roll-up whose dollars are its
-#: parts' is never counted (see :func:`auditkit.engine.money.settle`).
-FINDING_COLUMNS: tuple[str, ...] = (
-    "audit",
-    "severity",
-    "scope",
-    "provider",
-    "payer",
-    "cpt",
-    "claim_id",
-    "line",
-    "dollars_at_risk",
-    "dollars_basis",
-    "covers",
-    "counted",
-    "message",
-    "why",
-    "fix",
-    "evidence",
-    "source_file",
-    "source_row",
-)
-
 
 #: Separator of the line keys in ``covers`` (claim ids may hold commas, rarely a bar).
 COVERS_SEP = "|"
@@ -84,11 +65,15 @@ class AuditRun:
     seconds: float = 0.0
 
 
-@dataclass
+@dataclass(init=False, repr=False, eq=False)
 class AuditResult:
     """Everything one run of the audits produced.
 
-    * ``findings``: DataFrame with :data:`FINDING_COLUMNS`.
+    * ``found``: the findings as columns (:class:`~auditkit.engine.findingset.FindingSet`),
+      what the writers read a slice at a time.
+    * ``findings``: the same findings as the classic DataFrame with :data:`FINDING_COLUMNS`
+      (one row per finding, ``message`` text, an ``evidence`` dict), built on first use: handy
+      for small runs and the Python API, costly for millions of findings.
     * ``summary``: practice-level KPIs (``lines``, ``claims``, ``clean_claim_rate``,
       ``denial_rate``, ...). Rates are fractions 0..1 or ``None`` when not computable.
     * ``audits``: one :class:`AuditRun` per audit considered, in registry order.
@@ -98,20 +83,60 @@ class AuditResult:
     * ``timings``: wall-clock seconds of the engine's own steps (``prepare``, ``audits``,
       ``findings``, ``tables``, ``summary``, ``total``), for benchmarks; per audit see
       :attr:`AuditRun.seconds`.
+    * ``edit_tables``: the CMS edit tables the run read (PTP edits, MUEs): which files,
+      versions and quarters, or the packaged default; one dict each (see
+      ``auditkit.reference.ncci.EditTable.about``), with ``description``, the line the About
+      sheet shows.
     """
 
-    findings: pd.DataFrame
-    summary: dict[str, Any] = field(default_factory=dict)
-    audits: list[AuditRun] = field(default_factory=list)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    config: dict[str, dict[str, Any]] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    #: The CMS edit tables the run read (PTP edits, MUEs): which files, versions and quarters,
-    #: or the packaged default; one dict each (see ``auditkit.reference.ncci.EditTable.about``),
-    #: with ``description``, the line the About sheet shows.
-    edit_tables: list[dict[str, Any]] = field(default_factory=list)
+    found: FindingSet
+    summary: dict[str, Any]
+    audits: list[AuditRun]
+    tables: dict[str, pd.DataFrame]
+    config: dict[str, dict[str, Any]]
+    timings: dict[str, float]
+    edit_tables: list[dict[str, Any]]
+
+    def __init__(
+        self,
+        findings: pd.DataFrame | None = None,
+        summary: dict[str, Any] | None = None,
+        audits: list[AuditRun] | None = None,
+        tables: dict[str, pd.DataFrame] | None = None,
+        config: dict[str, dict[str, Any]] | None = None,
+        timings: dict[str, float] | None = None,
+        edit_tables: list[dict[str, Any]] | None = None,
+        *,
+        found: FindingSet | None = None,
+    ) -> None:
+        if findings is not None or found is None:  # given findings win (dataclasses.replace)
+            found = FindingSet.build([findings] if findings is not None else [])
+        self.found = found
+        self._frame: pd.DataFrame | None = findings if findings is not None else None
+        self.summary = summary if summary is not None else {}
+        self.audits = audits if audits is not None else []
+        self.tables = tables if tables is not None else {}
+        self.config = config if config is not None else {}
+        self.timings = timings if timings is not None else {}
+        self.edit_tables = edit_tables if edit_tables is not None else []
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """The classic findings frame (see the class docstring), built once on first use."""
+        if self._frame is None:
+            self._frame = self.found.frame()
+        return self._frame
+
+    @findings.setter
+    def findings(self, frame: pd.DataFrame) -> None:
+        self.found = FindingSet.build([frame])
+        self._frame = frame
+
+    def __repr__(self) -> str:
+        ran = sum(a.status == "ran" for a in self.audits)
+        return f"AuditResult({len(self.found):,} findings, {ran} audits ran)"
 
 
 def empty_findings() -> pd.DataFrame:
-    """A findings frame with no rows and the right columns."""
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in FINDING_COLUMNS})
+    """An audit's findings frame with no rows and the right columns (columnar layout)."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in CORE_COLUMNS})

@@ -20,17 +20,12 @@ from auditkit.claims import BLANK_MEANS_NONE, conform
 from auditkit.config import Config
 from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit
+from auditkit.engine.findingset import FindingSet
 from auditkit.engine.money import settle
 from auditkit.engine.registry import all_audits, get
-from auditkit.engine.result import (
-    FINDING_COLUMNS,
-    SEVERITIES,
-    AuditResult,
-    AuditRun,
-    empty_findings,
-)
+from auditkit.engine.result import SEVERITIES, AuditResult, AuditRun, empty_findings
 from auditkit.engine.settings import effective_settings, load_settings
-from auditkit.errors import ConfigError, InputError
+from auditkit.errors import InputError
 from auditkit.ingest.model import ClaimLines
 from auditkit.ingest.side_tables import SPECS, SideTable, as_side_table
 from auditkit.measures import kpis, revenue
@@ -72,8 +67,8 @@ def _reuse_freed_memory() -> Iterator[None]:
         _TUNING["depth"] += 1
         if _TUNING["depth"] == 1:
             _TUNING["pool"] = pa.default_memory_pool()
-            libc.mallopt(_M_MMAP_THRESHOLD, 256 * 2**20)
-            libc.mallopt(_M_TRIM_THRESHOLD, 1024 * 2**20)
+            libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+            libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
             pa.set_memory_pool(pa.system_memory_pool())
     try:
         yield
@@ -88,6 +83,10 @@ def _reuse_freed_memory() -> Iterator[None]:
 
 
 _TUNING: dict[str, Any] = {"lock": threading.Lock(), "depth": 0, "pool": None}
+#: During a run: blocks up to this size come from the heap (reused when freed), and free memory
+#: at the top of the heap is handed back to the system beyond this much.
+MMAP_THRESHOLD = 256 * 2**20
+TRIM_THRESHOLD = 1024 * 2**20
 
 
 def _frame(lines: ClaimLines | pd.DataFrame) -> pd.DataFrame:
@@ -154,63 +153,20 @@ def _side_skip(absent: list[str]) -> tuple[str, str]:
     return f"it needs {needs}", hint + " Then run again."
 
 
-def _whys(parts: list[pd.DataFrame]) -> dict[str, str] | None:
-    """Each part's audit and its *Why it matters* text, when every finding of the part carries
-    exactly that text (findings_frame's default); None otherwise."""
-    whys: dict[str, str] = {}
-    for part in parts:
-        ids = part["audit"].unique()
-        if len(ids) != 1:
-            return None
-        try:
-            text = get(str(ids[0])).why()
-        except ConfigError:  # not a registered audit
-            return None
-        if not bool(part["why"].eq(text).all()):
-            return None
-        whys[str(ids[0])] = text
-    return whys
-
-
-def _finish(parts: list[pd.DataFrame], order: list[str]) -> pd.DataFrame:
-    """One findings frame: sorted by severity, then dollars (largest first), then audit order."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return empty_findings()
-    # The why text is the audit's own paragraph on every finding (hundreds of characters): it
-    # is left out of the sorting and filled in afterwards from one copy per audit.
-    whys = _whys(parts)
-    if whys is not None:
-        parts = [p.drop(columns="why") for p in parts]
-    findings = pd.concat(parts, ignore_index=True)
-    for name in ("audit", "severity", "scope", "message", "why", "fix"):
-        # Text columns come out of concat in one piece per audit; rows are picked far faster
-        # from one contiguous piece.
-        column = findings.get(name)
-        if (
-            column is not None
-            and isinstance(column.dtype, pd.StringDtype)
-            and column.dtype.storage == "pyarrow"
-        ):
-            whole = column.array.__arrow_array__().combine_chunks()
-            findings[name] = pd.array(whole, dtype=column.dtype)
-    findings["counted"] = settle(findings, order)
-    sev = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    dollars = -findings["dollars_at_risk"].astype("float64")
-    audit = findings["audit"].map({a: i for i, a in enumerate(order)})
+def _finish(parts: list[pd.DataFrame], order: list[str]) -> FindingSet:
+    """One set of findings: counted once (:func:`~auditkit.engine.money.settle`), sorted by
+    severity, then dollars (largest first), then audit order."""
+    found = FindingSet.build(parts)
+    if not len(found):
+        return found
+    core = found.core
+    core["counted"] = settle(core, order)
+    sev = core["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).astype("float64")
+    dollars = -core["dollars_at_risk"].astype("float64")
+    audit = core["audit"].map({a: i for i, a in enumerate(order)}).astype("float64")
     # A stable sort on the three keys (the last is the primary one); missing ranks go last.
     ranked = np.lexsort([np.asarray(k, dtype="float64") for k in (audit, dollars, sev)])
-    findings = findings.take(ranked).reset_index(drop=True)
-    if whys is not None:
-        texts = pd.array(list(whys.values()), dtype="str")
-        findings["why"] = texts.take(pd.Index(list(whys)).get_indexer(findings["audit"]))
-    for name in ("line", "source_row"):
-        values = findings[name].to_numpy(dtype=object)
-        findings[name] = pd.Series(
-            [None if v is None else int(v) for v in values], dtype=object
-        )  # a list over findings (not claim lines): gives plain ints for JSON
-    findings["dollars_at_risk"] = findings["dollars_at_risk"].astype("float64")
-    return findings[list(FINDING_COLUMNS)]
+    return found.take(ranked)
 
 
 def run_audits(
@@ -287,7 +243,8 @@ def _run(
         parts.append(found)
     timings["audits"] = sum(r.seconds for r in runs)
     clock = time.perf_counter()
-    findings = _finish(parts, [a.id for a in all_audits()])
+    found = _finish(parts, [a.id for a in all_audits()])
+    del parts
     timings["findings"] = time.perf_counter() - clock
     clock = time.perf_counter()
     tables = kpis.tables(context)
@@ -296,7 +253,7 @@ def _run(
         tables["underpayment_by_payer"] = under
     timings["tables"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    summary = kpis.summary(context, findings, tables)
+    summary = kpis.summary(context, found.core, tables)
     summary["clean_claim_target"] = config.settings(get("clean-claim-rate")).target
     summary["audits_run"] = sum(r.status == "ran" for r in runs)
     summary["audits_skipped"] = sum(r.status == "skipped" for r in runs)
@@ -305,7 +262,7 @@ def _run(
     context.release()  # the run's shared arrays are freed now, not at the next collection
     timings["total"] = time.perf_counter() - started
     return AuditResult(
-        findings=findings,
+        found=found,
         summary=summary,
         audits=runs,
         tables=tables,

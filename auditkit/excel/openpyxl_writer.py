@@ -373,6 +373,8 @@ class _SheetWriter:
         last = self.placements[-1].block if self.placements else None
         if isinstance(last, Table) and not last.links and len(last):
             return last
+        if isinstance(last, Table) and last.fill is not None:
+            raise ValueError(f"table {last.key}: a lazy table must be its sheet's last block")
         return None
 
     def write(self) -> RowBlock | None:
@@ -543,7 +545,9 @@ class _SheetWriter:
         rows = None
         if fast:
             formats = self._formats(table, tall=heights is not None)
-            rows = RowBlock(table.frame, formats, first_row=top + 1, heights=heights)
+            rows = RowBlock(
+                table.frame, formats, first_row=top + 1, heights=heights, fill=table.fill
+            )
         else:
             self._table_rows(table, heights)
         last_col = get_column_letter(len(table.columns))
@@ -571,7 +575,7 @@ class _SheetWriter:
         }
         # Small tables (Summary, About) go through openpyxl cell by cell; big ones use the
         # fast row path.
-        for r, values in enumerate(table.frame.itertuples(index=False, name=None)):
+        for r, values in enumerate(table.rows().itertuples(index=False, name=None)):
             if tall and heights[r] == heights[r]:  # not NaN: the row needs more than one line
                 self.ws.row_dimensions[self.row + 1].height = float(heights[r])
             cells = []

@@ -14,7 +14,7 @@ text when edited, and empty values are not written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +50,9 @@ class RowBlock:
     first_column: int = 1
     #: Points per row for rows taller than the default (NaN elsewhere), or None.
     heights: np.ndarray | None = None
+    #: Makes the written columns of a slice of ``frame`` (a lazy table, see
+    #: ``auditkit.report.model.Table.fill``), or None when ``frame`` holds them.
+    fill: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     @property
     def last_row(self) -> int:
@@ -63,6 +66,8 @@ class RowBlock:
         """The ``<row>`` elements, UTF-8 encoded, a chunk at a time."""
         for start in range(0, len(self.frame), chunk_rows):
             part = self.frame.iloc[start : start + chunk_rows]
+            if self.fill is not None:
+                part = self.fill(part)
             numbers = np.arange(self.first_row + start, self.first_row + start + len(part))
             rows = pa.array(numbers.astype(str))
             cells = [

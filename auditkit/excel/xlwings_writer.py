@@ -394,7 +394,8 @@ class _XlSheetWriter:
         columns = table.columns
         n, width = len(table), len(columns)
         last = first + n - 1
-        data = [column_values(table.frame[c.key], c.kind) for c in columns]
+        frame = table.rows()  # Excel takes the values in one piece (chunked below)
+        data = [column_values(frame[c.key], c.kind) for c in columns]
         rows = [list(row) for row in zip(*data, strict=True)]
         body = self._range(first, 1, last, width)
         if n > CHUNK_ROWS:

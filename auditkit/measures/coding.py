@@ -23,17 +23,19 @@ distinct value and broadcast back, so a million lines cost about as much as a fe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.claims import LIST_SEP
 from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, line_findings
+from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, Message, line_findings
 from auditkit.engine.result import empty_findings
 from auditkit.reference import FAMILIES
 
@@ -46,6 +48,17 @@ SIDE_MODIFIERS: tuple[str, ...] = ("RT", "LT", "50")
 DISTINCT_MODIFIERS: tuple[str, ...] = ("59", "XE", "XS", "XP", "XU")
 #: Reference confidence -> severity of a finding that rests on that fact alone.
 SEVERITY_BY_CONFIDENCE: dict[str, str] = {"C": "high", "S": "high", "V": "medium"}
+
+
+def where_template(name: str = "where") -> str:
+    """ "<cpt> on claim <claim id> (<date>)" as a message template over the fields
+    :meth:`CodingView.where_fields` gives under ``name`` (the code as written and trimmed, else
+    "(no code)"; the claim id, else "(no claim id)"; the date, else "no date")."""
+    return f"{{{name}_cpt}} on claim {{{name}_claim}} ({{{name}_date}})"
+
+
+#: How a line finding's message starts (:func:`where_template`).
+WHERE = where_template()
 
 
 def coding_view(lines: pd.DataFrame, context: Context) -> CodingView:
@@ -220,6 +233,61 @@ def dates_text(values: pd.Series) -> pd.Series:
     return values.dt.strftime("%Y-%m-%d").astype("string").fillna("no date")
 
 
+# -- message templates (see auditkit.engine.findingset): text built once per distinct wording --
+
+
+def literal(text: str) -> str:
+    """Text as a template fragment that renders as itself (braces escaped)."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def pick(codes: np.ndarray, texts: Sequence[str]) -> pd.Categorical:
+    """``texts[codes]`` as a categorical (texts that repeat are made one category; a code of
+    -1 is the last text)."""
+    again, final = pd.factorize(pd.Series(list(texts), dtype=object))
+    codes = np.asarray(codes, dtype=np.int64)
+    # Object categories: turning the codes back into texts then costs a pointer per row.
+    return pd.Categorical.from_codes(again[codes], categories=pd.Index(final, dtype=object))
+
+
+def combination(func: Callable[..., str], *columns: Any) -> pd.Categorical:
+    """Per row, ``func`` of the row's values of ``columns``, called once per distinct
+    combination of values: a categorical (a small code per row, a few texts)."""
+    factorized = [pd.factorize(np.asarray(c), use_na_sentinel=False) for c in columns]
+    ids = combine(*[np.asarray(k, dtype=np.int64) for k, _ in factorized])
+    first = np.unique(ids, return_index=True)[1]  # ids are 0..K-1: one row per id
+    texts = [func(*(u[k[i]] for k, u in factorized)) for i in first]
+    return pick(ids, texts)
+
+
+def choose(values: Any, texts: Mapping[Any, str] | Callable[[Any], str]) -> pd.Categorical:
+    """Per row a text picked by its value: ``texts[value]`` (or ``texts(value)``), looked up
+    once per distinct value. A message fragment for :func:`template`."""
+    return combination(texts if callable(texts) else texts.__getitem__, values)
+
+
+def template(*pieces: str | pd.Categorical) -> str | pd.Categorical:
+    """Pieces joined in order, each a text (the same for every row) or a categorical (e.g. from
+    :func:`choose`): a message template, or any text that takes a few forms (a fix). The text
+    of each distinct combination is built once; the result is a categorical or, when every
+    piece is text, one text."""
+    chosen = [p for p in pieces if not isinstance(p, str)]
+    if not chosen:
+        return "".join(pieces)  # type: ignore[arg-type]
+    codes = [np.asarray(p.codes, dtype=np.int64) for p in chosen]
+
+    def join(*at: int) -> str:
+        found = iter(at)
+        return "".join(p if isinstance(p, str) else str(p.categories[next(found)]) for p in pieces)
+
+    return combination(join, *codes)
+
+
+def arrow_text(values: Any) -> pd.Series:
+    """Text as a Series of Arrow strings (whole-array conversions only)."""
+    return pd.Series(values).astype("string[pyarrow]").reset_index(drop=True)
+
+
 class CodingView:
     """Arrays over the claim lines that the coding audits share (see the module docstring)."""
 
@@ -228,6 +296,7 @@ class CodingView:
         self.context = context
         self.n = len(lines)
         self._has: dict[tuple[str, ...], np.ndarray] = {}
+        self._fields: dict[str, Any] = {}
 
     def factorized(self, column: str, keep: bool = True) -> tuple[np.ndarray, Any]:
         """``pd.factorize`` of a column, shared with the run's other audits when possible."""
@@ -486,6 +555,110 @@ class CodingView:
 
     # -- text for messages (only ever built for the flagged lines) ------------------------------
 
+    def _label(
+        self, column: str, tidy: Callable[[pd.Series], pd.Series], missing: str
+    ) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
+        """A text column as messages show it, per distinct value: the line codes
+        (``pd.factorize``), a table from code to label (its last slot for a missing value, code
+        -1) and the labels as a categorical dtype. Each distinct value is tidied once."""
+        codes, uniques = self.factorized(column)
+        texts = tidy(pd.Series(uniques)).astype("string")
+        texts = pd.concat([texts, pd.Series([missing], dtype="string")], ignore_index=True)
+        table, labels = pd.factorize(texts.fillna(missing))
+        return codes, table.astype(np.int64), pd.CategoricalDtype(pd.Index(labels))
+
+    @cached_property
+    def _cpt_label(self) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
+        if "cpt" not in self.lines.columns:
+            return self._constant_label("(no code)")
+        return self._label("cpt", lambda t: t.astype("string").str.strip(), "(no code)")
+
+    @cached_property
+    def _claim_label(self) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
+        if "claim_id" not in self.lines.columns:
+            return self._constant_label("(no claim id)")
+        return self._label("claim_id", lambda t: t.astype("string"), "(no claim id)")
+
+    @cached_property
+    def _date_label(self) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
+        if "date_of_service" not in self.lines.columns:
+            return self._constant_label("no date")
+        codes, uniques = pd.factorize(self.lines["date_of_service"], use_na_sentinel=True)
+        codes = codes.astype(np.int32 if len(uniques) < 2**31 else np.int64)
+        texts = dates_text(pd.Series(uniques, dtype=self.lines["date_of_service"].dtype))
+        texts = pd.concat([texts, pd.Series(["no date"], dtype="string")], ignore_index=True)
+        table, labels = pd.factorize(texts)
+        return codes, table.astype(np.int64), pd.CategoricalDtype(pd.Index(labels))
+
+    def _constant_label(self, text: str) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
+        codes = np.full(self.n, -1, dtype=np.int8)
+        return codes, np.zeros(1, dtype=np.int64), pd.CategoricalDtype(pd.Index([text]))
+
+    @staticmethod
+    def _labels_at(
+        label: tuple[np.ndarray, np.ndarray, pd.CategoricalDtype], pos: np.ndarray
+    ) -> pd.Categorical:
+        codes, table, dtype = label
+        # A missing value's code is -1: the table's last slot.
+        return pd.Categorical.from_codes(table[codes[pos]], dtype=dtype)
+
+    def where_fields(self, pos: np.ndarray, name: str = "where") -> dict[str, pd.Categorical]:
+        """The fields of :func:`where_template` (``name``) for the lines at ``pos``:
+        categoricals over the run's distinct codes, claim ids and dates (a small integer per
+        finding, no text)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        return {
+            f"{name}_cpt": self._labels_at(self._cpt_label, pos),
+            f"{name}_claim": self._labels_at(self._claim_label, pos),
+            f"{name}_date": self._labels_at(self._date_label, pos),
+        }
+
+    def cpt_field(self, pos: np.ndarray) -> pd.Categorical:
+        """:meth:`cpt_text` as a categorical (the field ``{where_cpt}`` of :data:`WHERE`)."""
+        return self._labels_at(self._cpt_label, np.asarray(pos, dtype=np.int64))
+
+    def modifier_field(self, pos: np.ndarray) -> pd.Categorical:
+        """:attr:`modifier_text` of the lines at ``pos`` as a categorical (one text per distinct
+        modifier list)."""
+        ids, items = self._mods
+        texts = [", ".join(i) or "none" for i in items] + ["none"]
+        return pick(ids[np.asarray(pos, dtype=np.int64)], texts)
+
+    def column_field(
+        self, column: str, pos: np.ndarray, tidy: Callable[[pd.Series], pd.Series], missing: str
+    ) -> pd.Categorical:
+        """A claim-line column as a message shows it, for the lines at ``pos``: ``tidy`` applied
+        to each distinct value once (a Series of them), ``missing`` for a missing value."""
+        key = f"coding.field.{column}"
+        label = self._fields.get(key)
+        if label is None:
+            label = self._fields[key] = self._label(column, tidy, missing)
+        return self._labels_at(label, np.asarray(pos, dtype=np.int64))
+
+    def message(self, pos: np.ndarray, tail: Any = "", **fields: Any) -> Message:
+        """The message "<cpt> on claim <id> (<date>)" + ``tail`` for the lines at ``pos``, as a
+        :class:`~auditkit.engine.findingset.Message`: ``tail`` is a template fragment (one text,
+        or one per finding as from :func:`template`) or a ``Message`` (its template follows
+        :data:`WHERE`; its fields are added), and ``fields`` the values the tail names."""
+        if isinstance(tail, Message):
+            fields = {**tail.fields, **fields}
+            tail = tail.template
+        if isinstance(tail, str):
+            whole: Any = WHERE + tail
+        else:
+            tail = tail if isinstance(tail, pd.Categorical) else pd.Categorical(np.asarray(tail))
+            whole = tail.rename_categories([WHERE + str(t) for t in tail.categories])
+        return Message(whole, **self.where_fields(pos), **fields)
+
+    def cpt_arrow(self, pos: np.ndarray) -> pd.Series:
+        """:meth:`cpt_text` as Arrow strings, from the distinct codes (no text per line built
+        in Python)."""
+        return arrow_text(self._labels_at(self._cpt_label, np.asarray(pos, dtype=np.int64)))
+
+    def claim_arrow(self, pos: np.ndarray) -> pd.Series:
+        """:meth:`claim_text` as Arrow strings, from the distinct claim ids."""
+        return arrow_text(self._labels_at(self._claim_label, np.asarray(pos, dtype=np.int64)))
+
     def cpt_text(self, pos: np.ndarray) -> pd.Series:
         if "cpt" not in self.lines.columns:
             return pd.Series("(no code)", index=range(len(pos)), dtype="string")
@@ -519,29 +692,54 @@ class CodingView:
     ) -> list[str]:
         """For each group code in ``wanted``: its lines under ``mask`` as "20552 on claim C1,
         64405 on claim C2" (or only the claim ids). Built for the flagged groups only."""
+        return [str(t) for t in self.listing_text(keys, mask, wanted, codes=codes).tolist()]
+
+    def listing_text(
+        self, keys: np.ndarray, mask: np.ndarray, wanted: np.ndarray, *, codes: bool = True
+    ) -> pd.Series:
+        """:meth:`listing` as a Series of Arrow strings (one per entry of ``wanted``), built with
+        whole-array Arrow operations: each distinct group's text once, then repeated. A group's
+        lines are joined in row order, each distinct text once."""
         wanted = np.asarray(wanted)
-        pos = np.flatnonzero(mask & member(keys, wanted))
-        if not len(pos):
-            return ["" for _ in wanted]
-        text = self.claim_text(pos)
+        groups, inverse = np.unique(wanted, return_inverse=True)
+        pos = np.flatnonzero(mask & member(keys, groups)) if len(groups) else np.zeros(0, int)
+        text = self.claim_arrow(pos)
         if codes:
-            text = self.cpt_text(pos) + " on claim " + text
-        frame = pd.DataFrame({"key": keys[pos], "text": text.to_numpy(dtype=object)})
-        joined = join_groups(frame.drop_duplicates())
-        return [str(t) for t in joined.reindex(wanted).fillna("").tolist()]
+            text = self.cpt_arrow(pos) + " on claim " + text
+        slot = np.searchsorted(groups, keys[pos])
+        # Each (group, text) once, at its first line.
+        text_id = pd.factorize(text)[0]
+        keep = ~pd.Series(combine(slot, text_id.astype(np.int64))).duplicated().to_numpy()
+        slot, text = slot[keep], text[keep]
+        order = np.argsort(slot, kind="stable")
+        counts = np.bincount(slot, minlength=len(groups))
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        values = pa.array(text.array)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        values = values.cast(pa.large_string()).take(pa.array(order))
+        joined = pc.binary_join(
+            pa.LargeListArray.from_arrays(offsets, values), pa.scalar(", ", pa.large_string())
+        )
+        return pd.Series(pd.arrays.ArrowStringArray(joined.take(inverse).cast(pa.large_string())))
 
     def rule_findings(self, audit: type[Audit] | Audit, rules: Iterable[Rule]) -> pd.DataFrame:
-        """Line findings of several rules, each a (mask, severity, message tail, fix)."""
+        """Line findings of several rules, each a (mask, severity, message tail, fix). The tail
+        follows "<cpt> on claim <id> (<date>)" (:data:`WHERE`): plain text; a
+        :class:`~auditkit.engine.findingset.Message` (a template fragment and its fields); or a
+        function of the flagged positions giving either one, or one text per line."""
         parts = []
         for mask, severity, tail, fix in rules:
             pos = np.flatnonzero(mask)
             if len(pos):
                 said = tail(pos) if callable(tail) else tail
-                parts.append(
-                    self.findings(
-                        audit, pos, severity=severity, message=self.where(pos) + said, fix=fix
-                    )
-                )
+                if isinstance(said, str):
+                    message: Any = self.message(pos, literal(said))
+                elif isinstance(said, Message):
+                    message = self.message(pos, said)
+                else:  # one text per line (the old way: text held per finding)
+                    message = self.message(pos, "{rule_tail}", rule_tail=arrow_text(said))
+                parts.append(self.findings(audit, pos, severity=severity, message=message, fix=fix))
         return concat(parts)
 
     def findings(
@@ -582,20 +780,80 @@ class CodingView:
 
 
 #: One rule of an audit for :meth:`CodingView.rule_findings`: the lines it flags, their
-#: severity, what follows "<cpt> on claim <id> (<date>)" in the message (text, or a function of
-#: the flagged positions giving one text per line), and the fix (None: the audit's own).
-Rule = tuple[np.ndarray, str, "str | Callable[[np.ndarray], pd.Series]", "str | None"]
+#: severity, what follows "<cpt> on claim <id> (<date>)" in the message (text, a ``Message``, or
+#: a function of the flagged positions giving one of those or one text per line), and the fix
+#: (None: the audit's own).
+Rule = tuple[
+    np.ndarray, str, "str | Message | Callable[[np.ndarray], pd.Series | Message]", "str | None"
+]
 
 
 def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Findings of several rules as one frame."""
+    """Findings of several rules as one frame. A column that is a categorical in every part
+    stays one (over the union of the parts' categories), so a few texts (templates, fixes)
+    are never spelled out per finding."""
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else empty_findings()
+    if not parts:
+        return empty_findings()
+    if len(parts) > 1:
+        parts = _shared_categories(parts)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _shared_categories(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The parts with each column that is categorical in all of them given one set of
+    categories (a column a part lacks is added to it as missing values)."""
+    names = list(dict.fromkeys(c for p in parts for c in p.columns))
+    changed: dict[int, dict[str, Any]] = {i: {} for i in range(len(parts))}
+    for name in names:
+        present = [p[name] for p in parts if name in p.columns]
+        if not all(isinstance(c.dtype, pd.CategoricalDtype) for c in present):
+            continue
+        first = present[0].dtype
+        # (Equal dtypes usually share one categories index, so comparing them is quick.)
+        same = all(c.dtype == first for c in present[1:])
+        if same and len(present) == len(parts):
+            continue  # already one dtype: kept by concat
+        categories = first.categories
+        if not same:
+            if len({c.dtype.categories.dtype for c in present}) > 1:
+                categories = categories.astype(object)
+            for c in present[1:]:
+                more = c.cat.categories
+                if more.equals(categories):
+                    continue
+                known = pd.Index(categories).get_indexer(more) >= 0
+                categories = categories.append(more[~known])
+            if not categories.is_unique:
+                continue
+        dtype = pd.CategoricalDtype(categories)
+        for i, p in enumerate(parts):
+            if name in p.columns:
+                if p[name].dtype != dtype:
+                    changed[i][name] = p[name].cat.set_categories(categories)
+            else:
+                missing = np.full(len(p), -1, dtype=np.int8)
+                changed[i][name] = pd.Categorical.from_codes(missing, dtype=dtype)
+    out = []
+    for i, p in enumerate(parts):
+        if changed[i]:
+            p = p.copy(deep=False)
+            for name, values in changed[i].items():
+                p[name] = values
+        out.append(p)
+    return out
 
 
 def units_text(values: np.ndarray) -> pd.Series:
-    """Numbers as text without a needless decimal (2.0 -> '2', 1.5 -> '1.5', NaN -> 'no')."""
-    return pd.Series([f"{u:g}" if u == u else "no" for u in values], dtype="string")
+    """Numbers as text without a needless decimal (2.0 -> '2', 1.5 -> '1.5', NaN -> 'no'),
+    each distinct number formatted once. (In a message template, ``{name:g}`` says the same of
+    a number that is never missing.)"""
+    # Factorized by bit pattern, so -0.0 and 0.0 keep their own text.
+    bits = np.ascontiguousarray(values, dtype="float64").view(np.int64)
+    codes, uniques = pd.factorize(bits, use_na_sentinel=False)
+    numbers = np.asarray(uniques, dtype=np.int64).view("float64")
+    texts = pd.array([f"{u:g}" if u == u else "no" for u in numbers], dtype="string")
+    return pd.Series(texts.take(codes), dtype="string")
 
 
 def parse_codes(text: str) -> tuple[str, ...]:

@@ -528,7 +528,9 @@ def summary(
             out["denial_rate_dollars"] = (
                 out["denied_dollars"] / charges_adj if charges_adj > 0 else None
             )
-    severities = findings["severity"].value_counts() if len(findings) else pd.Series(dtype=int)
+    severities = (
+        findings["severity"].astype(str).value_counts() if len(findings) else pd.Series(dtype=int)
+    )
     out["findings"] = len(findings)
     out["findings_by_severity"] = {s: int(severities.get(s, 0)) for s in SEVERITIES}
     # Each dollar once: only counted findings (see auditkit.engine.money), by what they are.
@@ -536,7 +538,11 @@ def summary(
     out["dollars_at_risk"] = (
         round(float(counted["dollars_at_risk"].sum()), 2) if len(counted) else 0.0
     )
-    by_basis = counted.groupby("dollars_basis")["dollars_at_risk"].sum() if len(counted) else {}
+    by_basis = (
+        counted["dollars_at_risk"].groupby(counted["dollars_basis"].astype(str)).sum()
+        if len(counted)
+        else {}
+    )
     out["dollars_at_risk_by_basis"] = {
         str(k): round(float(v), 2) for k, v in dict(by_basis).items() if v
     }

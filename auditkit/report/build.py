@@ -53,7 +53,9 @@ def build_report(
     tables continue on further sheets, each saying which rows it holds.
     """
     summary = result.summary or {}
-    findings = ordered_findings(result.findings)
+    # The findings' core columns (their text is rendered from result.found when needed); the
+    # frame's index is each finding's position in result.found.core.
+    findings = ordered_findings(result.found.core)
     runs = audit_runs(result, findings)
     practice = _clean_optional(practice or summary.get("practice") or _infer_practice(lines))
     period = _clean_optional(period or summary.get("period") or _period_text(summary))
@@ -67,9 +69,16 @@ def build_report(
         period=period,
         prepared_by=prepared_by,
     )
-    audit_pages, positions = audit_sheets(findings, runs, max_rows)
+    audit_pages, positions = audit_sheets(findings, runs, max_rows, result.found)
     line_pages = line_sheets(lines, findings, max_rows) if with_lines and lines is not None else []
-    summary_page = summary_sheet(report, summary, findings, positions, lines, result.tables, runs)
+    found = result.found
+
+    def messages(index: pd.Index) -> pd.Series:  # the few rows the Summary shows
+        return found.messages(found.core.iloc[index.to_numpy()])
+
+    summary_page = summary_sheet(
+        report, summary, findings, positions, lines, result.tables, runs, messages=messages
+    )
     about_page = about_sheet(
         report, lines, runs, result.config or {}, getattr(result, "edit_tables", None)
     )

@@ -17,7 +17,12 @@ import math
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from auditkit.engine.findingset import FindingSet
 
 #: Keys the finding shows in columns of their own (or that only locate it).
 HIDDEN_KEYS = frozenset({"source_file", "source_row"})
@@ -197,3 +202,46 @@ def _empty(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+def evidence_texts(found: FindingSet, core: pd.DataFrame) -> pd.Series:
+    """:func:`evidence_text` of each finding in ``core`` (a slice of ``found.core``), built
+    column by column: each distinct value of an evidence column is put in words once, and a
+    finding's parts are joined with "; " (empty parts left out), so no dict is made per
+    finding. None where there is nothing to say."""
+    out = pd.Series(pd.array([None] * len(core), dtype="string[pyarrow]"))
+    for where, keys, values in found.evidence_groups(core):
+        pieces = []
+        for key in keys:
+            if key in HIDDEN_KEYS or key not in values.columns:
+                continue
+            pieces.append(_item_column(key, values[key]))
+        if not pieces:
+            continue
+        if len(pieces) == 1:  # (Arrow drops null rows when it joins a single array)
+            joined = pieces[0]
+        else:
+            joined = pc.binary_join_element_wise(*pieces, "; ", null_handling="skip")
+        joined = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+        out.iloc[where] = pd.array(joined, dtype="string[pyarrow]")
+    return out
+
+
+def _item_column(key: str, values: pd.Series) -> pa.Array:
+    """``_item(key, value, top=True)`` of each value, as an Arrow string array (null where the
+    value says nothing)."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except (TypeError, NotImplementedError, pa.ArrowException):  # lists, dicts: one by one
+        texts = [_item(key, _plain_value(v), top=True) for v in values]
+        return pa.array(texts, type=pa.string())
+    words = [_item(key, v, top=True) for v in np.asarray(uniques, dtype=object)] + [None]
+    table = pa.array(words, type=pa.string())
+    return table.take(pa.array(np.where(codes < 0, len(words) - 1, codes)))
+
+
+def _plain_value(value: Any) -> Any:
+    """A list held by numpy or Arrow as a Python list."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value

@@ -135,7 +135,10 @@ def column_widths(sheet: Sheet) -> dict[int, float]:
             tables = [block.table]
         for table in tables:
             for idx, col in enumerate(table.columns, start=1):
-                width = col.width or estimate_width(table.frame[col.key], col.kind, col.header)
+                values = table.values(col.key)
+                if col.width is None and values is None:
+                    raise ValueError(f"table {table.key}: column {col.key} needs a width")
+                width = col.width or estimate_width(values, col.kind, col.header)
                 want(idx, min(width, MAX_WRAP_WIDTH) if col.wrap else width)
         if isinstance(block, Facts):
             want(1, max((len(f.label) for f in block.rows), default=0) + 2)
@@ -154,6 +157,8 @@ def row_heights(table: Table, widths: dict[int, float]) -> np.ndarray | None:
     None when the table has no wrapping column. Whole columns at a time: fine for 100,000 rows.
     """
     lines = None
+    if table.fill is not None:
+        return None  # a long table's rows keep the default height
     for idx, col in enumerate(table.columns, start=1):
         if not col.wrap:
             continue

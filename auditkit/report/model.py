@@ -32,6 +32,7 @@ What a writer does with each sheet (``auditkit.excel.openpyxl_writer`` is the re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -109,9 +110,24 @@ class Table:
     row_look: str | None = None
     #: Column key -> one Link (or None) per row; those cells link to the target row.
     links: dict[str, list[Link | None]] = field(default_factory=dict)
+    #: For a table too long to hold its text (a million findings): ``frame`` holds what the
+    #: text is made from, and ``fill(rows)`` returns those rows of ``frame`` with exactly the
+    #: :attr:`columns`, in order, when a writer writes them (a slice at a time). Columns that
+    #: only ``fill`` makes need a width; such tables have no links and no row heights.
+    fill: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def rows(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """Data rows ``start`` to ``stop`` with every column, filled when the table is lazy."""
+        part = self.frame.iloc[start:stop]
+        return self.fill(part) if self.fill is not None else part
+
+    def values(self, key: str) -> pd.Series | None:
+        """A column's values when ``frame`` holds them (None for a column only ``fill``
+        makes)."""
+        return self.frame[key] if key in self.frame.columns else None
 
 
 @dataclass(frozen=True)

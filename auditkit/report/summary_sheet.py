@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from auditkit import __version__
@@ -20,7 +21,7 @@ from auditkit.ingest.model import ClaimLines
 from auditkit.report import kpis as kpi_module
 from auditkit.report.cells import make_table, plain_doc_text, plain_value
 from auditkit.report.figures import summary_figures
-from auditkit.report.findings import counted_mask, in_total_text, severity_rank
+from auditkit.report.findings import counted_mask, in_total_text
 from auditkit.report.model import (
     Block,
     Column,
@@ -32,6 +33,13 @@ from auditkit.report.model import (
     Table,
     Text,
     Title,
+)
+from auditkit.report.patterns import (
+    PATTERN_KEYS,
+    line_patterns,
+    line_positions,
+    patterns_key,
+    severity_order,
 )
 from auditkit.report.safety import clean_text
 
@@ -51,12 +59,15 @@ def summary_sheet(
     lines: ClaimLines | None,
     tables: dict[str, pd.DataFrame],
     runs: Sequence[AuditRun] = (),
+    messages: Callable[[pd.Index], Sequence[Any]] | None = None,
 ) -> Sheet:
     """The Summary sheet of ``report``.
 
     ``findings`` is the ordered findings frame and ``positions`` where each finding was written
     (:func:`auditkit.report.audit_sheets.audit_sheets`); ``tables`` are ``AuditResult.tables``;
-    ``runs`` the audits shown (their titles and fixes name the Start here actions).
+    ``runs`` the audits shown (their titles and fixes name the Start here actions);
+    ``messages`` renders the message of findings by index label, for the top findings when
+    ``findings`` holds no message text.
     """
     blocks: list[Block] = [Title(report.title)]
     subtitle = [f"Period {report.period}" if report.period else None]
@@ -85,11 +96,12 @@ def summary_sheet(
         if note:
             blocks.append(Text(note, tone="note"))
 
-    top = _top_findings(findings, positions)
+    top = _top_findings(findings, positions, messages)
     blocks.append(Title("Top findings by dollars at risk", level=2))
     if top is None:
         blocks.append(Text("No findings."))
     else:
+        blocks.append(Text(_patterns_note(), tone="note"))
         blocks.append(Text(_counted_once_note(summary), tone="note"))
         blocks.append(top)
 
@@ -269,41 +281,177 @@ def _counted_once_note(summary: dict[str, Any]) -> str:
     return text
 
 
-def _top_findings(findings: pd.DataFrame, positions: pd.DataFrame) -> Table | None:
+def _patterns_note() -> str:
+    """What a row of the top findings is."""
+    return (
+        "Each row is a pattern: the lines one audit flags with the same physician, payer and "
+        "code (Lines says how many, First claims names the first few); a finding about a whole "
+        "claim, physician, payer or code is a row of its own. Click the audit to go to the "
+        "pattern on its sheet."
+    )
+
+
+def _top_findings(
+    findings: pd.DataFrame,
+    positions: pd.DataFrame,
+    messages: Callable[[pd.Index], Sequence[Any]] | None = None,
+) -> Table | None:
+    """The findings worth the most counted money, as patterns: an audit's line findings with
+    the same physician, payer and code make one row (:func:`auditkit.report.patterns.
+    line_patterns`); a finding about a claim, physician, payer, code or the practice is a row of
+    its own. Ordered by the dollars each row adds to the total (rows whose lines are counted in
+    a more specific finding come after those that count), then dollars listed, then severity.
+    Each row links to its pattern in the audit's patterns table, else to its first row in the
+    audit's table.
+
+    ``messages`` renders the message of findings (by index label) when ``findings`` holds none
+    (its ``message`` column missing or empty): called once, for the rows shown.
+    """
     # Only findings shown on an audit sheet (a skipped audit has no row to go to).
-    found = findings[findings.index.isin(positions.index)]
+    shown = findings.index.isin(positions.index)
+    found = findings if shown.all() else findings[shown]
     if not len(found):
         return None
-    dollars = pd.to_numeric(found["dollars_at_risk"], errors="coerce")
-    # Ordered by the dollars each finding adds to the total: a finding whose lines are counted
-    # in a more specific one comes after those that count.
-    counted = dollars.where(counted_mask(found), 0.0)
-    order = pd.DataFrame(
-        {
-            "counted": counted.fillna(-math.inf),
-            "dollars": dollars.fillna(-math.inf),
-            "rank": severity_rank(found["severity"]),
-        },
-        index=found.index,
-    ).sort_values(["counted", "dollars", "rank"], ascending=[False, False, True], kind="stable")
-    top = found.loc[order.index[:TOP_FINDINGS]].copy()
-    top["in_total"] = in_total_text(top)
-    links = []
-    for idx in top.index:
-        pos = positions.loc[idx] if idx in positions.index else None
-        links.append(Link(str(pos["table"]), int(pos["row"])) if pos is not None else None)
+    patterns = line_patterns(found, keys=("audit", *PATTERN_KEYS))
+    rows = [*_pattern_rows(patterns), *_single_rows(found)]
+    rows.sort(key=lambda r: (-r["sort_counted"], -r["sort_dollars"], r["rank"]))  # stable
+    rows = rows[:TOP_FINDINGS]
+    texts = [r["message"] for r in rows]
+    if messages is not None and all(t is None or pd.isna(t) or t == "" for t in texts):
+        texts = list(messages(pd.Index([r["first"] for r in rows])))
+    for row, text in zip(rows, texts, strict=True):
+        row["message"] = _top_message(row, text)
+    top = pd.DataFrame(rows)
+    links = [_top_link(positions, row) for row in rows]
+    # Columns B to E share their widths with Start here above (two narrow ones, a wider one,
+    # then the widest): the money, the lines and the finding fit them without clipping.
     columns = [
         Column("severity", "Severity", "text", 10),
         Column("dollars_at_risk", "At risk", "currency"),
-        Column("dollars_basis", "Dollars are", "text", 16),
-        Column("in_total", "In total", "text", 9),
+        Column("lines", "Lines", "integer", 8),
+        Column("in_total", "In total", "text"),
+        Column("message", "Finding", wrap=True),
         Column("audit", "Audit (go to row)", "text"),
         Column("provider", "Provider"),
         Column("payer", "Payer"),
-        Column("claim_id", "Claim"),
-        Column("message", "Finding", wrap=True),
+        Column("cpt", "CPT", "text", 9),
+        Column("claim_id", "First claims"),
+        Column("dollars_basis", "Dollars are", "text"),
     ]
     return make_table("top-findings", columns, top, row_look="severity", links={"audit": links})
+
+
+def _top_message(row: dict[str, Any], text: Any) -> str:
+    """A top row's finding: the finding's message, or for a pattern of several lines how many
+    and its first line's message, e.g. "1,240 lines on 830 claims; first: ..."."""
+    text = "" if text is None or pd.isna(text) else str(text)
+    lines, claims = row["lines"], row.get("claims", 1)
+    if not row["pattern"] or lines <= 1:
+        return text
+    on = f" on {claims:,} claims" if claims != lines else ""
+    return f"{lines:,} lines{on}" + (f"; first: {text}" if text else "")
+
+
+def _pattern_rows(patterns: pd.DataFrame) -> list[dict[str, Any]]:
+    """The best few patterns as top-findings rows (a pattern of one line reads as that line)."""
+    if not len(patterns):
+        return []
+    counted = patterns["dollars_counted"].to_numpy(dtype=float)
+    listed = patterns["dollars_listed"].to_numpy(dtype=float)
+    rank = severity_order(patterns["severity"])
+    best = np.lexsort((rank, -listed, -counted))[:TOP_FINDINGS]
+    rows = []
+    for i in best:
+        pattern = patterns.iloc[i]
+        rows.append(
+            {
+                "severity": pattern["severity"],
+                "dollars_at_risk": listed[i],
+                "dollars_basis": pattern["dollars_basis"],
+                "in_total": _pattern_in_total(counted[i], listed[i]),
+                "lines": int(pattern["lines"]),
+                "claims": int(pattern["claims"]),
+                "audit": pattern["audit"],
+                "provider": pattern["provider"],
+                "payer": pattern["payer"],
+                "cpt": pattern["cpt"],
+                "claim_id": pattern["first_claims"],
+                "message": pattern["message"],
+                "sort_counted": counted[i],
+                "sort_dollars": listed[i],
+                "rank": int(rank[i]),
+                "first": pattern["first"],
+                "pattern": True,
+            }
+        )
+    return rows
+
+
+def _pattern_in_total(counted: float, listed: float) -> str | None:
+    """ "yes" when all of a pattern's dollars count in the total, "no" when none do, else how
+    much does, e.g. "$52,300 of $60,000"; blank without dollars."""
+    if abs(listed) < 0.005:
+        return None
+    if abs(counted - listed) < 0.005:
+        return "yes"
+    if abs(counted) < 0.005:
+        return "no"
+    return f"${counted:,.0f} of ${listed:,.0f}"
+
+
+def _single_rows(found: pd.DataFrame) -> list[dict[str, Any]]:
+    """The best few findings not about a line (a claim, physician, payer, code, the practice)
+    as top-findings rows, one each."""
+    other = np.ones(len(found), dtype=bool)
+    other[line_positions(found)] = False
+    pos = np.flatnonzero(other)
+    if not len(pos):
+        return []
+    dollars = pd.to_numeric(found["dollars_at_risk"], errors="coerce")
+    dollars = dollars.to_numpy(dtype=float, na_value=np.nan)[pos]
+    counted = np.where(counted_mask(found).to_numpy(dtype=bool)[pos], dollars, 0.0)
+    sort_counted = np.nan_to_num(counted, nan=-math.inf)
+    sort_dollars = np.nan_to_num(dollars, nan=-math.inf)
+    rank = severity_order(found["severity"].iloc[pos])
+    best = np.lexsort((rank, -sort_dollars, -sort_counted))[:TOP_FINDINGS]
+    chosen = found.iloc[pos[best]]
+    in_total = in_total_text(chosen)
+    rows = []
+    for j, i in enumerate(best):
+        finding = chosen.iloc[j]
+        rows.append(
+            {
+                "severity": finding["severity"],
+                "dollars_at_risk": dollars[i],
+                "dollars_basis": finding.get("dollars_basis"),
+                "in_total": in_total.iloc[j],
+                "lines": 1,
+                "audit": finding["audit"],
+                "provider": finding.get("provider"),
+                "payer": finding.get("payer"),
+                "cpt": finding.get("cpt"),
+                "claim_id": finding.get("claim_id"),
+                "message": finding.get("message"),
+                "sort_counted": sort_counted[i],
+                "sort_dollars": sort_dollars[i],
+                "rank": int(rank[i]),
+                "first": chosen.index[j],
+                "pattern": False,
+            }
+        )
+    return rows
+
+
+def _top_link(positions: pd.DataFrame, row: dict[str, Any]) -> Link | None:
+    """A top row's link: a pattern to its row in the audit's patterns table (when the audit sheet
+    has one), anything else to its (first) row in the audit's table."""
+    if row["first"] not in positions.index:
+        return None
+    where = positions.loc[row["first"]]
+    pattern_row = where.get("pattern_row", -1)
+    if row["pattern"] and pd.notna(pattern_row) and int(pattern_row) >= 0:
+        return Link(patterns_key(str(row["audit"])), int(pattern_row))
+    return Link(str(where["table"]), int(where["row"]))
 
 
 def _has_value(kpi: kpi_module.Kpi, summary: dict[str, Any]) -> bool:

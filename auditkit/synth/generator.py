@@ -91,9 +91,17 @@ def generate(
     *,
     start: str = "2025-10-01",
     plant: bool | None = None,
+    messy: bool = False,
 ) -> pd.DataFrame:
-    """A canonical claim-line table (see :func:`generate_with_truth`)."""
-    return generate_with_truth(n_lines, seed, start=start, plant=plant)[0]
+    """A canonical claim-line table (see :func:`generate_with_truth`). With ``messy`` most lines
+    carry random modifiers, diagnoses and units (:func:`auditkit.synth.messy.messify`): a
+    practice whose every other line breaks some rule, for measuring findings at scale."""
+    frame = generate_with_truth(n_lines, seed, start=start, plant=plant)[0]
+    if messy:
+        from auditkit.synth.messy import messify
+
+        frame = messify(frame, seed)
+    return frame
 
 
 def build(
