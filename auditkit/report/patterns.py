@@ -134,8 +134,9 @@ def line_patterns(found: pd.DataFrame, keys: Sequence[str] = PATTERN_KEYS) -> pd
     out["lines"] = lines[order]
     claims, first_claims = _first_claims(found, pos, group, n_groups)
     out["claims"] = claims
-    out["dollars_listed"] = listed[order]
-    out["dollars_counted"] = in_total[order]
+    # Sums of cents: rounded to cents, so the cell holds 6867.2, not 6867.199999999993.
+    out["dollars_listed"] = np.round(listed[order], 2)
+    out["dollars_counted"] = np.round(in_total[order], 2)
     out["severity"] = _worst_severity(found, pos, group, first)
     out["first_claims"] = first_claims
     out["first"] = found.index[pos[first]]

@@ -147,7 +147,7 @@ def _start_here(
         rows.append(
             {
                 "action": _run_title(run, str(audit_id)),
-                "dollars": float(total),
+                "dollars": round(float(total), 2),
                 "findings": len(group),
                 "payers": _payers_text(group),
                 "fix": first_sentence(plain_doc_text(run.fix)) if run and run.fix else "",
