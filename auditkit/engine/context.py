@@ -94,6 +94,17 @@ class Context:
         for name in [k for k, v in vars(type(self)).items() if isinstance(v, cached_property)]:
             self.__dict__.pop(name, None)
 
+    #: What only the audits use: let go once they have all run, before the findings are joined
+    #: (at a million lines the coding view alone is a few hundred MB).
+    AUDIT_ONLY: tuple[str, ...] = ("coding.view",)
+
+    def release_audit_views(self) -> None:
+        """Drop what only the audits use (the coding view, each line's key); the key
+        indicators computed after the audits do not read them."""
+        for key in self.AUDIT_ONLY:
+            self._memo.pop(key, None)
+        self.__dict__.pop("line_keys", None)
+
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per run: for measures computed outside this class (revenue)."""
         if key not in self._memo:

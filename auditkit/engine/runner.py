@@ -243,6 +243,7 @@ def _run(
         parts.append(found)
     timings["audits"] = sum(r.seconds for r in runs)
     clock = time.perf_counter()
+    context.release_audit_views()
     found = _finish(parts, [a.id for a in all_audits()])
     del parts
     timings["findings"] = time.perf_counter() - clock
