@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from auditkit.engine.findingset import FindingSet, jsonable
+from auditkit.engine.findingset import FINDING_COLUMNS, FindingSet, jsonable
 from auditkit.engine.result import COVERS_SEP, SEVERITIES, AuditResult
 from auditkit.fileio import atomic_write
 from auditkit.ingest.model import ClaimLines
@@ -125,26 +125,9 @@ def audit(
     )
 
 
-#: The keys of one finding in the JSON, in order.
-FINDING_KEYS: tuple[str, ...] = (
-    "audit",
-    "severity",
-    "scope",
-    "provider",
-    "payer",
-    "cpt",
-    "claim_id",
-    "line",
-    "dollars_at_risk",
-    "dollars_basis",
-    "covers",
-    "counted",
-    "message",
-    "fix",
-    "evidence",
-    "source_file",
-    "source_row",
-)
+#: The keys of one finding in the JSON, in order: the classic frame's columns but ``why`` (the
+#: audit's own text, given once per audit in the docs, not per finding).
+FINDING_KEYS: tuple[str, ...] = tuple(c for c in FINDING_COLUMNS if c != "why")
 _EVIDENCE_MARK = "\u0001evidence\u0001"
 #: Findings rendered at once for the JSON (about 1 KB of text each, copied a few times).
 JSON_SLICE_ROWS = 10_000
@@ -200,14 +183,24 @@ def finding_columns(found: FindingSet, core: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def covers_lists(covers: pd.Series) -> Any:
+    """The ``covers`` text of each finding (line keys joined by ``|``) as an Arrow list of line
+    keys, empty where it covers no line (whole columns; no Python list per finding)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.chunked_array([covers.astype("string[pyarrow]").fillna("").array.__arrow_array__()])
+    text = text.combine_chunks()
+    split = pc.split_pattern(text, COVERS_SEP)
+    return pc.if_else(pc.equal(text, ""), pa.scalar([], split.type), split)
+
+
 def json_records(found: FindingSet, core: pd.DataFrame) -> list[str]:
     """One JSON object (text) per finding in ``core``, keys as :data:`FINDING_KEYS`."""
     if not len(core):
         return []
     view = finding_columns(found, core)
-    covers = view["covers"]
-    view["covers"] = covers.str.split(COVERS_SEP, regex=False).where(covers.ne(""), None)
-    view["covers"] = [c if isinstance(c, list) else [] for c in view["covers"]]
+    view["covers"] = covers_lists(view["covers"]).to_pandas()
     evidence = view["evidence"]
     view["evidence"] = _EVIDENCE_MARK
     text = view.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
@@ -254,7 +247,6 @@ def write_findings_parquet(job: Job, path: PathLike) -> Path:
     ``covers`` as a list of line keys and ``evidence`` as JSON text (audits name different
     things), for people who load findings into their own tools."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     found = job.result.found
@@ -284,15 +276,9 @@ def write_findings_parquet(job: Job, path: PathLike) -> Path:
         with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
             for core in found.slices():
                 view = finding_columns(found, core)
-                covers = pa.array(view["covers"].to_numpy(dtype=object, na_value=""))
-                split = pc.split_pattern(covers, COVERS_SEP)
-                empty = pc.equal(covers, "")
-                view = view.drop(columns="covers")
-                table = pa.Table.from_pandas(view, preserve_index=False)
-                table = table.append_column(
-                    "covers",
-                    pc.if_else(empty, pa.scalar([], pa.list_(pa.string())), split),
-                )
+                covers = covers_lists(view["covers"])
+                table = pa.Table.from_pandas(view.drop(columns="covers"), preserve_index=False)
+                table = table.append_column("covers", covers)
                 writer.write_table(table.select(schema.names).cast(schema))
             if not len(found):
                 writer.write_table(schema.empty_table())

@@ -84,24 +84,9 @@ FINDING_COLUMNS: tuple[str, ...] = (
 #: Columns every finding has in the core (see :data:`auditkit.engine.result.FINDING_COLUMNS`
 #: for the classic frame, which adds ``message`` and ``evidence``).
 CORE_COLUMNS: tuple[str, ...] = (
-    "audit",
-    "severity",
-    "scope",
-    "provider",
-    "payer",
-    "cpt",
-    "claim_id",
-    "line",
-    "dollars_at_risk",
-    "dollars_basis",
-    "covers",
-    "counted",
+    *(c for c in FINDING_COLUMNS if c not in ("message", "evidence")),
     "template",
-    "why",
-    "fix",
     "ev_keys",
-    "source_file",
-    "source_row",
 )
 #: Core columns held as categories (few distinct values).
 CATEGORY_COLUMNS: tuple[str, ...] = (
@@ -384,6 +369,12 @@ def normalise(part: pd.DataFrame) -> pd.DataFrame:
         ev_values, keys = evidence_columns(
             part["evidence"] if "evidence" in part.columns else None, n
         )
+        # Older results kept a line's source position in its evidence only.
+        for name in ("source_file", "source_row"):
+            given = ev_values.get(EVIDENCE_PREFIX + name)
+            if given is not None:
+                own = part[name] if name in part.columns else pd.Series(None, index=part.index)
+                part[name] = own.astype(object).where(own.notna(), given.astype(object).to_numpy())
         drop = [c for c in ("message", "evidence") if c in part.columns]
         part = pd.concat(
             [
@@ -471,27 +462,6 @@ class FindingSet:
         return FindingSet(self.core.take(order).reset_index(drop=True), self.values)
 
     # -- values of a slice ------------------------------------------------------------------
-
-    def column(self, core: pd.DataFrame, name: str) -> pd.Series:
-        """Value column ``name`` (with its prefix) for the findings in ``core`` (a slice of
-        :attr:`core`), missing where a finding's audit has no such column."""
-        out = pd.Series([None] * len(core), dtype=object)
-        parts = core["part"].to_numpy()
-        rows = core["row"].to_numpy()
-        pieces = []
-        for part in np.unique(parts):
-            frame = self.values[int(part)]
-            if name not in frame.columns:
-                continue
-            where = np.flatnonzero(parts == part)
-            piece = frame[name].take(rows[where])
-            pieces.append(piece.set_axis(where))
-        if not pieces:
-            return out
-        if len(pieces) == 1 and len(pieces[0]) == len(core):
-            return pieces[0].sort_index().reset_index(drop=True)
-        joined = pd.concat(pieces)
-        return joined.reindex(np.arange(len(core)))
 
     def lookup(self, core: pd.DataFrame) -> Any:
         """A function giving a template field's column for the findings in ``core``: each

@@ -230,11 +230,10 @@ def evidence_texts(found: FindingSet, core: pd.DataFrame) -> pd.Series:
 def _item_column(key: str, values: pd.Series) -> pa.Array:
     """``_item(key, value, top=True)`` of each value, as an Arrow string array (null where the
     value says nothing)."""
-    try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    except (TypeError, NotImplementedError, pa.ArrowException):  # lists, dicts: one by one
+    if _holds_containers(values):  # lists and dicts cannot be hashed: one by one (few findings)
         texts = [_item(key, _plain_value(v), top=True) for v in values]
         return pa.array(texts, type=pa.string())
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     words = [_item(key, v, top=True) for v in np.asarray(uniques, dtype=object)] + [None]
     table = pa.array(words, type=pa.string())
     return table.take(pa.array(np.where(codes < 0, len(words) - 1, codes)))
@@ -245,3 +244,11 @@ def _plain_value(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return value
+
+
+def _holds_containers(values: pd.Series) -> bool:
+    """Whether a column holds lists or dicts (Python objects, or an Arrow list or struct)."""
+    if isinstance(values.dtype, pd.ArrowDtype):
+        kind = values.dtype.pyarrow_dtype
+        return pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_struct(kind)
+    return values.dtype == object and any(isinstance(v, list | dict | tuple) for v in values)

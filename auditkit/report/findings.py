@@ -6,7 +6,6 @@ Shared by the audit sheets, the Claim lines sheet and the Summary's top findings
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
@@ -50,11 +49,6 @@ def severity_rank(values: pd.Series) -> pd.Series:
     """0 for the most serious severity, counting up; unknown severities rank last."""
     ranks = {sev: i for i, sev in enumerate(SEVERITIES)}
     return as_text(values).str.lower().map(ranks).fillna(len(SEVERITIES)).astype(int)
-
-
-def evidence_value(evidence: Any, key: str) -> Any:
-    """``evidence[key]`` when a finding's evidence is a dict holding it, else None."""
-    return evidence.get(key) if isinstance(evidence, dict) else None
 
 
 def counted_mask(found: pd.DataFrame) -> pd.Series:

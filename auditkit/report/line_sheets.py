@@ -8,7 +8,7 @@ from auditkit.claims import BY_NAME, COLUMNS, PROVENANCE
 from auditkit.engine.result import SEVERITIES
 from auditkit.ingest.model import ClaimLines
 from auditkit.report.cells import make_table
-from auditkit.report.findings import evidence_value, severity_rank
+from auditkit.report.findings import severity_rank
 from auditkit.report.model import Block, Column, Sheet, Text, Title
 from auditkit.report.safety import as_text
 from auditkit.report.spill import spill
@@ -118,21 +118,11 @@ def line_flags(findings: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Series, 
 
 
 def _finding_sources(findings: pd.DataFrame) -> pd.DataFrame | None:
-    """Source file and row of each finding that has them (from columns or the evidence)."""
-    columns = {}
-    evidence = findings["evidence"] if "evidence" in findings.columns else None
-    for name in ("source_file", "source_row"):
-        values = findings[name] if name in findings.columns else None
-        if evidence is not None and (values is None or values.isna().any()):
-            from_evidence = pd.Series(
-                [evidence_value(e, name) for e in evidence], index=findings.index
-            )
-            values = (
-                from_evidence if values is None else values.where(values.notna(), from_evidence)
-            )
-        if values is None:
-            return None
-        columns[name] = values
+    """Source file and row of each finding that has them (a source position kept in the
+    evidence only is moved to these columns when the findings are built)."""
+    if not {"source_file", "source_row"} <= set(findings.columns):
+        return None
+    columns = {name: findings[name] for name in ("source_file", "source_row")}
     source = pd.DataFrame(
         {
             "source_file": as_text(columns["source_file"]),

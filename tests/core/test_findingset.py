@@ -166,6 +166,8 @@ def test_classic_frame_round_trip() -> None:
     assert back["evidence"].tolist() == classic["evidence"].tolist()
     assert back["line"].tolist() == [2, None]
     assert back["source_row"].tolist() == [7, None]
+    # an older result kept the second finding's source file in its evidence only
+    assert back["source_file"].tolist() == ["x.csv", "x.csv"]
     assert back["dollars_at_risk"].tolist() == [12.5, 0.0]
 
 
