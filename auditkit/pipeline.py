@@ -116,6 +116,7 @@ def audit(
     if not keep_lines:
         kept = [c for c in ("billing_provider",) if c in lines.frame.columns]
         lines = ClaimLines(frame=lines.frame[kept].copy(), inputs=lines.inputs)
+    lines.side_inputs = side_inputs
     return Job(
         lines=lines,
         result=result,
@@ -141,6 +142,7 @@ def _head(job: Job) -> dict[str, Any]:
         "auditkit_version": __version__,
         "inputs": [{"path": r.path, "rows": int(r.rows)} for r in job.lines.inputs]
         + [{"path": r.path, "rows": int(r.rows)} for r in job.side_inputs],
+        "warnings": job.lines.warnings(),
         "summary": jsonable(job.result.summary),
         "audits": [
             {
@@ -223,7 +225,7 @@ def to_json(job: Job) -> dict[str, Any]:
 def write_json(job: Job, path: PathLike) -> Path:
     """The JSON document, written a slice of findings at a time (never the whole text in
     memory): the head as ``json.dumps`` indents it, then one finding per line."""
-    head = json.dumps(_head(job), indent=2, ensure_ascii=False)
+    head = json.dumps(_head(job), indent=2, ensure_ascii=False, allow_nan=False)
     found = job.result.found
 
     def write(handle: Any) -> None:

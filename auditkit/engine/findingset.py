@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import string
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,8 +194,9 @@ def _iso_dates(series: pd.Series) -> pd.Series:
 
 
 def jsonable(value: Any) -> Any:
-    """A value as JSON holds it: numpy scalars as Python, NaN and NA as None, dates as ISO
-    text, containers element by element, anything else as its text."""
+    """A value as JSON holds it: numpy scalars as Python, NaN, infinities and NA as None
+    (JSON has no such numbers), dates as ISO text, containers element by element, anything
+    else as its text."""
     if value is None:
         return None
     if isinstance(value, dict):
@@ -206,7 +208,7 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         with contextlib.suppress(ValueError, AttributeError):
             value = value.item()
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     try:
         if pd.isna(value):

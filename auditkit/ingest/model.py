@@ -51,6 +51,20 @@ class ClaimLines:
 
     frame: pd.DataFrame
     inputs: list[FileReport] = field(default_factory=list)
+    #: How the side tables were read (authorization export, fee schedule): shown with the
+    #: inputs' warnings, not counted as claim-line inputs.
+    side_inputs: list[FileReport] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def warnings(self) -> list[dict[str, str]]:
+        """Every input's warnings, in input order: ``{"file": path, "warning": text}``.
+
+        What the JSON's top-level ``warnings``, the About sheet and the CLI's stderr show.
+        """
+        return [
+            {"file": report.path, "warning": text}
+            for report in [*self.inputs, *self.side_inputs]
+            for text in report.warnings
+        ]

@@ -51,6 +51,10 @@ def about_sheet(
     inputs = lines.inputs if lines is not None else []
     if inputs:
         blocks.extend(_input_blocks(inputs))
+    warnings = _warnings_table(lines.warnings() if lines is not None else [])
+    if warnings is not None:
+        blocks.append(Title("Warnings about the inputs", level=2))
+        blocks.append(warnings)
     if runs:
         blocks.append(Title("Audits", level=2))
         blocks.append(_audits_table(runs))
@@ -102,7 +106,7 @@ def _inputs_table(inputs: list[FileReport]) -> Table:
             "footer_rows": [", ".join(str(x) for x in r.footer_rows) for r in inputs],
             "missing": [", ".join(r.missing_required) for r in inputs],
             "unmapped": [", ".join(r.unmapped_headers) for r in inputs],
-            "warnings": ["; ".join(r.warnings) for r in inputs],
+            "warnings": [len(r.warnings) or None for r in inputs],
         }
     )
     columns = [
@@ -116,10 +120,19 @@ def _inputs_table(inputs: list[FileReport]) -> Table:
         Column("footer_rows", "Footer rows"),
         Column("missing", "Required columns missing"),
         Column("unmapped", "Headers not used"),
-        Column("warnings", "Warnings", wrap=True),
+        Column("warnings", "Warnings", "integer"),
     ]
     keep = [c for c in columns if c.key in ("file", "rows") or has_content(rows[c.key])]
     return make_table("about:inputs", keep, rows)
+
+
+def _warnings_table(warnings: list[dict[str, str]]) -> Table | None:
+    """Each input warning on a row of its own (the data was read; check what it says)."""
+    if not warnings:
+        return None
+    frame = pd.DataFrame(warnings, columns=["file", "warning"])
+    columns = [Column("file", "File"), Column("warning", "Warning", wrap=True)]
+    return make_table("about:warnings", columns, frame)
 
 
 def _delimiter_text(delimiter: str | None) -> str | None:
