@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from auditkit.claims import NOT_SENT_STATUSES, PAID_STATUSES
 from auditkit.engine.findings import line_keys
@@ -355,26 +357,30 @@ class Context:
         return [t for t in (self.__dict__.get("ptp"), self.__dict__.get("mue")) if t is not None]
 
     @cached_property
-    def line_keys(self) -> np.ndarray:
-        """The key of every line (:func:`auditkit.engine.findings.line_keys`), for ``covers``."""
-        from_rows = line_keys(self.lines)
-        return from_rows.to_numpy(dtype=object)
+    def line_keys(self) -> pa.Array:
+        """The key of every line (:func:`auditkit.engine.findings.line_keys`), for ``covers``:
+        Arrow strings, worked out once for the audits that name lines."""
+        keys = line_keys(self.lines).astype("string[pyarrow]").array.__arrow_array__()
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
+        return keys.cast(pa.large_string())
 
     def covers_of(self, groups: np.ndarray, n_groups: int) -> np.ndarray:
         """For a label per line (0..n_groups-1; -1 for lines in no group), the ``covers`` text
-        of each group: the keys of its lines joined by ``|`` (empty for a group of no line).
-        Claim and session findings name the lines whose money they count this way."""
+        of each group: the keys of its lines joined by ``|`` in row order (empty for a group of
+        no line). Claim and session findings name the lines whose money they count this way."""
         groups = np.asarray(groups)
         at = np.flatnonzero(groups >= 0)
-        out = np.full(n_groups, "", dtype=object)
-        if len(at):
-            joined = (
-                pd.Series(self.line_keys[at], dtype=object)
-                .groupby(groups[at], sort=False)
-                .agg(COVERS_SEP.join)
-            )
-            out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
-        return out
+        if not len(at):
+            return np.full(n_groups, "", dtype=object)
+        order = at[np.argsort(groups[at], kind="stable")]  # by group, lines in row order
+        counts = np.bincount(groups[order], minlength=n_groups)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        keys = self.line_keys.take(pa.array(order))
+        joined = pc.binary_join(
+            pa.LargeListArray.from_arrays(offsets, keys), pa.scalar(COVERS_SEP, pa.large_string())
+        )
+        return joined.to_numpy(zero_copy_only=False)
 
     @cached_property
     def practice_paid_means(self) -> pd.DataFrame | None:

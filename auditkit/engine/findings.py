@@ -190,10 +190,12 @@ def line_findings(
     dollars_basis: Any = None,
     evidence: Any = None,
     fix: Any = None,
+    covers: Any = None,
 ) -> pd.DataFrame:
     """Findings about individual claim lines: provider, payer, code, claim, line number and
     source position are taken from ``rows`` (a subset of the claim-line frame), and each
-    finding covers its own line's money (:func:`line_keys`)."""
+    finding covers its own line's money (:func:`line_keys` of ``rows``, unless ``covers``
+    gives the keys already worked out)."""
 
     def col(name: str) -> Any:
         return rows[name] if name in rows.columns else None
@@ -210,7 +212,7 @@ def line_findings(
         line=col("line_number"),
         dollars_at_risk=dollars_at_risk,
         dollars_basis=dollars_basis,
-        covers=line_keys(rows) if len(rows) else None,
+        covers=covers if covers is not None else line_keys(rows) if len(rows) else None,
         evidence=evidence,
         fix=fix,
         source_file=col("source_file"),

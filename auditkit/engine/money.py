@@ -89,6 +89,9 @@ def settle(findings: pd.DataFrame, order: Sequence[str]) -> np.ndarray:
 
 def _ranks(values: pd.Series, ranks: dict[str, int]) -> np.ndarray:
     """Each value's rank (unknown and missing values last), via the distinct values only."""
-    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # no text per value
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
     table = np.array([ranks.get(str(u), len(ranks)) for u in uniques] + [len(ranks)], dtype=float)
     return table[np.where(codes < 0, len(uniques), codes)]

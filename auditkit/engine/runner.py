@@ -8,7 +8,7 @@ import ctypes.util
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def _glibc() -> Any:
 
 
 @contextlib.contextmanager
-def _reuse_freed_memory() -> Iterator[None]:
+def reuse_freed_memory() -> Iterator[None]:
     """Let the C allocator reuse the big arrays the audits free instead of handing each back to
     the system and faulting fresh pages in for the next one.
 
@@ -57,7 +57,8 @@ def _reuse_freed_memory() -> Iterator[None]:
     own pool, which gives freed pages back within milliseconds. Peak memory does not grow: it is
     set by what is alive at once. At the end the thresholds go back to glibc's adaptive
     ceilings, free memory is returned to the system, and pyarrow's pool is restored. Nothing
-    happens on other C libraries.
+    happens on other C libraries. The writers (:func:`auditkit.pipeline.write_outputs`) run in
+    it too: with Arrow and numpy in one allocator, what one frees the other reuses.
     """
     libc = _glibc()
     if libc is None:
@@ -67,6 +68,7 @@ def _reuse_freed_memory() -> Iterator[None]:
         _TUNING["depth"] += 1
         if _TUNING["depth"] == 1:
             _TUNING["pool"] = pa.default_memory_pool()
+            _TUNING["pool"].release_unused()  # what it freed before is the system's again
             libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
             libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
             pa.set_memory_pool(pa.system_memory_pool())
@@ -83,6 +85,20 @@ def _reuse_freed_memory() -> Iterator[None]:
 
 
 _TUNING: dict[str, Any] = {"lock": threading.Lock(), "depth": 0, "pool": None}
+
+
+def _hand_back_arrow_memory() -> None:
+    """Give freed memory back to the system once the lines are let go: the lines' text (read
+    before the run into pyarrow's own pool, whose free pages the C allocator the run uses
+    cannot reuse) and the free pages the audits left in the C allocator's heap, so that what
+    comes next does not add to them."""
+    pool = _TUNING["pool"] or pa.default_memory_pool()
+    pool.release_unused()
+    libc = _glibc()
+    if libc is not None:  # and the C allocator's free pages, which the audits left behind
+        libc.malloc_trim(0)
+
+
 #: During a run: blocks up to this size come from the heap (reused when freed), and free memory
 #: at the top of the heap is handed back to the system beyond this much.
 MMAP_THRESHOLD = 256 * 2**20
@@ -176,6 +192,7 @@ def run_audits(
     *,
     auths: SideTable | pd.DataFrame | None = None,
     fee_schedule: SideTable | pd.DataFrame | None = None,
+    keep_columns: Sequence[str] | None = None,
 ) -> AuditResult:
     """Run the registered audits (or the ids in ``select``) over canonical claim lines.
 
@@ -186,11 +203,16 @@ def run_audits(
     DataFrame with their column names); an audit that needs one that is not given is skipped
     with an ``info`` note. An audit whose required columns are absent (or empty) is skipped with
     an ``info`` finding naming them. Raises ConfigError for an unknown audit id or a bad config.
+
+    With ``keep_columns`` (and ``lines`` a :class:`ClaimLines`), the caller needs only those
+    columns of the lines afterwards: ``lines.frame`` is cut to them once the audits and the
+    line KPIs are done, before the findings are joined, so that the join does not share the
+    memory with the whole claim-line table (at a million lines, a few hundred MB).
     """
     config = load_settings(config)
     chosen = _selected(select)
-    with _reuse_freed_memory():
-        return _run(lines, chosen, config, auths, fee_schedule)
+    with reuse_freed_memory():
+        return _run(lines, chosen, config, auths, fee_schedule, keep_columns)
 
 
 def _run(
@@ -199,6 +221,7 @@ def _run(
     config: Config,
     auths: SideTable | pd.DataFrame | None,
     fee_schedule: SideTable | pd.DataFrame | None,
+    keep_columns: Sequence[str] | None = None,
 ) -> AuditResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -242,11 +265,9 @@ def _run(
         runs.append(run)
         parts.append(found)
     timings["audits"] = sum(r.seconds for r in runs)
-    clock = time.perf_counter()
     context.release_audit_views()
-    found = _finish(parts, [a.id for a in all_audits()])
-    del parts
-    timings["findings"] = time.perf_counter() - clock
+    # What needs the lines comes first (the KPI tables, the summary's line figures), so that
+    # they can be let go before the findings are joined.
     clock = time.perf_counter()
     tables = kpis.tables(context)
     under = revenue.underpayment_by_payer(context, config.settings(get("underpayment")))
@@ -254,13 +275,23 @@ def _run(
         tables["underpayment_by_payer"] = under
     timings["tables"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    summary = kpis.summary(context, found.core, tables)
+    summary = kpis.line_summary(context, tables)
     summary["clean_claim_target"] = config.settings(get("clean-claim-rate")).target
     summary["audits_run"] = sum(r.status == "ran" for r in runs)
     summary["audits_skipped"] = sum(r.status == "skipped" for r in runs)
     timings["summary"] = time.perf_counter() - clock
     edit_tables = [{**t.about(), "description": t.describe()} for t in context.edit_tables_used()]
     context.release()  # the run's shared arrays are freed now, not at the next collection
+    if keep_columns is not None and isinstance(lines, ClaimLines):
+        kept = [c for c in keep_columns if c in lines.frame.columns]
+        lines.frame = lines.frame[kept].copy()
+        del frame, context
+        _hand_back_arrow_memory()
+    clock = time.perf_counter()
+    found = _finish(parts, [a.id for a in all_audits()])
+    del parts
+    kpis.add_finding_summary(summary, found.core)
+    timings["findings"] = time.perf_counter() - clock
     timings["total"] = time.perf_counter() - started
     return AuditResult(
         found=found,

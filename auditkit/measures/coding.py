@@ -767,6 +767,11 @@ class CodingView:
         if dollars_basis is None:
             dollars_basis = self.basis_at(pos)
         message = message.to_numpy() if isinstance(message, pd.Series) else message
+        # Each line's key, worked out once for the run (not per audit, as text per line).
+        covers = None
+        if self.lines is self.context.lines:
+            keys = self.context.line_keys.take(pa.array(pos))
+            covers = pd.Series(pd.arrays.ArrowStringArray(keys), index=rows.index)
         return line_findings(
             audit,
             rows,
@@ -776,6 +781,7 @@ class CodingView:
             dollars_basis=dollars_basis,
             evidence=evidence,
             fix=fix,
+            covers=covers,
         )
 
 

@@ -492,6 +492,19 @@ def summary(
     ctx: Context, findings: pd.DataFrame, tables: dict[str, pd.DataFrame]
 ) -> dict[str, Any]:
     """Practice-level KPIs. Rates are fractions 0..1, or None when the data cannot give them."""
+    out = line_summary(ctx, tables)
+    add_finding_summary(out, findings)
+    return out
+
+
+#: The summary's keys that come from the findings (filled by :func:`add_finding_summary`).
+FINDING_KEYS = ("findings", "findings_by_severity", "dollars_at_risk", "dollars_at_risk_by_basis")
+
+
+def line_summary(ctx: Context, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """:func:`summary` from the claim lines alone, the findings' keys left None (in their
+    place): the run computes it before the findings are joined, so the lines can be let go
+    first."""
     lines = ctx.lines
     dates = lines.get("date_of_service")
     has_dates = dates is not None and dates.notna().any()
@@ -528,24 +541,7 @@ def summary(
             out["denial_rate_dollars"] = (
                 out["denied_dollars"] / charges_adj if charges_adj > 0 else None
             )
-    severities = (
-        findings["severity"].astype(str).value_counts() if len(findings) else pd.Series(dtype=int)
-    )
-    out["findings"] = len(findings)
-    out["findings_by_severity"] = {s: int(severities.get(s, 0)) for s in SEVERITIES}
-    # Each dollar once: only counted findings (see auditkit.engine.money), by what they are.
-    counted = findings[findings["counted"].astype(bool)] if len(findings) else findings
-    out["dollars_at_risk"] = (
-        round(float(counted["dollars_at_risk"].sum()), 2) if len(counted) else 0.0
-    )
-    by_basis = (
-        counted["dollars_at_risk"].groupby(counted["dollars_basis"].astype(str)).sum()
-        if len(counted)
-        else {}
-    )
-    out["dollars_at_risk_by_basis"] = {
-        str(k): round(float(v), 2) for k, v in dict(by_basis).items() if v
-    }
+    out.update(dict.fromkeys(FINDING_KEYS))
     mix = tables.get("tpi_mix_by_provider")
     n_tpi = int(mix["lines"].sum()) if mix is not None else 0
     out["tpi_lines"] = n_tpi
@@ -554,6 +550,29 @@ def summary(
     out["benchmarks"] = {key: b.as_dict() for key, b in BENCHMARKS.items()}
     out["kpi_notes"] = kpi_notes(ctx, out)
     return out
+
+
+def add_finding_summary(out: dict[str, Any], findings: pd.DataFrame) -> None:
+    """Fill the summary's findings keys: counts by severity and the dollars at risk, each
+    dollar once (only counted findings, see :mod:`auditkit.engine.money`), by what they are."""
+    n = len(findings)
+    severity = findings["severity"] if n else pd.Series(dtype="string")
+    by_severity = severity.value_counts() if n else pd.Series(dtype=int)
+    out["findings"] = n
+    out["findings_by_severity"] = {s: int(by_severity.get(s, 0)) for s in SEVERITIES}
+    counted = findings["counted"].to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
+    dollars = findings["dollars_at_risk"][counted] if n else pd.Series(dtype="float64")
+    out["dollars_at_risk"] = round(float(dollars.sum()), 2) if len(dollars) else 0.0
+    by_basis = (
+        dollars.groupby(findings["dollars_basis"][counted], observed=True).sum()
+        if len(dollars)
+        else {}
+    )
+    out["dollars_at_risk_by_basis"] = {  # by name
+        str(k): round(float(v), 2)
+        for k, v in sorted(dict(by_basis).items(), key=lambda kv: str(kv[0]))
+        if v
+    }
 
 
 def _distinct(ctx: Context, column: str) -> int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from auditkit.engine.result import SEVERITIES, AuditResult, AuditRun
@@ -21,15 +22,16 @@ def ordered_findings(findings: pd.DataFrame) -> pd.DataFrame:
     for col in ("audit", "severity", "message", "dollars_at_risk"):
         if col not in frame.columns:
             frame[col] = None
-    frame["audit"] = frame["audit"].astype("string").fillna("(no audit)")
-    order = pd.DataFrame(
-        {
-            "rank": severity_rank(frame["severity"]),
-            "dollars": pd.to_numeric(frame["dollars_at_risk"], errors="coerce").fillna(-math.inf),
-        },
-        index=frame.index,
-    ).sort_values(["rank", "dollars"], ascending=[True, False], kind="stable")
-    return frame.loc[order.index]
+    audit = frame["audit"]
+    if not isinstance(audit.dtype, pd.CategoricalDtype) or audit.isna().any():
+        frame["audit"] = audit.astype("string").fillna("(no audit)")
+    rank = severity_rank(frame["severity"]).to_numpy()
+    dollars = pd.to_numeric(frame["dollars_at_risk"], errors="coerce").fillna(-math.inf)
+    # A stable sort on rank, then dollars (largest first): lexsort's last key is the primary.
+    order = np.lexsort([-dollars.to_numpy(dtype="float64"), rank])
+    if (order[1:] > order[:-1]).all():  # already in order (a run's findings are): no copy
+        return frame
+    return frame.take(order)
 
 
 def audit_runs(result: AuditResult, findings: pd.DataFrame) -> list[AuditRun]:
@@ -37,10 +39,14 @@ def audit_runs(result: AuditResult, findings: pd.DataFrame) -> list[AuditRun]:
     runs = list(result.audits)
     known = {r.id for r in runs}
     if len(findings):
-        for audit_id in findings["audit"].dropna().astype(str).unique():
-            if audit_id not in known:
-                count = int((findings["audit"] == audit_id).sum())
-                runs.append(AuditRun(id=audit_id, title=audit_id, status="ran", findings=count))
+        # Each audit id once with its count (the distinct values only, no text per finding).
+        counts = findings["audit"].value_counts(sort=False, dropna=True)
+        for audit_id, count in counts.items():
+            audit_id = str(audit_id)
+            if count and audit_id not in known:
+                runs.append(
+                    AuditRun(id=audit_id, title=audit_id, status="ran", findings=int(count))
+                )
                 known.add(audit_id)
     return runs
 
@@ -48,6 +54,11 @@ def audit_runs(result: AuditResult, findings: pd.DataFrame) -> list[AuditRun]:
 def severity_rank(values: pd.Series) -> pd.Series:
     """0 for the most serious severity, counting up; unknown severities rank last."""
     ranks = {sev: i for i, sev in enumerate(SEVERITIES)}
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the distinct values only
+        table = [ranks.get(str(c).lower(), len(SEVERITIES)) for c in values.cat.categories]
+        codes = values.cat.codes.to_numpy()
+        ranked = np.asarray([*table, len(SEVERITIES)], dtype=np.int64)[codes]  # -1: missing
+        return pd.Series(ranked, index=values.index)
     return as_text(values).str.lower().map(ranks).fillna(len(SEVERITIES)).astype(int)
 
 
