@@ -209,7 +209,7 @@ PROBLEMS_SHOWN = 3
 def _problems_line(report, workbook: bool = True) -> str:
     """ "N row(s) could not be read" with the first few rows and columns named.
 
-    Only the file, the row and the column are printed: a problem's message can quote the cell
+    Only the file, the row and the column are printed: a problem keeps the cell (its value)
     it could not read, and a cell can be patient data.
     """
     problems = report.problems
@@ -229,6 +229,26 @@ def _problems_line(report, workbook: bool = True) -> str:
         )
         text += f", and {more} more, {where}"
     return text
+
+
+def _check_outputs(
+    outputs: dict[str, str | None],
+    *,
+    into: str | None = None,
+    template: str | None = None,
+    inputs: dict[str, Sequence[str | None]],
+) -> None:
+    """Refuse before any work is done (one-line OutputError) an output that would replace one of
+    the run's ``inputs`` (role -> paths), two outputs naming one file, a read-only target, and
+    a workbook to write into (or a template) holding content auditkit cannot keep."""
+    from auditkit.excel.openpyxl_writer import check_base
+    from auditkit.fileio import check_outputs
+
+    check_outputs(outputs, updated={"--into": into}, inputs=inputs)
+    if into is not None:
+        check_base(into)
+    elif template is not None and outputs.get("--out") is not None:
+        check_base(template, target=outputs["--out"])
 
 
 def _print_summary(job, console: Console, workbook: bool = True) -> None:
@@ -315,7 +335,18 @@ def _print_summary(job, console: Console, workbook: bool = True) -> None:
     type=click.Choice(SEVERITIES),
     help="Exit 1 when any finding is at or above this severity.",
 )
-@click.option("--redact", is_flag=True, help="Replace patient names and ids with pseudonyms.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Replace patient names, patient ids and claim ids with pseudonyms everywhere, and "
+    "quote no cell in messages.",
+)
+@click.option(
+    "--strict-x12",
+    is_flag=True,
+    help="Refuse an 835 whose SE/GE/IEA counts or control numbers do not match (default: read "
+    "it, with a warning).",
+)
 @common_quiet
 @common_verbose
 def audit(
@@ -339,6 +370,7 @@ def audit(
     mue: Sequence[str],
     fail_on: str | None,
     redact: bool,
+    strict_x12: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -352,6 +384,7 @@ def audit(
       auditkit audit export.xlsx --into monthly.xlsm --practice "Valley Pain"
       auditkit audit export.csv --auths auths.csv --fee-schedule fees.csv --out audit.xlsx
       auditkit audit export.csv --ptp ptp_f1.zip --ptp ptp_f2.zip --mue mue.zip --out audit.xlsx
+      auditkit audit export.csv --remits era.835 --strict-x12 --out audit.xlsx
     """
     from auditkit import pipeline
 
@@ -369,7 +402,24 @@ def audit(
             "--into WORKBOOK.xlsx (an existing one), --json audit.json or "
             "--findings-parquet findings.parquet"
         )
+    read = {
+        "the export": list(exports),
+        "a remittance": list(remits),
+        "the authorization export": [auths],
+        "the fee schedule": [fee_schedule],
+        "the mapping": [mapping],
+        "the config": [_default_config(config)],
+        "the template": [template],
+        "a PTP edit file": list(ptp),
+        "the MUE file": list(mue),
+    }
     try:
+        _check_outputs(
+            {"--json": json_path, "--findings-parquet": parquet_path, "--out": out},
+            into=into,
+            template=template,
+            inputs=read,
+        )
         job = pipeline.audit(
             exports,
             mapping=mapping,
@@ -381,6 +431,7 @@ def audit(
             ptp=ptp,
             mue=mue,
             redact=redact,
+            strict_x12=strict_x12,
             progress=console.progress,
             keep_lines=with_lines,
         )
@@ -395,6 +446,7 @@ def audit(
             practice=practice,
             period=period,
             prepared_by=prepared_by,
+            inputs=read,
             progress=console.progress,
         )
     except AuditkitError as exc:
@@ -431,11 +483,22 @@ def audit(
     "auditkit folder).",
 )
 @click.option("--with-lines", is_flag=True, help="Add the claim lines sheet to each workbook.")
-@click.option("--redact", is_flag=True, help="Replace patient names and ids with pseudonyms.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Replace patient names, patient ids and claim ids with pseudonyms everywhere, and "
+    "quote no cell in messages.",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
     help="Also exit 1 when any client has a finding at or above this severity.",
+)
+@click.option(
+    "--strict-x12",
+    is_flag=True,
+    help="Refuse an 835 whose SE/GE/IEA counts or control numbers do not match (default: read "
+    "it, with a warning).",
 )
 @common_quiet
 @common_verbose
@@ -451,6 +514,7 @@ def batch(
     with_lines: bool,
     redact: bool,
     fail_on: str | None,
+    strict_x12: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -485,6 +549,7 @@ def batch(
             scheduler=scheduler,
             redact=redact,
             with_lines=with_lines,
+            strict_x12=strict_x12,
             notify=notify,
             on_start=console.start_batch,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import pandas as pd
 
 from auditkit.engine.findingset import FINDING_COLUMNS, FindingSet, jsonable
 from auditkit.engine.result import COVERS_SEP, SEVERITIES, AuditResult
-from auditkit.fileio import atomic_write
+from auditkit.fileio import all_or_nothing, atomic_write, check_outputs
 from auditkit.ingest.model import ClaimLines
 
 PathLike = str | os.PathLike[str]
@@ -56,12 +56,18 @@ def audit(
     redactor: Any | None = None,
     progress: Progress = _quiet,
     keep_lines: bool = True,
+    strict_x12: bool = False,
 ) -> Job:
     """Read the exports (remittances, authorizations, fee schedule), optionally redact, audit.
 
-    With ``redact`` (or a ``redactor`` shared across a batch) patient names and ids are replaced
-    by pseudonyms before anything is audited, in the claim lines and the authorization export
-    alike, so authorizations still match their claims.
+    X12 835 files (as exports or ``remits``) whose trailer counts or control numbers do not
+    match are read with a warning; ``strict_x12`` refuses them (``--strict-x12``).
+
+    With ``redact`` (or a ``redactor`` shared across a batch) patient names and ids and claim
+    ids are replaced by pseudonyms after the remittances are joined and before anything is
+    audited, in the claim lines and the authorization export alike, so authorizations still
+    match their claims; the inputs' problems and warnings and the join's note are scrubbed of
+    them and quote no cell (see :mod:`auditkit.redact`).
 
     With ``keep_lines=False`` (the caller writes no Claim lines sheet) the claim-line table is
     let go once audited, keeping only what the workbook shows of it (the billing provider): at
@@ -72,15 +78,17 @@ def audit(
     from auditkit.ingest.side_tables import read_authorizations, read_fee_schedule
 
     progress("reading", f"{len(paths)} file(s)")
-    lines = load(list(paths), mapping=mapping)
+    lines = load(list(paths), mapping=mapping, strict_x12=strict_x12)
     notes: list[str] = []
     remit_report = None
+    remit_frames: list[pd.DataFrame] = []  # what redaction must know of the remittances
     if remits:
         from auditkit.ingest.x12 import join_remits
 
         progress("reading", f"{len(remits)} remittance file(s)")
-        remit_lines = load(list(remits))
+        remit_lines = load(list(remits), strict_x12=strict_x12)
         frame, remit_report = join_remits(lines.frame, remit_lines.frame)
+        remit_frames.append(remit_lines.frame)
         lines = ClaimLines(frame=frame, inputs=lines.inputs + remit_lines.inputs)
         notes.append(str(remit_report))
     auth_table = fee_table = None
@@ -98,13 +106,22 @@ def audit(
         from auditkit.redact import Redactor
 
         redactor = redactor or Redactor()
-        lines = ClaimLines(frame=redactor.frame(lines.frame), inputs=lines.inputs)
+        # every input's patients and claims first, so that every message is scrubbed of them
+        auth_frames = [auth_table.frame] if auth_table is not None else []
+        redactor.learn(lines.frame, *remit_frames, *auth_frames)
+        lines = redactor.lines(lines)
         if auth_table is not None:
             auth_table = redact_side(auth_table, redactor)
+        side_inputs = [redactor.report(r) for r in side_inputs]
+        if remit_report is not None:
+            remit_report = redactor.join_report(remit_report)
+        notes = [redactor.text(n) for n in notes]
     if ptp or mue:
         from auditkit.engine.settings import load_settings
 
         config = load_settings(config).with_edits(ptp=list(ptp), mue=list(mue))
+    if not keep_lines:
+        lines.frame = _lean(lines.frame)
     progress("auditing", f"{len(lines.frame):,} lines")
     result = run_audits(
         lines,
@@ -112,10 +129,10 @@ def audit(
         config=config,
         auths=auth_table,
         fee_schedule=fee_table,
+        # Without a Claim lines sheet the workbook shows only the billing provider of them:
+        # the run lets the rest go before it joins the findings.
+        keep_columns=None if keep_lines else ("billing_provider",),
     )
-    if not keep_lines:
-        kept = [c for c in ("billing_provider",) if c in lines.frame.columns]
-        lines = ClaimLines(frame=lines.frame[kept].copy(), inputs=lines.inputs)
     lines.side_inputs = side_inputs
     return Job(
         lines=lines,
@@ -124,6 +141,24 @@ def audit(
         notes=notes,
         side_inputs=side_inputs,
     )
+
+
+#: Columns no audit reads, dropped when no Claim lines sheet is written (redaction, which
+#: needs them, is done by then).
+_UNAUDITED = ("patient_name",)
+#: Columns with few distinct values that audits read only as whole values (never as text to
+#: take apart), held as categories when no Claim lines sheet is written: at a million lines
+#: each is some 25 MB as text, under 1 MB as a category.
+_FEW_VALUES = ("billing_provider", "source_file")
+
+
+def _lean(frame: pd.DataFrame) -> pd.DataFrame:
+    """The claim lines with what no audit needs dropped and repeated text as categories."""
+    frame = frame.drop(columns=[c for c in _UNAUDITED if c in frame.columns])
+    for name in _FEW_VALUES:
+        if name in frame.columns and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return frame
 
 
 #: The keys of one finding in the JSON, in order: the classic frame's columns but ``why`` (the
@@ -300,51 +335,73 @@ def write_outputs(
     practice: str | None = None,
     period: str | None = None,
     prepared_by: str | None = None,
+    inputs: Mapping[str, Iterable[PathLike | None]] | None = None,
     progress: Progress = _quiet,
 ) -> list[Path]:
     """Write the JSON and/or the workbook; return the paths written.
 
+    All or nothing: every target is checked first (:func:`auditkit.fileio.check_outputs`: none
+    may be an input, read-only or named twice), then each output is written to a temporary file
+    and all are put in place together only once every one was written; when one is refused
+    (say ``into`` holds something auditkit cannot keep) none of the files is touched.
+    ``inputs``: what each input is (``"the export"``) -> the files the job read, which no output
+    may replace; the job's exports, side inputs and ``template`` are always among them.
+
     When the workbook already has a sheet of the user's with a name auditkit wants, auditkit's
     sheet gets another name and a line saying so is added to ``job.notes``.
     """
+    read = {role: list(paths) for role, paths in (inputs or {}).items()}
+    read["an input file"] = [r.path for r in job.lines.inputs + job.side_inputs]
+    read["the template"] = [template]
+    check_outputs(
+        {"--json": json_path, "--findings-parquet": parquet_path, "--out": out},
+        updated={"--into": into},
+        inputs=read,
+    )
+    from auditkit.engine.runner import reuse_freed_memory
+
     written: list[Path] = []
-    if json_path is not None:
-        progress("writing", str(json_path))
-        written.append(write_json(job, json_path))
-    if parquet_path is not None:
-        progress("writing", str(parquet_path))
-        written.append(write_findings_parquet(job, parquet_path))
-    if out is not None or into is not None:
-        from auditkit.excel.openpyxl_writer import rename_note, write_workbook
+    # The writers allocate and free a slice at a time, with Arrow and numpy alike: one
+    # allocator for both (see reuse_freed_memory) keeps a million findings' peak down.
+    with reuse_freed_memory(), all_or_nothing():
+        if json_path is not None:
+            progress("writing", str(json_path))
+            written.append(write_json(job, json_path))
+        if parquet_path is not None:
+            progress("writing", str(parquet_path))
+            written.append(write_findings_parquet(job, parquet_path))
+        if out is not None or into is not None:
+            from auditkit.excel.openpyxl_writer import rename_note, write_workbook
 
-        def renamed(wanted: str, used: str) -> None:
-            job.notes.append(rename_note(wanted, used))
+            def renamed(wanted: str, used: str) -> None:
+                job.notes.append(rename_note(wanted, used))
 
-        target = into if into is not None else out
-        progress("writing", str(target))
-        written.append(
-            Path(
-                write_workbook(
-                    job.result,
-                    target if out is not None else into,
-                    lines=job.lines,
-                    into=into,
-                    template=template,
-                    with_lines=with_lines,
-                    practice=practice,
-                    period=period,
-                    prepared_by=prepared_by,
-                    on_rename=renamed,
+            target = into if into is not None else out
+            progress("writing", str(target))
+            written.append(
+                Path(
+                    write_workbook(
+                        job.result,
+                        target if out is not None else into,
+                        lines=job.lines,
+                        into=into,
+                        template=template,
+                        with_lines=with_lines,
+                        practice=practice,
+                        period=period,
+                        prepared_by=prepared_by,
+                        on_rename=renamed,
+                    )
                 )
             )
-        )
     return written
 
 
 def worst_severity(result: AuditResult) -> str | None:
     """The most serious severity among the findings, or None when there are none."""
     core = result.found.core
-    present = set(core["severity"].dropna().astype(str)) if len(core) else set()
+    counts = core["severity"].value_counts() if len(core) else pd.Series(dtype=int)
+    present = {str(k) for k, v in counts.items() if v}
     for sev in SEVERITIES:
         if sev in present:
             return sev

@@ -7,11 +7,16 @@ and renders it:
 * **Existing workbook** (``--into``, or a ``--template`` copied to ``--out``): the workbook is
   loaded (``keep_vba`` for .xlsm), auditkit's own sheets from an earlier run are removed (see
   :mod:`auditkit.excel.markers`) and the new ones are put where they were. Every other sheet,
-  defined name, formula, style and the VBA project are carried over by openpyxl. Content that
-  openpyxl cannot carry over (pictures without Pillow, shapes, controls, slicers, ...) makes the
-  writer refuse with an :class:`~auditkit.errors.OutputError` rather than lose it; charts on the
-  user's sheets are kept but re-written by openpyxl, so rare chart formatting may be simplified.
-  Cells named ``AK_Practice``, ``AK_Period``, ``AK_PreparedBy`` and ``AK_RunDate`` are filled.
+  defined name, formula, style and the VBA project are carried over by openpyxl; rich text in a
+  cell (bold, coloured or mixed-font runs) is loaded as rich text and kept. Each drawing on the
+  user's sheets (charts with their style, pictures) and their notes are put back byte for byte
+  after openpyxl has saved (:class:`~auditkit.excel.package.KeptParts`): openpyxl would
+  re-create the charts and lose their style, and re-create notes as plain text. Content that
+  openpyxl cannot carry over (pictures without Pillow, shapes, controls, slicers, phonetic
+  guides, ...) makes the writer refuse with an :class:`~auditkit.errors.OutputError` naming it
+  (and its sheet where known) rather than lose it; :func:`check_base` runs that check alone,
+  before an audit. Cells named ``AK_Practice``, ``AK_Period``, ``AK_PreparedBy`` and
+  ``AK_RunDate`` are filled.
 
 In both cases the body rows of each sheet's final table (findings, claim lines) are produced a
 column at a time by :mod:`auditkit.excel.sheetdata` and spliced in while saving; everything else
@@ -52,7 +57,9 @@ from auditkit.errors import OutputError
 from auditkit.excel import markers
 from auditkit.excel.package import (
     LOSS_WARNING,
+    KeptParts,
     check_target,
+    kept_parts,
     save_with_rows,
     unkeepable_content,
     without_own_rows,
@@ -168,13 +175,14 @@ def write_report(
     ``on_rename(wanted, used)``: see :func:`write_workbook` (called before saving).
     """
     target = Path(path)
+    kept = None
     if base is None:
         wb = Workbook(write_only=True)
         wb.properties.creator = f"auditkit {report.version}"
         wb.properties.title = report.title
         position, taken = 0, []
     else:
-        wb = _open_base(Path(base), creating=creating)
+        wb, kept = _open_base(Path(base), creating=creating)
         active = wb.active
         keep_active = active.title if active and not markers.is_auditkit_sheet(active) else None
         position, taken = _remove_own_sheets(wb)
@@ -197,7 +205,7 @@ def write_report(
         # Formulas elsewhere that read auditkit's sheets must see the new values.
         wb.calculation.fullCalcOnLoad = True
         _activate(wb, keep_active, first)
-    return save_with_rows(wb, target, rows)
+    return save_with_rows(wb, target, rows, kept)
 
 
 # -- opening and preparing an existing workbook --------------------------------------------------
@@ -222,17 +230,27 @@ def _check_suffixes(target: Path, base: Path | None) -> None:
         )
 
 
-def _open_base(base: Path, *, creating: bool) -> Workbook:
+def check_base(base: str | Path, *, target: str | Path | None = None) -> None:
+    """Refuse (OutputError, one line) a workbook to write into (``--into``, ``target`` None) or
+    to start ``target`` from (``--template``) that is missing, not a workbook, or holds content
+    auditkit cannot keep.
+
+    Cheap (it reads the package, not the cells): shells call it before auditing so the user
+    does not wait for an audit whose workbook will be refused.
+    """
+    base = Path(base)
+    creating = target is not None
+    _check_suffixes(Path(target) if target is not None else base, base)
+    _refuse_losses(base, _readable(base, creating, lambda: unkeepable_content(base)))
+
+
+def _readable(base: Path, creating: bool, read: Callable[[], Any]) -> Any:
+    """``read()`` with the workbook's reading errors as one-line OutputErrors."""
     if not base.is_file():
         hint = "check the --template path" if creating else "use --out to create a new workbook"
         raise OutputError("does not exist", path=base, hint=hint)
     try:
-        lost = unkeepable_content(base)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            wb = load_workbook(
-                without_own_rows(base), keep_vba=bool(_MACRO_SUFFIXES.get(base.suffix.lower()))
-            )
+        return read()
     except PermissionError as exc:
         raise OutputError(
             "cannot be read: permission denied, or it is open in another program",
@@ -245,10 +263,9 @@ def _open_base(base: Path, *, creating: bool) -> Workbook:
             path=base,
             hint=type(exc).__name__,
         ) from exc
-    for warning in caught:
-        text = str(warning.message)
-        if LOSS_WARNING.search(text):
-            lost.append(text.split(".")[0].strip().lower())
+
+
+def _refuse_losses(base: Path, lost: list[str]) -> None:
     if lost:
         raise OutputError(
             f"holds {', '.join(dict.fromkeys(lost))}, which auditkit cannot keep when it "
@@ -256,8 +273,36 @@ def _open_base(base: Path, *, creating: bool) -> Workbook:
             path=base,
             hint="write a new workbook with --out, or remove them first",
         )
+
+
+def _open_base(base: Path, *, creating: bool) -> tuple[Workbook, KeptParts | None]:
+    """Load the workbook to write into, refusing content it would lose; also return the user's
+    drawings and notes, put back unchanged when saving (openpyxl would simplify them).
+
+    Rich text in the user's cells is loaded as rich text (``rich_text=True``): without it
+    openpyxl keeps only the characters of a cell with bold, coloured or mixed-font runs.
+    """
+
+    def read() -> tuple[list[str], Workbook, KeptParts | None, list]:
+        lost = unkeepable_content(base)
+        kept = kept_parts(base)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            wb = load_workbook(
+                without_own_rows(base),
+                keep_vba=bool(_MACRO_SUFFIXES.get(base.suffix.lower())),
+                rich_text=True,
+            )
+        return lost, wb, kept, caught
+
+    lost, wb, kept, caught = _readable(base, creating, read)
+    for warning in caught:
+        text = str(warning.message)
+        if LOSS_WARNING.search(text):
+            lost.append(text.split(".")[0].strip().lower())
+    _refuse_losses(base, lost)
     wb.template = False
-    return wb
+    return wb, kept
 
 
 def _remove_own_sheets(wb: Workbook) -> tuple[int, list[str]]:

@@ -41,7 +41,7 @@ from auditkit import __version__
 from auditkit.errors import OutputError
 from auditkit.excel.package import check_target
 from auditkit.excel.xl_settings import SETTINGS_SHEET, STATUS_NAME, all_settings
-from auditkit.fileio import atomic_write_bytes
+from auditkit.fileio import all_or_nothing, atomic_write_bytes
 from auditkit.report.style import (
     FONT_NAME,
     FONT_SIZE,
@@ -155,7 +155,9 @@ def build_template(
 
     ``interpreters`` fills the conf sheet's ``Interpreter_Win`` / ``Interpreter_Mac`` (default:
     :func:`default_interpreters`). An existing workbook (or a module that is not auditkit's) is
-    only replaced with ``force``. Returns ``(workbook, module)``. Raises OutputError.
+    only replaced with ``force``; a read-only one never (see :mod:`auditkit.fileio`). The two
+    files are written together or not at all. Returns ``(workbook, module)``. Raises
+    OutputError.
     """
     target = Path(path)
     if target.suffix.lower() != ".xlsm":
@@ -178,8 +180,9 @@ def build_template(
             hint="choose another workbook name, or pass --force to replace it",
         )
     data = template_bytes(target.stem, interpreters or default_interpreters())
-    atomic_write_bytes(target, data)
-    atomic_write_bytes(shim, shim_source(target.stem).encode("utf-8"))
+    with all_or_nothing():  # the two files work only together: both or neither
+        atomic_write_bytes(target, data)
+        atomic_write_bytes(shim, shim_source(target.stem).encode("utf-8"))
     return target, shim
 
 

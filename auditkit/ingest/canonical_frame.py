@@ -6,6 +6,11 @@ read: it leaves out blank and footer lines, parses each mapped column into its c
 column (see :mod:`auditkit.ingest.normalise`), leaves out the lines that cannot be placed (no
 claim number, date of service or code) and fills the file's :class:`FileReport` with row
 problems and warnings.
+
+Messages never quote a cell (a cell can be patient data, and a row whose cells are shifted by an
+unquoted delimiter puts a name or an account number in any column): a :class:`RowProblem` says
+"not a date" and keeps the cell in its ``value``; warnings name columns and rows only. Every row
+kept with an unreadable value is listed by column in ``FileReport.unread_rows``.
 """
 
 from __future__ import annotations
@@ -25,14 +30,14 @@ from auditkit.ingest import normalise as norm
 from auditkit.ingest.footers import interior_non_data
 from auditkit.ingest.headers import HeaderMatch
 from auditkit.ingest.mapping import ColumnMapping
-from auditkit.ingest.model import FileReport, RowProblem
+from auditkit.ingest.model import FileReport, RowProblem, value_shape
 from auditkit.ingest.readers import RawTable, code_dtype
 
 #: Row problems kept as examples per column (the warnings carry the full counts).
 MAX_EXAMPLES = 100
 #: A line without these cannot be placed or audited, so it is left out (and reported).
 LINE_KEYS: tuple[str, ...] = ("claim_id", "date_of_service", "cpt")
-#: Canonical values put in the problem message: "'abc' is not {what}".
+#: What a value should have been, for the problem message: "not {what}".
 _WHAT = {
     "date": "a date",
     "money": "an amount",
@@ -219,9 +224,12 @@ def _parse(
     return norm.clean_text(first), None, notes
 
 
-def _examples(rows: pd.Series, values: pd.Series, mask: pd.Series, limit: int = 3) -> str:
-    picked = mask[mask].index[:limit]
-    return ", ".join(f"row {rows[i]}: {values[i]!r}" for i in picked)
+def _rows_text(rows: pd.Series, mask: pd.Series, limit: int = 3) -> str:
+    """ "row 4" or "rows 4, 9, 12 and 3 more": where ``mask`` holds (no cell values)."""
+    picked = [str(r) for r in rows[mask].iloc[:limit]]
+    more = int(mask.sum()) - len(picked)
+    text = ("row " if len(picked) == 1 and not more else "rows ") + ", ".join(picked)
+    return text + (f" and {more:,} more" if more > 0 else "")
 
 
 @dataclass
@@ -251,7 +259,7 @@ def build_frame(
     """Turn a raw table into canonical columns, filling ``report`` (problems, footers, ...).
 
     The raw cells are handed over: ``raw.data`` is emptied, and each export column is released
-    once its canonical column is parsed (unless a problem message may still quote it), so that
+    once its canonical column is parsed (unless a problem may still keep one of its cells), so that
     a million lines do not hold the export's cells and the canonical table at once.
     """
     table = _take_data_lines(raw, match, report)
@@ -364,7 +372,7 @@ def _to_column(
     result: norm.Parsed,
 ) -> _Column:
     """One parsed column with its problem masks; the export's cells are released unless a
-    problem message may still quote them."""
+    problem may still keep one of them as its value."""
     if BY_NAME[name].kind == "list":
         missing = result.values.isna() | (result.values == "")
     else:
@@ -412,9 +420,11 @@ def _report_kept_problems(
     """Pass 2: report the other problems on the lines that stay."""
     for name, column in parsed.items():
         bad = column.bad & kept
+        if bad.any():
+            report.unread_rows[name] = rows[bad].astype("int64").tolist()
         if name in _WORD_COLUMNS:
             if bad.any():
-                _summarise_words(report, column, name, bad)
+                _summarise_words(report, column, name, bad, rows)
         elif bad.any() and not (name in LINE_KEYS and BY_NAME[name].kind == "date"):
             _record_problems(report, column, name, bad, rows, kept=True)
         if name in REQUIRED and name not in LINE_KEYS:
@@ -509,7 +519,7 @@ def _fail_if_unreadable(report: FileReport, name: str, column: _Column, rows: pd
     first = column.bad[column.bad].index[0]
     raise InputError(
         f"none of the {int(column.bad.sum()):,} values could be read as {_what(name)} "
-        f"(first: {column.shown()[first]!r})",
+        f"(the first, on this row, is {value_shape(str(column.shown()[first]))})",
         path=report.path,
         row=int(rows[first]),
         column=column.header,
@@ -536,8 +546,9 @@ def _record_problems(
         return
     shown = column.shown() if message is None else None
     for i in bad[bad].index[:MAX_EXAMPLES]:
-        text = message or f"{shown[i]!r} is not {_what(name)}"
-        report.problems.append(RowProblem(int(rows[i]), column.header, text, kept=kept))
+        text = message or f"not {_what(name)}"
+        value = None if shown is None else str(shown[i])
+        report.problems.append(RowProblem(int(rows[i]), column.header, text, kept, value))
     if message is None:
         if not kept:
             effect = "those lines were left out"
@@ -547,19 +558,35 @@ def _record_problems(
             effect = "the values were left blank"
         report.warnings.append(
             f"column {column.header!r}: {_plural(count, 'value')} could not be read as "
-            f"{_what(name)} ({_examples(rows, shown, bad)}); {effect}"
+            f"{_what(name)} ({_rows_text(rows, bad)}); {effect}"
         )
     if kept and name != "cpt":
         report.cells_unread += count
 
 
-def _summarise_words(report: FileReport, column: _Column, name: str, bad: pd.Series) -> None:
-    counts = column.shown()[bad].value_counts()
-    listed = ", ".join(f"{word!r} ({count:,})" for word, count in counts.iloc[:8].items())
-    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+def _summarise_words(
+    report: FileReport, column: _Column, name: str, bad: pd.Series, rows: pd.Series
+) -> None:
+    """One problem per distinct unknown word (at its first row, with its count; the word is the
+    problem's value) and one warning for the column."""
+    shown = column.shown()[bad].astype(str)
+    counts = shown.value_counts(sort=False)
+    words = _WORD_COLUMNS[name]
+    for i, word in shown.drop_duplicates().iloc[:MAX_EXAMPLES].items():
+        count = int(counts[word])
+        report.problems.append(
+            RowProblem(
+                int(rows[i]),
+                column.header,
+                f"unknown {words[:-1]} on {_plural(count, 'line')}, left blank",
+                True,
+                word,
+            )
+        )
     hint = _HINT_WORDS.get(name, "")
     report.warnings.append(
-        f"column {column.header!r}: unknown {_WORD_COLUMNS[name]} left blank: {listed}{more}"
-        + (f"; {hint}" if hint else "")
+        f"column {column.header!r}: unknown {words} on {_plural(int(bad.sum()), 'line')} "
+        f"({len(counts):,} different, listed with the problems), left blank "
+        f"({_rows_text(rows, bad)})" + (f"; {hint}" if hint else "")
     )
     report.cells_unread += int(bad.sum())

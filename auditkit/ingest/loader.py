@@ -25,6 +25,7 @@ from auditkit.ingest.headers import (
 )
 from auditkit.ingest.mapping import ColumnMapping, load_mapping
 from auditkit.ingest.model import ClaimLines, FileReport
+from auditkit.ingest.overlap import drop_overlaps
 from auditkit.ingest.readers import Candidate, Source
 from auditkit.ingest.sniff import sniff
 from auditkit.ingest.text_reader import TextSource
@@ -142,7 +143,10 @@ def _open(path: Path, display: str) -> tuple[Source | None, str | None]:
     return WorkbookSource(path, display), sniffed.warning
 
 
-def _read_x12(path: Path, display: str) -> tuple[pd.DataFrame, FileReport]:
+def _read_x12(
+    path: Path, display: str, *, strict_x12: bool = False
+) -> tuple[pd.DataFrame, FileReport]:
+    """An 835's claim lines, not netted: :func:`load` nets reversals across all its files."""
     try:
         from auditkit.ingest.x12 import read_claim_lines
     except ImportError as exc:
@@ -151,8 +155,9 @@ def _read_x12(path: Path, display: str) -> tuple[pd.DataFrame, FileReport]:
             path=display,
             hint="load the practice's CSV or Excel export instead, or update auditkit",
         ) from exc
-    frame, report = read_claim_lines(path)
+    frame, report = read_claim_lines(path, strict_x12=strict_x12, net=False)
     report.path = display
+    report.reader = "x12"
     frame = frame.copy()
     frame["source_file"] = display
     if "source_row" not in frame.columns:
@@ -188,20 +193,23 @@ def release_freed_memory() -> None:
 def inspect(
     paths: PathLike | Sequence[PathLike],
     mapping: str | Path | Mapping[str, Any] | None = None,
+    *,
+    strict_x12: bool = False,
 ) -> list[FileReport]:
     """Find the header row of each file and report how its headers map (nothing is parsed).
 
     For the ``auditkit columns`` command: each report has ``header_row``, ``sheet``,
     ``mapping`` (canonical -> header, or a list of headers), ``missing_required`` and
     ``unmapped_headers``. Unreadable files raise :class:`InputError`; mapping problems raise
-    :class:`ConfigError`. Missing required columns are reported, not raised.
+    :class:`ConfigError`. Missing required columns are reported, not raised. ``strict_x12``:
+    as for :func:`load`.
     """
     mp = load_mapping(mapping)
     reports = []
     for path, display in _as_paths(paths):
         source, warning = _open(path, display)
         if source is None:
-            reports.append(_read_x12(path, display)[1])
+            reports.append(_read_x12(path, display, strict_x12=strict_x12)[1])
             continue
         choice = _choose(source, mp, display)
         reports.append(_report(display, source, choice, warning))
@@ -211,6 +219,8 @@ def inspect(
 def load(
     paths: PathLike | Sequence[PathLike],
     mapping: str | Path | Mapping[str, Any] | None = None,
+    *,
+    strict_x12: bool = False,
 ) -> ClaimLines:
     """Read one or more exports (CSV/TSV/TXT, XLSX/XLSM/XLS, X12 835) as canonical claim lines.
 
@@ -218,6 +228,12 @@ def load(
     line came from. Columns and dtypes follow :mod:`auditkit.claims`; only columns some file
     has are present. ``mapping`` (a TOML path or a dict, see :mod:`auditkit.ingest.mapping`)
     completes or overrides header detection. Input files are only ever read.
+
+    X12 835 remittances are counted once (a file given twice, or a remittance two files hold:
+    the later copy is left out, with a warning) and their reversals netted across all the files
+    (see :func:`auditkit.ingest.x12.count_remittances_once`). An 835 whose trailer counts or
+    control numbers do not match (SE, GE, IEA) is read with a warning; ``strict_x12`` refuses
+    it instead.
 
     Raises :class:`InputError` (one line naming file, row, column and the fix) for files that
     cannot be read or lack required columns, :class:`ConfigError` for mapping problems.
@@ -228,7 +244,7 @@ def load(
     for path, display in _as_paths(paths):
         source, warning = _open(path, display)
         if source is None:
-            frame, report = _read_x12(path, display)
+            frame, report = _read_x12(path, display, strict_x12=strict_x12)
         else:
             choice = _choose(source, mp, display)
             report = _report(display, source, choice, warning)
@@ -248,15 +264,13 @@ def load(
     else:
         combined = pd.concat([f for f in frames], ignore_index=True, sort=False)
     combined = conform(combined.reset_index(drop=True))
+    # the same lines in two exports (overlapping date ranges): counted once, the later file's
+    combined = drop_overlaps(combined, reports)
     if "claim_status_code" in combined.columns:
-        # Remittances can reverse a payment in one file and re-pay it in another: net them
-        # across all files read together so money is not counted twice.
-        from auditkit.ingest.x12 import net_reversals
+        # Remittances: a file or a remittance given twice counts once, and a payment reversed
+        # in one file and re-paid in another is netted across all files read together, so
+        # money is not counted twice (warnings and row counts go to the files concerned).
+        from auditkit.ingest.x12 import count_remittances_once
 
-        combined, netted, _ = net_reversals(combined)
-        combined = combined.reset_index(drop=True)
-        if netted:
-            reports[-1].warnings.append(
-                f"{netted} payment reversal(s) netted against their original payments"
-            )
+        combined = count_remittances_once(combined, reports)
     return ClaimLines(combined, reports)

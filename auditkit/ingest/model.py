@@ -1,4 +1,11 @@
-"""What the loader returns: the canonical frame plus a report per input file."""
+"""What the loader returns: the canonical frame plus a report per input file.
+
+A cell's text is patient data until shown otherwise, so messages never quote it: a
+:class:`RowProblem` says what is wrong in ``message`` ("not a date") and keeps the cell in
+``value``, which :meth:`RowProblem.text` adds for a reader at the practice and
+:class:`auditkit.redact.Redactor` replaces by its shape (:func:`value_shape`, "a 12-character
+text") for outputs that leave it. ``FileReport.warnings`` name rows and columns, never values.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +25,25 @@ class RowProblem:
 
     row: int  # 1-based row number as a spreadsheet program shows it
     column: str | None  # the export's header, when one column is at fault
-    message: str
+    message: str  # what is wrong, never quoting the cell: "not a date"
     kept: bool = False
+    #: The cell as the export shows it (can be patient data: see the module docstring).
+    value: str | None = None
+
+    def text(self) -> str:
+        """The message with the cell's value when it is kept: "not a date: '13/45/2026'"."""
+        return self.message if self.value is None else f"{self.message}: {self.value!r}"
+
+
+def value_shape(value: str) -> str:
+    """What a cell looks like without what it says: "a 6-digit number", "a 12-character
+    text", "blank" (for messages that must not quote patient data)."""
+    text = value.strip()
+    if not text:
+        return "blank"
+    if text.isdigit():
+        return f"a {len(text)}-digit number"
+    return f"a {len(text)}-character text"
 
 
 @dataclass
@@ -43,6 +67,10 @@ class FileReport:
     rows_left_out: int = 0  # data rows not in the table (all counted, see problems for examples)
     cells_unread: int = 0  # values left blank because they could not be read (rows kept)
     ignored_headers: list[str] = field(default_factory=list)  # known, but no canonical column
+    #: Canonical column -> rows kept with a value in it that could not be read (every row, not
+    #: only the examples in ``problems``): where several columns of one row are unreadable its
+    #: cells are likely shifted, which :class:`auditkit.redact.Redactor` needs to know.
+    unread_rows: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass

@@ -12,7 +12,9 @@ unique values of a column and the result is spread back with the factorised code
 Decisions worth knowing:
 
 * Money: ``$1,234.50`` -> 1234.5; ``(45.00)``, ``-45.00``, ``45.00-``, ``45.00 CR`` -> -45.0;
-  a lone ``-`` (Excel's accounting zero) -> 0.0; blank -> NaN.
+  a lone ``-`` (Excel's accounting zero) -> 0.0; blank -> NaN. Amounts and quantities are
+  finite and at most a trillion either way (:data:`MAX_AMOUNT`): ``NaN``, ``inf``, ``1E400``
+  and ``1e308`` are unreadable cells, so no total can overflow and no JSON holds ``Infinity``.
 * Dates: one format is chosen per column from the values (US month/day first; day/month only
   when month/day cannot read them); cells the chosen format misses are tried with the other
   formats that fit some of the column. Excel serial numbers (5 digits) are read as dates.
@@ -184,6 +186,17 @@ def _map_words(values: pd.Series, table: Mapping[str, Any], dtype: str) -> Parse
 # numbers and money
 
 _AMOUNT = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+")
+#: The largest amount or quantity read, either sign: a trillion. A bigger number in a claim
+#: line is a slip or a crafted cell (``1e308``), and it is not harmless: a sum or product of a
+#: few such numbers overflows to infinity, which no total, audit or JSON file can carry
+#: (float64 also stops holding cents exactly near 9e13). Beyond it, and for ``NaN``, ``inf``,
+#: ``1E400``, a cell is unreadable like any other (reported, left blank).
+MAX_AMOUNT = 1e12
+
+
+def _in_range(numbers: pd.Series) -> pd.Series:
+    """``numbers`` with NaN where not finite or beyond :data:`MAX_AMOUNT`."""
+    return numbers.where(numbers.abs() <= MAX_AMOUNT)
 
 
 def _parse_amount_text(uniques: pd.Series) -> pd.Series:
@@ -205,19 +218,23 @@ def _parse_amount_text(uniques: pd.Series) -> pd.Series:
 
 
 def parse_money(values: pd.Series) -> Parsed:
-    """Amounts to ``float64``: ``$1,234.50``, ``(45.00)``, ``45.00-``, blank -> NaN."""
+    """Amounts to ``float64``: ``$1,234.50``, ``(45.00)``, ``45.00-``, blank -> NaN.
+
+    ``NaN``, ``inf``, ``1E400`` and numbers beyond :data:`MAX_AMOUNT` (either sign) are bad,
+    also in numeric workbook cells.
+    """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        out = values.astype("float64")
-        return Parsed(out, _bad_none(values.index))
+        numbers = values.astype("float64")
+        out = _in_range(numbers)
+        return Parsed(out, numbers.notna() & out.isna())
     text = as_text(values)
 
     def parse(uniques: pd.Series) -> pd.Series:
-        fast = pd.to_numeric(uniques, errors="coerce").astype("float64")
-        fast = fast.where(np.isfinite(fast))
+        fast = _in_range(pd.to_numeric(uniques, errors="coerce").astype("float64"))
         need = fast.isna()
         if need.any():
             fast[need] = _parse_amount_text(uniques[need]).astype("float64")
-        return fast.where(np.isfinite(fast))
+        return _in_range(fast)
 
     out = on_uniques(text, parse).astype("float64")
     return Parsed(out, text.notna() & out.isna())

@@ -5,7 +5,9 @@ The content decides how a file is read, not its name. A name that promises a wor
 not one is refused, since that is a renamed or wrong file. A text file named ``.xls`` is read as
 text with a warning: several PM systems export tab-separated text under that name. Web pages
 (HTML, also when saved as ``.xls``), PDFs, Word files, plain zip archives and password-protected
-workbooks are refused.
+workbooks are refused, and so is binary data (images, archives, databases): text whose top holds
+more than a few control bytes. Stray NUL bytes do not count: they are common in real text
+exports, and the text reader removes them with a warning.
 
 Workbooks are untrusted input, so before a reader touches one:
 
@@ -111,7 +113,7 @@ def sniff(path: Path, display: str) -> Sniffed:
         raise refuse("an XML file, not a spreadsheet", "export the report as CSV or Excel")
     if _X12.match(stripped.replace(b"\x00", b"")[:16]):
         return Sniffed("x12")
-    if b"\x00" in head and not _looks_utf16(head):
+    if _looks_binary(head):
         raise refuse(
             "a binary file, not a text or Excel export",
             "export the report as CSV or Excel from the PM system",
@@ -124,6 +126,31 @@ def sniff(path: Path, display: str) -> Sniffed:
     if suffix in LEGACY_WORKBOOK_SUFFIXES:
         return Sniffed("text", f"is a text export named {suffix}; read it as delimited text")
     return Sniffed("text")
+
+
+#: Bytes that text exports never hold: the C0 controls other than tab, line ends, form feed
+#: (page breaks in printed reports), SUB (the DOS end-of-file mark) and NUL, which is judged
+#: apart; and DEL.
+_BINARY_BYTES = bytes([*range(0x01, 0x09), 0x0B, *range(0x0E, 0x1A), *range(0x1B, 0x20), 0x7F])
+#: Share of the non-NUL bytes at the top of a file that may be :data:`_BINARY_BYTES`.
+MAX_BINARY_SHARE = 0.01
+
+
+def _looks_binary(head: bytes) -> bool:
+    """True when the top of a file is not text, NUL bytes aside.
+
+    NUL bytes alone do not make a file binary: PM systems and file transfers leave stray NULs
+    in text exports (a padded field, a file padded to a block size), and the text reader
+    removes them. What decides is the rest: text holds almost none of the other control bytes,
+    random binary data (images, archives, databases) about one in ten.
+    """
+    if _looks_utf16(head):
+        return False
+    rest = head.replace(b"\x00", b"")
+    if not rest:
+        return True
+    controls = len(rest) - len(rest.translate(None, _BINARY_BYTES))
+    return controls > max(2, MAX_BINARY_SHARE * len(rest))
 
 
 def _ascii_head(head: bytes) -> str:

@@ -5,6 +5,9 @@ module for irregular files.
 dictionaries and decoded only once per distinct value, so neither the file nor its text is
 ever held whole. Files pyarrow cannot take (rows with a different number of fields, blank lines
 inside the data) are read by :func:`read_irregular`, which keeps exact row numbers.
+
+Both take CRLF, LF and bare CR line ends, mixed. :func:`read_csv_columns` removes NUL bytes from
+the cells (counted; the caller strips them from the text it gives :func:`read_irregular`).
 """
 
 from __future__ import annotations
@@ -86,6 +89,18 @@ def _decode_values(values: pa.Array, codec: str) -> pa.Array:
         )
 
 
+def _without_nuls(values: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
+    """Binary cell values with NUL bytes removed, and how many each held (``None`` when none
+    did: the common case, found with one scan of the data buffer)."""
+    data = values.buffers()[2]
+    if data is None or np.frombuffer(data, np.uint8).all():
+        return values, None
+    counts = pc.count_substring(values, b"\x00").to_numpy(zero_copy_only=False)
+    if not counts.any():
+        return values, None
+    return pc.replace_substring(values, b"\x00", b""), counts.astype(np.int64)
+
+
 def _clean_cells(text: pa.Array) -> pa.Array:
     """Trimmed, with blank cells null (pyarrow's Unicode whitespace, as :func:`blank_to_na`)."""
     trimmed = pc.utf8_trim_whitespace(text)
@@ -100,6 +115,7 @@ class _DictColumn:
         self.dictionaries: list[pa.Array] = []
         self.size = 0  # values in all the blocks' dictionaries
         self.rows = 0
+        self.nuls = 0  # NUL bytes removed from the cells (see finish)
 
     def add(self, values: pa.DictionaryArray) -> None:
         dictionary = values.dictionary
@@ -132,6 +148,11 @@ class _DictColumn:
             pa.concat_arrays(self.dictionaries) if self.dictionaries else pa.array([], pa.binary())
         )
         self.dictionaries = []
+        merged, nul_counts = _without_nuls(merged)
+        if nul_counts is not None:
+            # NUL bytes (a padded field, a bad transfer) are not part of any value; counted per
+            # line, since a dictionary value stands for every line that holds it
+            self.nuls = sum(int(nul_counts[start:][codes].sum()) for codes, start in self.blocks)
         if self.size * CATEGORICAL_REPEATS > self.rows:
             # mostly distinct values (claim numbers): a categorical would save nothing, and
             # pandas would hash its categories as Python strings
@@ -148,7 +169,9 @@ class _DictColumn:
         return pd.Series(pd.Categorical.from_codes(codes, dtype=kind, validate=False))
 
 
-def read_csv_columns(stream: Any, width: int, delimiter: str, codec: str) -> pd.DataFrame | None:
+def read_csv_columns(
+    stream: Any, width: int, delimiter: str, codec: str
+) -> tuple[pd.DataFrame, int] | None:
     """Parse a CSV body (no header row; ``codec`` is UTF-8 or Windows-1252) with pyarrow.
 
     Columns come back as categoricals of trimmed text, blanks missing: exports repeat a few
@@ -158,6 +181,10 @@ def read_csv_columns(stream: Any, width: int, delimiter: str, codec: str) -> pd.
     delimiter, quote and line ends are ASCII in both). Returns ``None`` when pyarrow refuses
     the body (rows with another number of fields, blank lines): the caller then reads it with
     the csv module, which gives every record its exact row number.
+
+    Also returns how many NUL bytes were removed from the cells: they are kept out of every
+    value (a cell of NULs only is blank). Line ends may be CRLF, LF or a bare CR, mixed; a line
+    end inside a quoted cell stays in the value.
     """
     names = [f"c{i}" for i in range(width)]
     columns = [_DictColumn() for _ in names]
@@ -180,7 +207,8 @@ def read_csv_columns(stream: Any, width: int, delimiter: str, codec: str) -> pd.
                 column.add(values)
     except (pa.ArrowException, ValueError, OSError):
         return None
-    return pd.DataFrame({i: column.finish(codec) for i, column in enumerate(columns)}, copy=False)
+    frame = pd.DataFrame({i: column.finish(codec) for i, column in enumerate(columns)}, copy=False)
+    return frame, sum(column.nuls for column in columns)
 
 
 def read_irregular(

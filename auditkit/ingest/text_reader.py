@@ -5,6 +5,10 @@ the top rows, and the body is streamed from disk through pyarrow's CSV reader
 (:mod:`auditkit.ingest.text_body`), so neither the file nor its text is ever held whole. Files
 pyarrow cannot take (rows with a different number of fields, blank lines inside the data) fall
 back to Python's csv module, which keeps exact row numbers.
+
+Line ends may be CRLF, LF or a bare CR, mixed in one file (a line end inside a quoted cell stays
+in the cell). NUL bytes are removed from the cells by either reader, and a warning counts them;
+:mod:`auditkit.ingest.sniff` lets text with stray NULs through.
 """
 
 from __future__ import annotations
@@ -52,23 +56,33 @@ class _LineCounter:
         if self.taken >= len(self.lines):
             raise StopIteration
         self.taken += 1
-        return self.lines[self.taken - 1]
+        return self.lines[self.taken - 1].replace("\x00", "")
+
+
+#: Where a line ends: after LF, or after a CR that no LF follows (CRLF, LF and bare CR can all
+#: be found in one file when it was pasted together from several systems).
+_LINE_END = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+_BYTE_LINE_END = re.compile(rb"(?<=\n)|(?<=\r)(?!\n)")
 
 
 def _split_lines(text: str) -> list[str]:
-    lines = text.split("\n")
-    out = [line + "\n" for line in lines[:-1]]
-    if lines[-1]:
-        out.append(lines[-1])
-    return out
+    """``text`` cut into lines, each with its line end (CRLF, LF or a bare CR)."""
+    return [line for line in _LINE_END.split(text) if line]
 
 
 def _split_byte_lines(data: bytes) -> list[bytes]:
-    lines = data.split(b"\n")
-    out = [line + b"\n" for line in lines[:-1]]
-    if lines[-1]:
-        out.append(lines[-1])
-    return out
+    """:func:`_split_lines` on the bytes of a file in an 8-bit encoding or UTF-8."""
+    return [line for line in _BYTE_LINE_END.split(data) if line]
+
+
+def _parse_line(line: str, delimiter: str) -> list[str]:
+    """One line's cells (for telling footer rows from data); a line the csv module cannot
+    take (an unfinished quote) is split on the delimiter."""
+    line = line.replace("\x00", "")
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return line.rstrip("\r\n").split(delimiter)
 
 
 def sniff_delimiter(lines: Sequence[str]) -> str:
@@ -124,7 +138,9 @@ class TextSource:
             head = head[: head.rfind(b"\n") + 1] or head
         self._head_lines = _split_lines(head.decode("utf-8", errors="replace"))
         self._head_raw = head_raw
-        control = sum(1 for ch in "".join(self._head_lines[:50]) if ch < " " and ch not in "\t\r\n")
+        control = sum(
+            1 for ch in "".join(self._head_lines[:50]) if ch < " " and ch not in "\t\r\n\x00"
+        )
         if control > 10:
             raise InputError(
                 "holds control characters: it is not a text export",
@@ -185,16 +201,20 @@ class TextSource:
         return [len(line) for line in _split_byte_lines(raw)[: len(lines)]]
 
     def _line_start_after(self, position: int, end: int) -> int:
-        """The raw offset just past the first line end at or after ``position``."""
-        if not self.layout.wide:
-            found = self._raw(position, end).find(b"\n")
-            return position + found + 1 if found >= 0 else position
+        """The raw offset just past the first line end (CRLF, LF or CR) at or after
+        ``position``."""
         data = self._raw(position, end)
-        newline = b"\n\x00" if self.layout.codec.endswith("le") else b"\x00\n"
-        found = data.find(newline)
-        while found >= 0 and found % 2:
-            found = data.find(newline, found + 1)
-        return position + found + 2 if found >= 0 else position
+        if not self.layout.wide:
+            found = re.search(rb"\r\n|\n|\r", data)
+            return position + found.end() if found else position
+        if self.layout.codec.endswith("le"):
+            line_end = re.compile(rb"\r\x00\n\x00|\n\x00|\r\x00")
+        else:
+            line_end = re.compile(rb"\x00\r\x00\n|\x00\n|\x00\r")
+        for found in line_end.finditer(data):
+            if found.start() % 2 == 0:  # whole code units only
+                return position + found.end()
+        return position
 
     @contextmanager
     def _stream(self, start: int, end: int) -> Iterator[Any]:
@@ -238,29 +258,42 @@ class TextSource:
             tail_start = self._line_start_after(tail_start, end)
         tail_raw = self._raw(tail_start, end)
         tail_lines = _split_lines(self._text(tail_raw))
-        tail_rows = [next(csv.reader([line], delimiter=self.delimiter), []) for line in tail_lines]
+        tail_rows = [_parse_line(line, self.delimiter) for line in tail_lines]
         n_keep, footer_offsets = trailing_footer(tail_rows, width)
         cut = tail_start + sum(self._raw_lengths(tail_raw, tail_lines[:n_keep]))
 
         warnings: list[str] = list(self.warnings)
         problems: list[RowProblem] = []
         reader = "pyarrow"
+        nuls = 0
+        parsed: tuple[pd.DataFrame, int] | None = None
         if cut <= offset:
             frame = pd.DataFrame({i: pd.Series([], dtype=TEXT) for i in range(width)})
         else:
             with self._stream(offset, cut) as stream:
-                frame = read_csv_columns(
+                parsed = read_csv_columns(
                     stream, width, self.delimiter, "cp1252" if layout.codec == "cp1252" else "utf-8"
                 )
-        if frame is None:
+            if parsed is not None:
+                frame, nuls = parsed
+        if cut > offset and parsed is None:
             reader = "python-csv"
-            frame, problems, padded = read_irregular(
-                self._text(self._raw(offset, cut)), self.delimiter, width, named, first_row
-            )
+            body = self._text(self._raw(offset, cut))
+            nuls = body.count("\x00")
+            if nuls:
+                body = body.replace("\x00", "")
+            frame, problems, padded = read_irregular(body, self.delimiter, width, named, first_row)
             if padded:
                 warnings.append(
                     f"{padded:,} rows have fewer fields than the header; missing cells read as blank"
                 )
+        nuls += sum(line.count("\x00") for line in self._head_lines[:lines_before])
+        if nuls:
+            what = "1 NUL byte (character 0) was" if nuls == 1 else f"{nuls:,} NUL bytes were"
+            warnings.append(
+                f"{what} removed from the cells (left by the exporting system or a file "
+                "transfer; a cell of NULs only reads as blank)"
+            )
         n = len(frame)
         rows = np.arange(first_row, first_row + n, dtype="int64")
         # rows the python reader rejected are not in the frame but still take a row number

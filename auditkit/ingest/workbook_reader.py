@@ -3,6 +3,10 @@ with python-calamine.
 
 Every worksheet is a candidate (visible sheets first); the chosen sheet is read whole, merged
 cells filled with their range's value, and each column typed by :func:`typed_column`.
+
+Workbooks are untrusted: before calamine opens one, :func:`auditkit.ingest.xlsx_guard.
+check_workbook` checks every sheet's true extent (a crafted cell far out would make calamine
+abort the process), so a bad file is one line of error, never a crash.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from auditkit.ingest.footers import trailing_footer
 from auditkit.ingest.headers import HEADER_SCAN_ROWS
 from auditkit.ingest.normalise import TEXT
 from auditkit.ingest.readers import Candidate, RawTable, header_text, typed_column
+from auditkit.ingest.xlsx_guard import check_workbook
 
 
 class WorkbookSource:
@@ -33,6 +38,7 @@ class WorkbookSource:
 
         self.path, self.display = path, display
         self._calamine = calamine
+        check_workbook(path, display)
         try:
             self.book = calamine.CalamineWorkbook.from_path(str(path))
         except calamine.PasswordError as exc:

@@ -6,8 +6,12 @@ Public API
   :func:`read_835` (path) -> :class:`Remittance` (the whole file, with its warnings).
 * :func:`read_claim_lines` (path) -> ``(DataFrame, FileReport)``: canonical claim lines for the
   ingest dispatcher (files starting with ``ISA`` or ``ST``).
+* :func:`count_remittances_once` (lines, reports) -> lines: for lines of several files read
+  together (what :func:`auditkit.ingest.load` does): a file or a remittance given twice counts
+  once, then reversals are netted across the files, with warnings on the files' reports.
 * :func:`net_reversals` (lines) -> ``(lines, netted, unmatched)``: drop reversed payments with
-  their reversals; run again on lines of several files read separately.
+  their reversals; :func:`net_reversals_in_detail` says which (:class:`Netting`).
+* Every reader takes ``strict_x12`` (the CLI's ``--strict-x12``): see Errors and warnings.
 * :func:`join_remits` (claims, remit_lines) -> ``(DataFrame, JoinReport)``.
 * Data classes: :class:`Remittance`, :class:`Transaction`, :class:`Payment`, :class:`Party`,
   :class:`Claim`, :class:`ServiceLine`, :class:`Adjustment`, :class:`ProviderAdjustment` (PLB),
@@ -25,11 +29,37 @@ Two sender mistakes seen in real files are mended, each with a warning: an SVC01
 uses another separator than ISA16 declares (``HC>99213`` with ISA16 ``:``), and an SVC01 holding
 only its qualifier with the code in the next element (``SVC*HC*24599*1766.5*...``).
 
-Errors: a file that is not an 835 (an 837, random text), a bad ISA, a segment id unknown to the
-835, an SE segment count (or GE/IEA count, or control number) that does not match, a file that
-ends before SE/GE/IEA: :class:`~auditkit.errors.InputError` naming the file, with ``row`` = the
-segment number and the message starting ``segment N (ID):``. A bad value inside one element (an
-impossible date, an amount that is not a number) leaves that value empty and adds a warning.
+Errors and warnings
+-------------------
+Refused with :class:`~auditkit.errors.InputError` naming the file, with ``row`` = the segment
+number and the message starting ``segment N (ID):``: a file that is not an 835 (an 837, random
+text), a bad ISA, a segment id unknown to the 835, and a transaction whose data is incomplete
+(cut off: a new ST, an envelope segment or the end of the file before its SE; a file that ends
+before GE/IEA).
+
+Read with a warning (``segment N (ID): ...; the data was read anyway``), because payers' files
+often get them wrong while the data is whole: a trailer count or control number that does not
+match, checked alike in every trailer: SE01 = the transaction's segments (ST to SE), SE02 =
+ST02, GE01 = the group's transactions (ST), GE02 = GS06, IEA01 = the interchange's groups (GS),
+IEA02 = ISA13 (zero-padding ignored). With ``strict_x12=True`` (``--strict-x12``) each of them is
+an InputError as above.
+
+Also warnings (none names a patient or a claim id; a claim is named by its CLP segment and
+payer):
+
+* a claim that does not balance: CLP04 must equal its lines' SVC03 less its claim-level CAS
+  amounts ("claim at segment 57 (payer X): lines pay 120.00, CLP04 says 100.00"); the lines'
+  amounts are what the table holds;
+* a second payee (N1*PE) or payer (N1*PR) inside one transaction: the claims after it are
+  credited to it;
+* a transaction that repeats an earlier one of the file (same payer, TRN check/EFT number, BPR
+  payment and the same claims with the same amounts, e.g. an interchange sent twice): counted
+  once (a transaction without a TRN02 is never taken for a repeat);
+* a bad value inside one element (an impossible date, an amount that is not a number): the
+  value is left empty.
+
+Warnings go to :attr:`Remittance.warnings` and :attr:`FileReport.warnings`; one kind repeated
+many times is one line ending "(and N more like it)" after the first few.
 
 Canonical claim lines
 ---------------------
@@ -43,7 +73,7 @@ column                      from
 claim_id                    CLP01 (patient control number: the practice's claim id)
 date_of_service             DTM*472 of the line, else DTM*150 of the line, else DTM*232
 rendering_provider          NM1*82 of the claim ("LAST, FIRST" or the organisation), else N1*PE
-billing_provider            N1*PE (the payee)
+billing_provider            N1*PE (the payee) in force for the claim
 payer                       N1*PR in force for the claim
 payer_plan                  CLP06 in words (MB Medicare Part B, MC Medicaid, 12 PPO, ...)
 cpt, modifiers              SVC06 (the code as billed) when the payer changed it, else SVC01
@@ -72,9 +102,10 @@ Status
 From CLP02, then the line's own paid amount and denial codes:
 
 * 1, 2, 3 (processed as primary, secondary, tertiary) and 19, 20, 21 (the same, forwarded):
-  ``denied`` when the line paid 0 on a non-zero charge and has a denial code; ``partially_paid``
-  when it paid something and has a denial code (a unit cut by CO-151, a reduction by CO-59);
-  ``paid`` otherwise, including a line paid 0 because the deductible (PR-1) took it all.
+  ``denied`` when the line paid 0 on a non-zero charge and has a refusal code; ``partially_paid``
+  when it paid something and has a refusal code (a unit cut by CO-151); ``paid`` otherwise,
+  including a line paid 0 because the deductible (PR-1) took it all and a line only reduced
+  (CO-59 multiple procedure rule, CO-253 sequestration: see Denial codes).
 * 4 (denied): ``denied`` for every line.
 * 22 (reversal of a previous payment): ``voided`` (see Reversals).
 * 23 (not our claim, forwarded to another payer): ``rejected``. The payer did not adjudicate
@@ -86,10 +117,17 @@ From CLP02, then the line's own paid amount and denial codes:
 Denial codes
 ------------
 ``denial_codes`` lists the line's CAS adjustments as ``GROUP-REASON`` in file order, without
-duplicates, leaving out what is not a denial: PR-1, PR-2, PR-3 (deductible, coinsurance, copay:
-their money goes to ``patient_responsibility``) and, in any group, the contractual or
-coordination reasons 45, 42, A2, 131, 253, 23 and 94 (their money goes to ``adjustment``). Other
-PR reasons (PR-96, PR-204: the patient owes because the service is not covered) are denials.
+duplicates, leaving out PR-1, PR-2, PR-3 (deductible, coinsurance, copay: their money goes to
+``patient_responsibility``) and, in any group, the contractual or coordination reasons 45, 42,
+A2, 131, 23 and 94 (their money goes to ``adjustment``). Other PR reasons (PR-96, PR-204: the
+patient owes because the service is not covered) are denials.
+
+A listed code is a *refusal* unless ``auditkit/reference/carcs.csv`` groups it as contractual or
+patient responsibility (column ``root_cause``; the file gives each code's source). CO-253
+(sequestration: Medicare's 2% cut by law) and CO-59 (processed under the multiple or concurrent
+procedure rules: a second procedure of a session paid at a reduced rate) are such reductions:
+they stay in ``denial_codes`` (the underpayment audit reads 253 there) and their money in
+``adjustment``, but they do not make a line ``denied`` or ``partially_paid``.
 A line without any CAS of its own takes the claim-level CAS codes (so a claim without SVC lines
 has its claim CAS). Claim-level CAS money on a claim that has lines stays off the lines (the
 file report says how much); provider-level adjustments (PLB) are kept in the parsed structure
@@ -98,13 +136,26 @@ and totalled in the file report.
 Reversals
 ---------
 A reversal (CLP02 22, negative amounts) cancels the latest earlier adjudication (CLP02 1, 2, 3,
-4, 19, 20, 21) of the same claim id, payer and payer claim number (CLP07); "earlier" means an
-earlier paid date, or the same date and an earlier position. Both the reversed original and the
+4, 19, 20, 21) of the same claim id, payer and payer claim number (CLP07) whose lines' charge
+and paid totals it mirrors to the cent (the same amounts, negated); "earlier" means an earlier
+paid date, or the same date and an earlier position. Both the reversed original and the
 reversal leave the lines; the corrected claim that follows (usually CLP09 7) stays, so money is
-counted once. A reversal whose original is not among the lines (it came in an earlier file)
-stays as ``voided`` lines with negative amounts. :func:`read_claim_lines` nets within the file
-and reports the counts in ``FileReport.warnings``; :func:`join_remits` nets again across all
-remittance files.
+counted once. Since only mirrored amounts are netted, netting never changes the paid total: the
+lines' total after netting is their total before. A reversal that mirrors no claim among the
+lines (its original came in an earlier file, or the payer reversed another amount) stays as
+``voided`` lines with negative amounts and is reported as unmatched (a warning naming its CLP
+segment and payer). :func:`read_claim_lines` nets within the file; :func:`auditkit.ingest.load`
+reads each file without netting and nets once across all its files; :func:`join_remits` nets
+again (nothing is left to net when the lines come from ``load``).
+
+The same remittance twice
+-------------------------
+A transaction that repeats an earlier one of the same file is left out by the readers (see
+Errors and warnings). Across files, :func:`count_remittances_once` leaves out the later copy of
+a file given twice (same path) and of a remittance an earlier file holds: the same payer and
+TRN02 check/EFT number with the same number of lines, the same charge and paid totals and the
+same claim ids, codes, dates and amounts. The warning goes on the later file's report and its
+``rows`` drop by the lines left out.
 
 Joining to an export
 --------------------
@@ -135,9 +186,13 @@ from auditkit.ingest.x12_lines import (
     MAPPING,
     NOT_DENIALS,
     PATIENT_SHARE,
+    Netting,
+    count_remittances_once,
     line_status,
     net_reversals,
+    net_reversals_in_detail,
     read_claim_lines,
+    reductions,
 )
 from auditkit.ingest.x12_model import (
     Adjustment,
@@ -163,17 +218,21 @@ __all__ = [
     "Claim",
     "Delimiters",
     "JoinReport",
+    "Netting",
     "Party",
     "Payment",
     "ProviderAdjustment",
     "Remittance",
     "ServiceLine",
     "Transaction",
+    "count_remittances_once",
     "iter_835",
     "iter_events",
     "join_remits",
     "line_status",
     "net_reversals",
+    "net_reversals_in_detail",
     "read_835",
     "read_claim_lines",
+    "reductions",
 ]

@@ -19,22 +19,31 @@ _LONE_CODE = re.compile(r"^([A-Z0-9]{5})(?:\.0+)?$")
 
 
 class Notes:
-    """Warnings about one file, grouped by kind so a bad value repeated 10,000 times is one line."""
+    """Warnings about one file, grouped by kind so a bad value repeated 10,000 times is one line.
+
+    ``keep`` (per call of :meth:`add`) is how many messages of the kind are shown one by one
+    (an unbalanced claim, a repeated transaction: each names its own segment); the rest of the
+    kind is counted on the last one shown.
+    """
 
     def __init__(self) -> None:
         self._kinds: dict[str, list] = {}
 
-    def add(self, kind: str, text: str) -> None:
+    def add(self, kind: str, text: str, keep: int = 1) -> None:
         entry = self._kinds.get(kind)
         if entry is None:
-            self._kinds[kind] = [1, text]
+            self._kinds[kind] = [0, [text]]
+        elif len(entry[1]) < keep:
+            entry[1].append(text)
         else:
             entry[0] += 1
 
     def messages(self) -> list[str]:
         out = []
-        for count, first in self._kinds.values():
-            out.append(first if count == 1 else f"{first} (and {count - 1} more like it)")
+        for more, texts in self._kinds.values():
+            out.extend(texts[:-1])
+            last = texts[-1]
+            out.append(last if not more else f"{last} (and {more} more like it)")
         return out
 
 

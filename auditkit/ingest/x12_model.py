@@ -120,6 +120,7 @@ class Claim:
     frequency_code: str = ""  # CLP09: 1 original, 7 replacement, 8 void
     header_number: str = ""  # LX01 of the header the claim sits under
     payer: Party | None = None  # the N1*PR in force when the claim was read
+    payee: Party | None = None  # the N1*PE in force when the claim was read
     patient_name: str = ""  # NM1*QC (identifying)
     patient_id: str = ""  # NM1*QC09 (identifying)
     rendering_provider: str = ""  # NM1*82 name
@@ -159,14 +160,19 @@ class Transaction:
     segment: int  # position of ST
     control_number: str  # ST02
     payment: Payment = field(default_factory=Payment)
-    payer: Party | None = None
-    payee: Party | None = None
+    payer: Party | None = None  # the first N1*PR
+    payee: Party | None = None  # the first N1*PE (a claim's ``payee`` is the one in force)
     claims: list[Claim] = field(default_factory=list)
     provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
     interchange_control: str = ""  # ISA13
     group_control: str = ""  # GS06
     delimiters: Delimiters | None = None
     segment_count: int = 0  # ST..SE inclusive, as checked against SE01
+    #: What makes two transactions the same remittance (payer, TRN, BPR and every claim's
+    #: amounts, as a digest); empty without a TRN02 check/EFT number (nothing to tell it by).
+    fingerprint: str = ""
+    #: Segment of an earlier transaction of the same file this one repeats (0: none).
+    repeats: int = 0
 
     @property
     def service_lines(self) -> list[ServiceLine]:

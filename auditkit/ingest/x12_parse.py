@@ -12,13 +12,23 @@ the loops open at that point of the file (see ``_Parser``).
 
 Structural problems raise :class:`~auditkit.errors.InputError` naming the file and the segment
 position (``row`` is the segment number): not an 835, a bad ISA, a segment id unknown to the 835,
-an SE/GE/IEA count or control number that does not match, a file that ends before SE/GE/IEA.
-Problems inside one value (an impossible date, an amount that is not a number) do not stop the
-file: the value is left empty and a warning says where (:mod:`auditkit.ingest.x12_elements`).
+a transaction cut off (a new ST, an envelope segment or the end of the file before its SE), a
+file that ends before GE/IEA. A count or control number in a trailer that does not match (SE01
+segments, SE02 = ST02, GE01 transactions, GE02 = GS06, IEA01 groups, IEA02 = ISA13) is a warning
+and the data is read; with ``strict_x12`` it is an error too. Problems inside one value (an
+impossible date, an amount that is not a number) do not stop the file: the value is left empty
+and a warning says where (:mod:`auditkit.ingest.x12_elements`).
+
+Each complete claim is checked against the 835 balancing rule (CLP04 = the lines' SVC03 less the
+claim-level CAS amounts): a claim that does not balance is a warning naming its CLP segment and
+payer (never the patient or the claim id). Each transaction gets a :attr:`Transaction.fingerprint`
+(payer, TRN, BPR and a digest of its claims' amounts); one that repeats an earlier transaction of
+the file (the same interchange sent twice) has :attr:`Transaction.repeats` set and a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -109,15 +119,20 @@ Event = tuple[str, Transaction, Claim | None]
 Handler = Callable[[int, list[str], Delimiters], Iterable[Event] | None]
 
 
-def iter_events(path: str | Path, notes: Notes | None = None) -> Iterator[Event]:
+def iter_events(
+    path: str | Path, notes: Notes | None = None, *, strict_x12: bool = False
+) -> Iterator[Event]:
     """Yield ``("claim", txn, claim)`` per complete claim and ``("transaction", txn, None)`` per SE.
 
-    ``txn.claims`` is left empty here (see :func:`iter_835`); each claim knows its payer.
+    ``txn.claims`` is left empty here (see :func:`iter_835`); each claim knows its payer and
+    payee. A trailer count or control number that does not match is a warning in ``notes``, or
+    an :class:`InputError` with ``strict_x12``.
     """
     path = Path(path)
-    parser = _Parser(path, notes if notes is not None else Notes())
+    parser = _Parser(path, notes if notes is not None else Notes(), strict=strict_x12)
     handlers = parser.handlers
     unknown = parser.unknown_segment
+    claim_done = parser.claim_done
     position = 0
     sid = ""
     for position, els, delims in iter_segments(path):
@@ -128,7 +143,11 @@ def iter_events(path: str | Path, notes: Notes | None = None) -> Iterator[Event]
             handler = unknown
         events = handler(position, els, delims)
         if events:
-            yield from events
+            for event in events:
+                claim = event[2]
+                if claim is not None:
+                    claim_done(claim)
+                yield event
     parser.finish(position, sid)
 
 
@@ -145,6 +164,7 @@ class _Parser:
 
     __slots__ = (
         "claim",
+        "digest",
         "group_at",
         "group_control",
         "groups",
@@ -156,7 +176,10 @@ class _Parser:
         "money",
         "notes",
         "path",
+        "payee",
         "payer",
+        "seen",
+        "strict",
         "to_date",
         "transactions",
         "transactions_in_group",
@@ -164,9 +187,10 @@ class _Parser:
         "values",
     )
 
-    def __init__(self, path: Path, notes: Notes) -> None:
+    def __init__(self, path: Path, notes: Notes, *, strict: bool = False) -> None:
         self.path = path
         self.notes = notes
+        self.strict = strict
         self.values = Values(notes)
         self.money = self.values.money
         self.to_date = self.values.date
@@ -174,7 +198,10 @@ class _Parser:
         self.claim: Claim | None = None
         self.line: ServiceLine | None = None
         self.payer: Party | None = None
+        self.payee: Party | None = None
         self.header_number = ""
+        self.digest = hashlib.blake2b(digest_size=16)  # the open transaction's claims
+        self.seen: dict[str, int] = {}  # fingerprint -> segment of the first such transaction
         self.interchange_at = 0  # position of the open ISA, 0 when none
         self.interchange_control = ""
         self.group_at = 0
@@ -219,6 +246,59 @@ class _Parser:
 
     def error(self, position: int, sid: str, message: str, hint: str | None = None) -> InputError:
         return _error(self.path, position, sid, message, hint)
+
+    def mismatch(self, position: int, sid: str, kind: str, message: str) -> None:
+        """A trailer's count or control number that does not match: read anyway, with a
+        warning, unless ``strict`` (``--strict-x12``) makes it an error."""
+        if self.strict:
+            raise self.error(
+                position,
+                sid,
+                message,
+                hint="the file was cut or edited: download the remittance again, or read it "
+                "without --strict-x12",
+            )
+        self.notes.add(
+            kind,
+            f"segment {position} ({sid}): {message}; the data was read anyway "
+            "(--strict-x12 refuses such a file)",
+            keep=5,
+        )
+
+    # --- checks on each complete claim ---------------------------------------------------------
+
+    def claim_done(self, claim: Claim) -> None:
+        """Add the claim to its transaction's fingerprint and check the 835 balancing rule."""
+        digest = self.digest
+        text = (
+            f"{claim.patient_control_number}|{claim.status_code}|{claim.charge}|{claim.paid}|"
+            f"{claim.patient_responsibility}|{claim.payer_claim_number}|{len(claim.lines)}\n"
+        )
+        digest.update(text.encode("utf-8", "replace"))
+        lines = claim.lines
+        lines_paid = 0.0
+        for line in lines:
+            digest.update(f"{line.code}|{line.charge}|{line.paid}\n".encode("utf-8", "replace"))
+            if line.paid is not None:
+                lines_paid += line.paid
+        if not lines or claim.paid is None:
+            return
+        claim_adjusted = sum(a.amount for a in claim.adjustments)
+        expected = lines_paid - claim_adjusted
+        if abs(round(expected - claim.paid, 2)) < 0.01:
+            return
+        payer = claim.payer.name if claim.payer is not None and claim.payer.name else "not named"
+        less = (
+            f" less claim-level adjustments {claim_adjusted:,.2f} ({expected:,.2f})"
+            if claim_adjusted
+            else ""
+        )
+        self.notes.add(
+            "balance",
+            f"claim at segment {claim.segment} (payer {payer}): lines pay {lines_paid:,.2f}"
+            f"{less}, CLP04 says {claim.paid:,.2f}; the lines' amounts are used",
+            keep=10,
+        )
 
     # --- service line loop (2110) ------------------------------------------------------------
 
@@ -355,6 +435,7 @@ class _Parser:
             frequency_code=els[9],
             header_number=self.header_number,
             payer=self.payer,
+            payee=self.payee,
         )
         self.line = None
 
@@ -420,7 +501,7 @@ class _Parser:
         return None
 
     def party(self, position: int, els: list[str], delims: Delimiters) -> Iterator[Event] | None:
-        """N1*PR / N1*PE: the payer (credited with the claims after it) or the payee."""
+        """N1*PR / N1*PE: the payer or the payee, each credited with the claims after it."""
         txn, claim = self.close_claim_loop(position, "N1")
         if claim is not None:
             return _then(("claim", txn, claim), self.read_party, position, els, txn)
@@ -446,8 +527,19 @@ class _Parser:
                         "transaction; the claims after it are credited to it",
                     )
                 self.payer = party
-            elif els[1] == "PE" and txn.payee is None:
-                txn.payee = party
+            elif els[1] == "PE":
+                first = txn.payee
+                if first is None:
+                    txn.payee = party
+                elif (party.name, party.id) != (first.name, first.id):
+                    self.notes.add(
+                        "payee",
+                        f"segment {position} (N1): a second payee ({party.name}) inside one "
+                        f"transaction (the first is {first.name}); the claims after it are "
+                        "credited to it",
+                        keep=5,
+                    )
+                self.payee = party
 
     # --- transaction header --------------------------------------------------------------------
 
@@ -499,8 +591,9 @@ class _Parser:
             group_control=self.group_control,
             delimiters=delims,
         )
-        self.claim = self.line = self.payer = None
+        self.claim = self.line = self.payer = self.payee = None
         self.header_number = ""
+        self.digest = hashlib.blake2b(digest_size=16)
 
     def transaction_end(self, position: int, els: list[str], delims: Delimiters) -> Iterator[Event]:
         """SE: the transaction ends; its segment count and control number are checked.
@@ -517,25 +610,59 @@ class _Parser:
         count = position - txn.segment + 1  # ST and SE included
         said = els[1] if len(els) > 1 else ""
         if not said.strip().isdigit() or int(said) != count:
-            raise self.error(
+            self.mismatch(
                 position,
                 "SE",
+                "se-count",
                 f"segment count says {said or '(blank)'} but the transaction has {count} "
-                f"(ST at segment {txn.segment} to SE); the file was cut or edited",
+                f"(ST at segment {txn.segment} to SE)",
             )
-        control = els[2] if len(els) > 2 else ""
-        if control != txn.control_number:
-            raise self.error(
+        control = els[2].strip() if len(els) > 2 else ""
+        if control != txn.control_number.strip():
+            self.mismatch(
                 position,
                 "SE",
+                "se-control",
                 f"control number {control!r} does not match ST02 {txn.control_number!r} "
                 f"(segment {txn.segment})",
             )
         txn.segment_count = count
         self.transactions += 1
         self.transactions_in_group += 1
+        self.fingerprint(position, txn)
         yield "transaction", txn, None
         self.txn = None
+
+    def fingerprint(self, position: int, txn: Transaction) -> None:
+        """Set the transaction's fingerprint; one seen before in this file is a repeat."""
+        payment = txn.payment
+        if not payment.trace_number.strip():
+            return
+        payer = txn.payer
+        head = "|".join(
+            (
+                payer.name if payer else "",
+                (payer.id or "") if payer else "",
+                payment.trace_type,
+                payment.trace_number.strip(),
+                payment.originator,
+                f"{payment.amount:.2f}",
+                payment.credit_debit,
+                str(payment.paid_date),
+            )
+        )
+        self.digest.update(head.encode("utf-8", "replace"))
+        txn.fingerprint = self.digest.hexdigest()
+        first = self.seen.setdefault(txn.fingerprint, txn.segment)
+        if first != txn.segment:
+            txn.repeats = first
+            self.notes.add(
+                "repeat",
+                f"segment {txn.segment} (ST): transaction {txn.control_number} repeats the one "
+                f"at segment {first} (payer {payer.name if payer else 'not named'}, check/EFT "
+                f"{payment.trace_number.strip()}, payment {payment.amount:,.2f}); counted once",
+                keep=10,
+            )
 
     # --- functional group (GS..GE) and interchange (ISA..IEA) ----------------------------------
 
@@ -560,7 +687,7 @@ class _Parser:
                 f"a new group starts before GE closed the one at segment {self.group_at}",
             )
         self.group_at = position
-        self.group_control = els[6] if len(els) > 6 else ""
+        self.group_control = els[6].strip() if len(els) > 6 else ""
         self.transactions_in_group = 0
         version = els[8] if len(els) > 8 else ""
         if version and not version.startswith("00501"):
@@ -571,17 +698,28 @@ class _Parser:
             )
 
     def group_end(self, position: int, els: list[str], delims: Delimiters) -> None:
-        """GE: the group ends; its transaction count is checked."""
+        """GE: the group ends; its transaction count (GE01) and control number (GE02 = GS06)
+        are checked."""
         self.outside_transaction(position, "GE")
         if not self.group_at:
             raise self.error(position, "GE", "GE without a functional group (no GS before it)")
         said = els[1] if len(els) > 1 else ""
         if not said.strip().isdigit() or int(said) != self.transactions_in_group:
-            raise self.error(
+            self.mismatch(
                 position,
                 "GE",
+                "ge-count",
                 f"transaction count says {said or '(blank)'} but the group (GS at segment "
                 f"{self.group_at}) has {self.transactions_in_group}",
+            )
+        control = els[2].strip() if len(els) > 2 else ""
+        if not _same_control(control, self.group_control):
+            self.mismatch(
+                position,
+                "GE",
+                "ge-control",
+                f"control number {control!r} does not match GS06 {self.group_control!r} "
+                f"(segment {self.group_at})",
             )
         self.group_at = 0
         self.groups += 1
@@ -597,11 +735,12 @@ class _Parser:
                 f"{self.interchange_at}; the file looks truncated or spliced",
             )
         self.interchange_at = position
-        self.interchange_control = els[13] if len(els) > 13 else ""
+        self.interchange_control = els[13].strip() if len(els) > 13 else ""
         self.groups = 0
 
     def interchange_end(self, position: int, els: list[str], delims: Delimiters) -> None:
-        """IEA: the interchange ends; its group count is checked."""
+        """IEA: the interchange ends; its group count (IEA01) and control number (IEA02 =
+        ISA13) are checked."""
         self.outside_transaction(position, "IEA")
         if self.group_at:
             raise self.error(
@@ -611,11 +750,21 @@ class _Parser:
             raise self.error(position, "IEA", "IEA without an interchange (no ISA before it)")
         said = els[1] if len(els) > 1 else ""
         if not said.strip().isdigit() or int(said) != self.groups:
-            raise self.error(
+            self.mismatch(
                 position,
                 "IEA",
+                "iea-count",
                 f"group count says {said or '(blank)'} but the interchange (ISA at segment "
                 f"{self.interchange_at}) has {self.groups}",
+            )
+        control = els[2].strip() if len(els) > 2 else ""
+        if not _same_control(control, self.interchange_control):
+            self.mismatch(
+                position,
+                "IEA",
+                "iea-control",
+                f"control number {control!r} does not match ISA13 {self.interchange_control!r} "
+                f"(segment {self.interchange_at})",
             )
         self.interchange_at = 0
 
@@ -669,6 +818,14 @@ class _Parser:
             raise self.error(position, sid, "the file holds no 835 transaction (ST*835)")
 
 
+def _same_control(trailer: str, header: str) -> bool:
+    """A trailer's control number equals its header's (as numbers when both are digits: ISA13
+    is zero-padded to nine digits, and some senders drop the zeros in IEA02)."""
+    if trailer.isdigit() and header.isdigit():
+        return int(trailer) == int(header)
+    return trailer == header
+
+
 def _then(event: Event, action: Callable[..., None], *args: Any) -> Iterator[Event]:
     """Yield ``event``, then run ``action(*args)``: a segment that completes a claim is read
     only once the consumer has had the claim, as the claims' order in the file has it."""
@@ -699,20 +856,28 @@ def _plb(
         )
 
 
-def iter_835(path: str | Path, notes: Notes | None = None) -> Iterator[Transaction]:
+def iter_835(
+    path: str | Path, notes: Notes | None = None, *, strict_x12: bool = False
+) -> Iterator[Transaction]:
     """Yield each transaction (ST..SE) of an 835 file with its claims, as soon as its SE is read.
 
-    Memory holds one transaction at a time. Raises :class:`InputError` on a structural problem.
+    Memory holds one transaction at a time. Raises :class:`InputError` on a structural problem
+    (and, with ``strict_x12``, on a trailer count or control number that does not match).
+    Every transaction is yielded, repeats included (see :attr:`Transaction.repeats`).
     """
-    for kind, txn, claim in iter_events(path, notes):
+    for kind, txn, claim in iter_events(path, notes, strict_x12=strict_x12):
         if kind == "claim":
             txn.claims.append(claim)
         else:
             yield txn
 
 
-def read_835(path: str | Path) -> Remittance:
-    """Read a whole 835 file into a :class:`Remittance` (all transactions, claims and warnings)."""
+def read_835(path: str | Path, *, strict_x12: bool = False) -> Remittance:
+    """Read a whole 835 file into a :class:`Remittance` (all transactions, claims and warnings).
+
+    A transaction that repeats an earlier one of the file is left out (counted once, with a
+    warning).
+    """
     notes = Notes()
-    transactions = list(iter_835(path, notes))
+    transactions = [txn for txn in iter_835(path, notes, strict_x12=strict_x12) if not txn.repeats]
     return Remittance(path=str(path), transactions=transactions, warnings=notes.messages())

@@ -1,5 +1,9 @@
 """The About sheet: version and time, inputs, column mapping, unreadable rows, the audits run
-or skipped, and the configuration used."""
+or skipped, and the configuration used.
+
+An unreadable row shows its problem with the cell's value (``RowProblem.text``) when the run
+kept it; under ``--redact`` the value is gone and the problem says only its shape (see
+:mod:`auditkit.redact`)."""
 
 from __future__ import annotations
 
@@ -159,7 +163,7 @@ def _mapping_table(inputs: list[FileReport]) -> Table | None:
 
 def _problems_table(inputs: list[FileReport]) -> Table | None:
     records = [
-        (report.path, problem.row, problem.column, problem.message)
+        (report.path, problem.row, problem.column, problem.text())
         for report in inputs
         for problem in report.problems
     ][:MAX_PROBLEMS_LISTED]

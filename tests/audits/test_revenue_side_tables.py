@@ -252,5 +252,6 @@ def test_redacted_authorizations_still_match_redacted_claims() -> None:
     hidden = redact(auths, redactor)
     assert "P1" not in set(hidden.frame["patient_id"])
     findings = run_audits(redactor.frame(lines), select=["auth-mismatch"], auths=hidden).findings
-    assert findings["claim_id"].tolist() == ["C2"]  # C1 still matches its approval
+    # C1 still matches its approval; claim ids are pseudonymised too
+    assert findings["claim_id"].tolist() == [redactor.claim("C2")]
     assert not findings["message"].str.contains("P1|P2").any()

@@ -202,12 +202,16 @@ def test_unreadable_values_reported_by_row_and_column(tmp_path):
     report = result.inputs[0]
     problems = {(p.row, p.column): p for p in report.problems}
     assert problems[(3, "DOS")].kept is False
-    assert "'someday' is not a date" in problems[(3, "DOS")].message
+    # the message never quotes the cell; the value is kept beside it (see test_redact_holds)
+    assert problems[(3, "DOS")].message == "not a date"
+    assert problems[(3, "DOS")].text() == "not a date: 'someday'"
     assert problems[(4, "Chg Amt")].kept is True
     assert result.frame["source_row"].tolist() == [2, 4, 5]
     assert pd.isna(result.frame.set_index("source_row").loc[4, "charge"])
     assert report.rows_left_out == 1 and report.cells_unread == 2
-    assert any("'Limbo' (1)" in w and "[status]" in w for w in report.warnings)
+    assert any("unknown status words on 1 line" in w and "[status]" in w for w in report.warnings)
+    assert not any("Limbo" in w for w in report.warnings)
+    assert problems[(5, "Status")].value == "Limbo" and problems[(5, "Status")].kept
     assert pd.isna(result.frame["status"].iloc[-1])
 
 
@@ -373,7 +377,7 @@ def test_x12_files_go_to_the_835_reader(tmp_path, monkeypatch, content):
     path.write_text(content, encoding="utf-8")
     seen = []
 
-    def fake_reader(p):
+    def fake_reader(p, **_options):
         seen.append(p)
         frame = pd.DataFrame(
             {

@@ -77,8 +77,9 @@ def test_facet_lines_denied_with_co4() -> None:
     assert list(mixed["cpt"]) == ["99213", "64493", "64494"]
     assert list(mixed["modifiers"]) == ["25", "RT", ""]
     assert list(mixed["status"]) == ["paid", "paid", "denied"]
-    # CO-45 and CO-253 are adjustments and PR-2 the patient's share, not denials
-    assert list(mixed["denial_codes"]) == ["", "", "CO-4"]
+    # CO-45 and CO-253 are adjustments and PR-2 the patient's share, not denials; CO-253
+    # (sequestration) stays listed for the audits, the line stays "paid"
+    assert list(mixed["denial_codes"]) == ["CO-253", "CO-253", "CO-4"]
     assert list(mixed["adjustment"]) == pytest.approx([91.82, 528.05, 450.0])
     assert list(mixed["patient_responsibility"]) == pytest.approx([11.83, 75.6, 0.0])
     assert list(mixed["allowed"][:2]) == [59.13, 378.0]
@@ -137,7 +138,11 @@ def test_reversal_without_its_original_stays_voided() -> None:
     frame, report = read_claim_lines(FIXTURES / "reversal_only.835")
     assert list(frame["status"]) == ["voided", "paid"]
     assert list(frame["paid"]) == [-411.4, 440.51]
-    assert any("not in this file" in w for w in report.warnings)
+    assert any(
+        w.startswith("reversal at segment 12 (payer NORTHSTAR HEALTH PLAN): no earlier claim")
+        and "kept as its own negative line (paid -411.40)" in w
+        for w in report.warnings
+    )
 
 
 def test_multi_payer_interchanges_and_statuses() -> None:

@@ -66,7 +66,7 @@ def test_split_adjustments_keeps_non_denials_out() -> None:
     other, patient, codes = _split_adjustments(adjustments)
     assert other == pytest.approx(80 + 1.2 + 30 + 100 + 5)
     assert patient == pytest.approx(50 + 10 + 25)
-    assert codes == ["CO-4", "PR-204"]
+    assert codes == ["CO-253", "CO-4", "PR-204"]  # 253 listed, but not a refusal
 
 
 def test_canonical_frame_contract() -> None:
@@ -126,11 +126,13 @@ def test_module_docstring_documents_every_rule() -> None:
         "``rejected``",
         "25 (predetermination",
         "PR-1, PR-2, PR-3",
-        "45, 42, A2, 131, 253, 23 and 94",
+        "45, 42,\nA2, 131, 23 and 94",
+        "CO-253",
+        "CO-59",
         "Reversals",
         "claim id + line control number",
     ):
         assert words in doc
     # the documented non-denials are the ones the code uses
-    assert set(x12.NOT_DENIALS) == {"45", "42", "A2", "131", "253", "23", "94"}
+    assert set(x12.NOT_DENIALS) == {"45", "42", "A2", "131", "23", "94"}
     assert set(x12.PATIENT_SHARE) == {"1", "2", "3"}

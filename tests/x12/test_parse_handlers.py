@@ -59,7 +59,13 @@ def test_transaction_count_is_checked_from_the_positions(tmp_path):
     text = path.read_text().replace("SE*6*0001", "SE*7*0001")
     path.write_text(text)
     with pytest.raises(InputError, match="segment count says 7 but the transaction has 6"):
-        list(iter_events(path))
+        list(iter_events(path, strict_x12=True))
+    notes = Notes()
+    assert [kind for kind, _, _ in iter_events(path, notes)] == ["claim", "transaction"]
+    assert notes.messages() == [
+        "segment 6 (SE): segment count says 7 but the transaction has 6 (ST at segment 1 to "
+        "SE); the data was read anyway (--strict-x12 refuses such a file)"
+    ]
 
 
 @pytest.mark.parametrize(
