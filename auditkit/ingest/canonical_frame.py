@@ -460,8 +460,8 @@ def _count_left_out(report: FileReport, left_out: pd.Series, unsplit: int) -> No
     report.rows_left_out = int(left_out.sum()) + unsplit
     if left_out.any():
         report.warnings.append(
-            f"{int(left_out.sum()):,} lines left out because a claim number, date of service "
-            "or code is blank or unreadable (see problems)"
+            f"{_plural(int(left_out.sum()), 'line')} left out because a claim number, date of "
+            "service or code is blank or unreadable (see problems)"
         )
 
 

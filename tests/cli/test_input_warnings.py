@@ -54,7 +54,7 @@ def test_an_input_warning_is_on_stderr_in_the_json_and_on_the_about_sheet(tmp_pa
     assert [set(w) for w in warnings] == [{"file", "warning"}] * 2
     assert all(w["file"].endswith("export.csv") for w in warnings)
     assert "'DOS'" in warnings[0]["warning"] and "could not be read" in warnings[0]["warning"]
-    assert "1 lines left out" in warnings[1]["warning"]
+    assert "1 line left out" in warnings[1]["warning"]
     # The JSON lists them right after the inputs, before the summary.
     keys = list(data)
     assert keys.index("warnings") == keys.index("inputs") + 1
