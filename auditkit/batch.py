@@ -17,6 +17,8 @@ output would otherwise be the batch index. The ``workbook`` and ``json`` columns
 name each client's files. Names and errors are written to ``index.xlsx`` as text cells, never
 formulas; in ``index.csv`` a value that a spreadsheet would read as a formula (starting with
 ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with an apostrophe.
+``index.csv`` and ``index.xlsx`` are replaced together or not at all, so they never describe
+different runs.
 
 Every client is audited in a process of its own (several at once, ``jobs``), so a client that
 kills its process (a crash in native code, the system's out-of-memory killer) fails that client
@@ -353,18 +355,20 @@ def _name_client_mapping(exc: AuditkitError, client: Client, mapping: str | None
 
 
 def _write_index(outcomes: list[ClientOutcome], out_dir: Path) -> tuple[Path, Path]:
-    from auditkit.fileio import atomic_write_bytes
+    """Write ``index.csv`` and ``index.xlsx`` together: both are replaced or neither is (an
+    index.xlsx that cannot be written leaves the previous index.csv too, so the two never
+    describe different runs); the error is the one-line OutputError of the file at fault."""
+    from auditkit.excel.index_writer import write_index_workbook
+    from auditkit.fileio import all_or_nothing, atomic_write_bytes
 
     rows = [{k: asdict(o)[k] for k in INDEX_COLUMNS} for o in outcomes]
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=INDEX_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _csv_text(v) for k, v in row.items()} for row in rows)
-    csv_path = atomic_write_bytes(out_dir / "index.csv", text.getvalue().encode("utf-8"))
-
-    from auditkit.excel.index_writer import write_index_workbook
-
-    xlsx_path = write_index_workbook(rows, INDEX_COLUMNS, out_dir / "index.xlsx")
+    with all_or_nothing():
+        csv_path = atomic_write_bytes(out_dir / "index.csv", text.getvalue().encode("utf-8"))
+        xlsx_path = write_index_workbook(rows, INDEX_COLUMNS, out_dir / "index.xlsx")
     return csv_path, xlsx_path
 
 

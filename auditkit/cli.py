@@ -523,6 +523,12 @@ def batch(
     Writes CLIENT.xlsx and CLIENT.json per client, plus index.xlsx and index.csv. A client
     folder may hold its own auditkit.toml and mapping.toml.
 
+    CLIENT is the folder's name (a loose file's name without its extension) with every run of
+    characters other than letters, digits, '.', '-' and '_' made '_' ('a b' -> a_b). Clients
+    are taken in name order; one whose CLIENT matches an earlier one's (ignoring case), or is
+    'index' or a Windows device name (con, nul, ...), gets -2, -3, ... (a_b-2.xlsx), and the
+    index's workbook and json columns name each client's files.
+
     \b
     Example:
       auditkit batch clients/ --out audits/ --jobs 4

@@ -41,9 +41,11 @@ def value_shape(value: str) -> str:
     text = value.strip()
     if not text:
         return "blank"
+    n = len(text)
+    article = "an" if str(n).startswith("8") or n in (11, 18) else "a"  # an 8-, an 11-
     if text.isdigit():
-        return f"a {len(text)}-digit number"
-    return f"a {len(text)}-character text"
+        return f"{article} {n}-digit number"
+    return f"{article} {n}-character text"
 
 
 @dataclass

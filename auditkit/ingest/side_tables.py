@@ -505,19 +505,21 @@ def _build(
         header = headers[positions[col.name]]
         parsed = _parse(col, data[positions[col.name]])
         values = parsed.values.astype(col.dtype)
-        _problems(
-            report, header, col, parsed.bad, row_numbers, norm.as_text(data[positions[col.name]])
-        )
+        shown = norm.as_text(data[positions[col.name]])
+        _problems(report, header, col, parsed.bad, values, row_numbers, shown)
         if col.required:
             empty = values.isna()
-            if empty.any():
-                for r in row_numbers[empty].iloc[:MAX_EXAMPLES]:
+            # an unreadable cell has its problem and warning (above); a blank one gets these
+            blank_cell = empty & ~parsed.bad
+            if blank_cell.any():
+                for r in row_numbers[blank_cell].iloc[:MAX_EXAMPLES]:
                     report.problems.append(
                         RowProblem(int(r), header, f"blank {header}: the row cannot be used")
                     )
+                blanks = int(blank_cell.sum())
                 report.warnings.append(
-                    f"column {header!r}: blank or unreadable on {int(empty.sum()):,} rows; "
-                    "those rows were left out"
+                    f"column {header!r}: blank on {blanks:,} row{'' if blanks == 1 else 's'}; "
+                    f"{'that row was' if blanks == 1 else 'those rows were'} left out"
                 )
             left_out |= empty
         out[col.name] = values
@@ -534,9 +536,17 @@ def _problems(
     header: str,
     col: SideColumn,
     bad: pd.Series,
+    values: pd.Series,
     rows: pd.Series,
     shown: pd.Series,
 ) -> None:
+    """Problems and a warning for the cells of one column that could not be read.
+
+    As for claim exports (:mod:`auditkit.ingest.canonical_frame`), no message quotes a cell: an
+    authorization export holds patient accounts, and a row shifted by an unquoted comma puts a
+    patient's name in any column. The cell goes to :attr:`RowProblem.value`; the warning names
+    the column, the rows and what became of them.
+    """
     count = int(bad.sum())
     if not count:
         return
@@ -549,15 +559,29 @@ def _problems(
         "date": "a date",
         "pos": "a two-digit place-of-service code",
     }.get(col.kind, "a value")
+    empty = values.isna()
+    # a required value that is empty leaves its row out; otherwise the row is kept, with the
+    # value blank or (a code, the codes of a list that could be read) kept as far as it reads
+    left_out = bad & empty if col.required else pd.Series(False, index=bad.index)
     for i in bad[bad].index[:MAX_EXAMPLES]:
         report.problems.append(
-            RowProblem(int(rows[i]), header, f"{shown[i]!r} is not {what}", kept=True)
+            RowProblem(int(rows[i]), header, f"not {what}", not left_out[i], str(shown[i]))
         )
-    examples = ", ".join(f"row {rows[i]}: {shown[i]!r}" for i in bad[bad].index[:3])
+    effects = [
+        (int(left_out.sum()), "left out"),
+        (int((bad & empty & ~left_out).sum()), "kept with the value blank"),
+        (int((bad & ~empty).sum()), "kept with the value as far as it reads"),
+    ]
+    said = [f"{n:,} row{'' if n == 1 else 's'} {effect}" for n, effect in effects if n]
+    picked = [str(r) for r in rows[bad].iloc[:3]]
+    more = count - len(picked)
+    where = ("row " if count == 1 else "rows ") + ", ".join(picked)
+    where += f" and {more:,} more" if more > 0 else ""
     report.warnings.append(
-        f"column {header!r}: {count:,} value(s) could not be read as {what} ({examples})"
+        f"column {header!r}: {count:,} value{'' if count == 1 else 's'} could not be read as "
+        f"{what} ({where}): {', '.join(said)}"
     )
-    report.cells_unread += count
+    report.cells_unread += int((bad & ~left_out).sum())
 
 
 def _finish(frame: pd.DataFrame, spec: SideSpec) -> pd.DataFrame:

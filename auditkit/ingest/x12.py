@@ -55,8 +55,9 @@ payer):
 * a transaction that repeats an earlier one of the file (same payer, TRN check/EFT number, BPR
   payment and the same claims with the same amounts, e.g. an interchange sent twice): counted
   once (a transaction without a TRN02 is never taken for a repeat);
-* a bad value inside one element (an impossible date, an amount that is not a number): the
-  value is left empty.
+* a bad value inside one element (an impossible date, an amount that is not a number, or not
+  finite or beyond a trillion either way like the exports' amounts: ``NaN``, ``1E400``,
+  ``1e308``): the value is left empty.
 
 Warnings go to :attr:`Remittance.warnings` and :attr:`FileReport.warnings`; one kind repeated
 many times is one line ending "(and N more like it)" after the first few.

@@ -3,13 +3,23 @@
 Problems inside one value (an impossible date, an amount that is not a number, a composite
 written with another separator than ISA16 declares) do not stop the file: :class:`Values` leaves
 the value empty and :class:`Notes` records a warning, grouped by kind.
+
+Amounts are held to the exports' limit (:data:`auditkit.ingest.normalise.MAX_AMOUNT`): an
+element that Python reads as a number but that is not finite or beyond a trillion either way
+(``NaN``, ``inf``, ``1E400``, ``1e308``) is a bad value like ``4O.35``, so no total overflows and
+no JSON holds ``NaN`` or ``Infinity``. Its warning names the segment and the element and says
+the value's shape only ("a 15-digit number"): a number that long in an amount is more likely an
+account number shifted into the wrong element than money.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 
+from auditkit.ingest.model import value_shape
+from auditkit.ingest.normalise import MAX_AMOUNT
 from auditkit.ingest.x12_model import Delimiters
 
 #: SVC01 written with another separator than ISA16 declares (``HC>99213`` when ISA16 is ':').
@@ -58,12 +68,21 @@ class Values:
         if not text:
             return None
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             self.notes.add(
-                "number", f"segment {position}: {name} {text!r} is not a number; left empty"
+                "number",
+                f"segment {position}: {name} ({value_shape(text)}) is not a number; left empty",
             )
             return None
+        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+            self.notes.add(
+                "amount-limit",
+                f"segment {position}: {name} ({value_shape(text)}) is not a finite amount of at "
+                f"most {MAX_AMOUNT:,.0f} either way; left empty",
+            )
+            return None
+        return value
 
     def date(self, text: str, position: int, name: str) -> date | None:
         if not text:
@@ -80,7 +99,8 @@ class Values:
         if value is None:
             self.notes.add(
                 "date",
-                f"segment {position}: {name} {text!r} is not a date (CCYYMMDD); left empty",
+                f"segment {position}: {name} ({value_shape(text)}) is not a date (CCYYMMDD); "
+                "left empty",
             )
             return None
         self.dates[text] = value

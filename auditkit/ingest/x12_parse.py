@@ -16,8 +16,8 @@ a transaction cut off (a new ST, an envelope segment or the end of the file befo
 file that ends before GE/IEA. A count or control number in a trailer that does not match (SE01
 segments, SE02 = ST02, GE01 transactions, GE02 = GS06, IEA01 groups, IEA02 = ISA13) is a warning
 and the data is read; with ``strict_x12`` it is an error too. Problems inside one value (an
-impossible date, an amount that is not a number) do not stop the file: the value is left empty
-and a warning says where (:mod:`auditkit.ingest.x12_elements`).
+impossible date, an amount that is not a number, not finite or beyond a trillion) do not stop
+the file: the value is left empty and a warning says where (:mod:`auditkit.ingest.x12_elements`).
 
 Each complete claim is checked against the 835 balancing rule (CLP04 = the lines' SVC03 less the
 claim-level CAS amounts): a claim that does not balance is a warning naming its CLP segment and

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from auditkit import batch
 from auditkit.cli import cli
+from auditkit.errors import OutputError
 
 runner = CliRunner()
 
@@ -268,3 +269,78 @@ def test_fail_fast_stops_and_still_writes_the_index(jobs: int, tmp_path: Path) -
     assert rows[0]["client"] == "a_empty" and rows[0]["status"] == "error"
     assert len(rows) <= jobs  # the clients running when it failed, none started after
     assert "stopped at the first failure" in result.output
+
+
+# --------------------------------------------------------------------------------------------
+# the index is written whole: index.csv and index.xlsx both, or neither
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+def test_index_csv_is_kept_when_index_xlsx_cannot_be_written(tmp_path: Path) -> None:
+    root = tmp_path / "clients"
+    client(root, "alder", 2)
+    out = tmp_path / "out"
+    assert run("batch", root, "--out", out, "--jobs", "1").exit_code == 0
+    before = _snapshot(out)
+    assert index(out)[0]["lines"] == "2"
+    # The next run has other data; index.xlsx turns read-only while the clients are audited
+    # (after the preflight, as when someone opens it in a program that locks it).
+    (root / "alder" / "charges.csv").write_text(export(4), encoding="utf-8")
+    xlsx = out / "index.xlsx"
+
+    def lock(outcome: batch.ClientOutcome, done: int, total: int) -> None:
+        xlsx.chmod(0o444)
+
+    try:
+        with pytest.raises(OutputError) as caught:
+            batch.run_batch(root, out, jobs=1, notify=lock)
+    finally:
+        xlsx.chmod(0o644)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{xlsx}: is read-only"), message
+    # neither index file was replaced (the client's own files were: they are written as it runs)
+    after = _snapshot(out)
+    assert after["index.csv"] == before["index.csv"]
+    assert after["index.xlsx"] == before["index.xlsx"]
+    assert after["alder.json"] != before["alder.json"]
+    assert not [name for name in after if name.startswith(".")]  # no temporary file left
+
+
+def test_read_only_index_xlsx_is_refused_before_any_work(tmp_path: Path) -> None:
+    root = tmp_path / "clients"
+    client(root, "birch", 2)
+    out = tmp_path / "out"
+    assert run("batch", root, "--out", out, "--jobs", "1").exit_code == 0
+    before = _snapshot(out)
+    (root / "birch" / "charges.csv").write_text(export(5), encoding="utf-8")
+    (out / "index.xlsx").chmod(0o444)
+    try:
+        result = run("batch", root, "--out", out, "--jobs", "1")
+    finally:
+        (out / "index.xlsx").chmod(0o644)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "index.xlsx: is read-only" in lines[0], result.output
+    assert _snapshot(out) == before
+
+
+def test_batch_help_says_how_output_names_are_made(tmp_path: Path) -> None:
+    shown = " ".join(run("batch", "--help").output.split())
+    assert "CLIENT is the folder's name (a loose file's name without its extension)" in shown
+    assert "made '_' ('a b' -> a_b)" in shown
+    assert "Clients are taken in name order" in shown
+    assert "gets -2, -3, ... (a_b-2.xlsx)" in shown
+    # and the example in it is what a batch does
+    root = tmp_path / "clients"
+    client(root, "a b")
+    client(root, "a_b")
+    result = run("batch", root, "--out", tmp_path / "out", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert {r["client"]: r["workbook"] for r in index(tmp_path / "out")} == {
+        "a b": "a_b.xlsx",
+        "a_b": "a_b-2.xlsx",
+    }

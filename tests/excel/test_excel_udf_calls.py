@@ -171,6 +171,34 @@ def test_check_line_for_a_column_of_lines(excel):
                  column([1])) [0][0].startswith("auditkit: values has 1 cells")  # fmt: skip
 
 
+def test_check_line_says_which_value_it_could_not_read(excel):
+    # The user typed these cells in their own sheet: the answer quotes them back, with the
+    # column, so they can see which one to fix (redaction is for outputs that leave the sheet).
+    got = excel(
+        "AUDIT_CHECK_LINE",
+        column(["20553", "20552", "20553"]),
+        M,
+        M,
+        M,
+        M,
+        [["DOS", "Muscles"]],
+        [["13/45/2026", 3], ["Hall, Joseph", 1], [datetime(2026, 1, 2), 3]],
+    )
+    assert got == [
+        ["[info] input: not checked: DOS: not a date: '13/45/2026'"],
+        ["[info] input: not checked: DOS: not a date: 'Hall, Joseph'"],
+        ["OK"],
+    ]
+    # the library function says the same
+    bad, fine = ranges.check_lines(
+        ["20553", "20552"], None, None, None, None, ["DOS"], ["2026-02-30", "2026-02-03"]
+    )
+    assert [(p.audit, p.severity, p.message) for p in bad] == [
+        ("input", "info", "not checked: DOS: not a date: '2026-02-30'")
+    ]
+    assert all(p.audit != "input" for p in fine)
+
+
 def test_check_line_without_a_code(excel):
     assert value(excel("AUDIT_CHECK_LINE", None, M, M, M, M, M, M)) == (
         "auditkit: cpt is blank (give the line's CPT or HCPCS code)"

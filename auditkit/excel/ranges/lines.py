@@ -2,6 +2,10 @@
 :func:`auditkit.load` reads a sheet (:func:`lines_from_grid`, :func:`findings_table`), and
 the problems the registered audits find with one claim line or with each of many
 (:func:`check_line`, :func:`check_lines`).
+
+A line that cannot be read (a blank code, a date of service that is not a date) is answered
+"not checked: ..." with the value as typed (``DOS: not a date: '13/45/2026'``): the user typed
+it in their own sheet, so, unlike the workbook and JSON outputs, the answer quotes it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from auditkit.errors import InputError
 from auditkit.excel.ranges.cells import cells, per_value
 from auditkit.ingest import ClaimLines, claim_lines_from_grid, recognised_columns
 from auditkit.ingest import normalise as norm
+from auditkit.ingest.model import RowProblem
 
 #: Where :func:`lines_from_grid` says the lines came from.
 GRID_SOURCE = "(table)"
@@ -185,7 +190,7 @@ def check_lines(
     for report in lines.inputs:
         for problem in report.problems:  # a line that could not be read (blank code, bad date)
             if not problem.kept and 0 <= problem.row - 2 < n:
-                note = LineProblem("input", "info", f"not checked: {problem.message}", "")
+                note = LineProblem("input", "info", f"not checked: {_unread(problem)}", "")
                 problems[problem.row - 2].append(note)
     # One pass over the findings (not the lines): each finding goes to the line it names.
     for row, r in zip(rows_of, found.itertuples(index=False), strict=True):
@@ -194,6 +199,15 @@ def check_lines(
                 LineProblem(str(r.audit), str(r.severity), str(r.message), str(r.fix or ""))
             )
     return problems
+
+
+def _unread(problem: RowProblem) -> str:
+    """Why a line could not be read, with the value the user typed ("DOS: not a date:
+    '13/45/2026'"): the cell is in the user's own sheet, so quoting it back reveals nothing
+    (redaction is for outputs that leave the practice; a UDF's answer stays in the sheet)."""
+    if problem.value is None or not problem.column:
+        return problem.text()
+    return f"{problem.column}: {problem.text()}"
 
 
 def check_line(
