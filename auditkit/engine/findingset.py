@@ -304,9 +304,27 @@ def _text_array(values: pd.Series, spec: str) -> pa.Array:
         arrow = pa.chunked_array([values.astype("string[pyarrow]").array.__arrow_array__()])
         return pc.fill_null(arrow.combine_chunks().cast(pa.large_string()), "")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [_format(v, spec) for v in np.asarray(uniques, dtype=object)] + [""]
-    table = pa.array(texts, type=pa.large_string())
-    return table.take(pa.array(np.where(codes < 0, len(texts) - 1, codes)))
+    distinct = np.asarray(uniques, dtype=object)
+    if not spec and pd.api.types.infer_dtype(distinct, skipna=False) == "string":
+        # Text as it is (what format(value, "") gives): converted in one call, not one by one.
+        table = pa.array(np.append(distinct, ""), type=pa.large_string())
+    else:
+        texts = [_format(v, spec) for v in distinct] + [""]
+        table = pa.array(texts, type=pa.large_string())
+    return table.take(pa.array(np.where(codes < 0, len(table) - 1, codes)))
+
+
+def _at(values: pd.Series, where: np.ndarray) -> pd.Series:
+    """The values of the rows at positions ``where`` (``values`` is indexed by position and
+    may hold only some rows: a row without one is missing)."""
+    index = values.index
+    n = len(index)
+    every = n == 0 or (
+        index[0] == 0 and index[-1] == n - 1 and index.is_monotonic_increasing and index.is_unique
+    )
+    if every and (len(where) == 0 or int(where.max()) < n):  # labels are positions
+        return values.iloc[where]
+    return values.reindex(where)
 
 
 def _format(value: Any, spec: str) -> str:
@@ -314,6 +332,11 @@ def _format(value: Any, spec: str) -> str:
     if value is None:
         return ""
     return format(value, spec)
+
+
+#: Up to this many findings, a set renders all its messages once and keeps them (about 100
+#: bytes each): the JSON and the workbook then share them.
+RENDER_ONCE_ROWS = 250_000
 
 
 def render(templates: pd.Series, lookup: Any) -> pd.Series:
@@ -338,7 +361,7 @@ def render(templates: pd.Series, lookup: Any) -> pd.Series:
             if name is not None:
                 if name not in columns:
                     columns[name] = lookup(name)
-                pieces.append(_text_array(columns[name].iloc[where], spec))
+                pieces.append(_text_array(_at(columns[name], where), spec))
         arrays = [p for p in pieces if not isinstance(p, str)]
         if not arrays:
             text = pa.array(["".join(pieces)] * len(where), type=pa.large_string())
@@ -412,6 +435,8 @@ class FindingSet:
 
     core: pd.DataFrame
     values: list[pd.DataFrame] = field(default_factory=list)
+    #: Every finding's message, once rendered (small sets only, see RENDER_ONCE_ROWS).
+    _rendered: pd.Series | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> FindingSet:
@@ -487,16 +512,47 @@ class FindingSet:
                         pieces.append(core[name].iloc[where].set_axis(where))
             if not pieces:
                 raise KeyError(f"a message template names {name!r}, which no column holds")
-            if len(pieces) == 1 and len(pieces[0]) == len(core):
-                return pieces[0].reset_index(drop=True)
-            # rows of an audit without the name get nothing (their templates do not name it)
-            return pd.concat(pieces).reindex(np.arange(len(core))).reset_index(drop=True)
+            if len(pieces) == 1:
+                return pieces[0]
+            if len({str(p.dtype) for p in pieces}) > 1:
+                # Audits that hold the name with other types keep their own values (a whole
+                # number of one audit must not become 1.0 because another's are decimals).
+                pieces = [p.astype(object) for p in pieces]
+            # Indexed by position; rows of an audit without the name are not there (their
+            # templates do not name it).
+            return pd.concat(pieces)
 
         return find
 
     def messages(self, core: pd.DataFrame) -> pd.Series:
-        """The rendered message of each finding in ``core``."""
-        return render(core["template"].reset_index(drop=True), self.lookup(core))
+        """The rendered message of each finding in ``core``. Up to :data:`RENDER_ONCE_ROWS`
+        findings the whole set is rendered once and kept, since the JSON and the workbook both
+        show every message; above it each call renders its own rows (no text held per
+        finding)."""
+        at = self._positions(core) if len(self.core) <= RENDER_ONCE_ROWS else None
+        if at is None:
+            return render(core["template"].reset_index(drop=True), self.lookup(core))
+        if self._rendered is None:
+            self._rendered = render(
+                self.core["template"].reset_index(drop=True), self.lookup(self.core)
+            )
+        return self._rendered.take(at).reset_index(drop=True)
+
+    def _positions(self, core: pd.DataFrame) -> np.ndarray | None:
+        """Where the rows of ``core`` are in :attr:`core` (its index, checked against each
+        row's ``part`` and ``row``), or None when ``core`` is not rows of it."""
+        whole = self.core
+        if not isinstance(whole.index, pd.RangeIndex) or whole.index.start != 0:
+            return None
+        if whole.index.step != 1 or not pd.api.types.is_integer_dtype(core.index.dtype):
+            return None
+        at = np.asarray(core.index, dtype=np.int64)
+        if len(at) and (at.min() < 0 or at.max() >= len(whole)):
+            return None
+        for name in ("part", "row"):
+            if not np.array_equal(whole[name].to_numpy()[at], core[name].to_numpy()):
+                return None
+        return at
 
     def evidence_groups(
         self, core: pd.DataFrame

@@ -205,3 +205,29 @@ def test_each_finding_reads_its_own_audits_values() -> None:
     )
     with pytest.raises(KeyError, match="nothing_here"):
         lost.messages(lost.core)
+
+
+def test_a_small_set_renders_its_messages_once_and_any_rows_of_it_read_them() -> None:
+    found = FindingSet.build(
+        [_units(5), findings_frame(Other, severity="info", scope="practice", message="x")]
+    )
+    each = [render(found.core["template"].iloc[[i]], found.lookup(found.core.iloc[[i]]))[0]
+            for i in range(len(found))]  # fmt: skip
+    assert found._rendered is None
+    assert found.messages(found.core.iloc[2:5]).tolist() == each[2:5]
+    assert found._rendered is not None and found._rendered.tolist() == each
+    # Rows in any order (the report's ordered frame) read the kept messages...
+    picked = found.core.iloc[[5, 0, 3]]
+    assert found.messages(picked).tolist() == [each[5], each[0], each[3]]
+    # ... and rows that are not rows of the set (relabelled) are rendered on their own.
+    stranger = found.core.iloc[[4, 1]].reset_index(drop=True)
+    assert found.messages(stranger).tolist() == [each[4], each[1]]
+
+
+def test_a_large_set_keeps_no_message_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    import auditkit.engine.findingset as fs
+
+    monkeypatch.setattr(fs, "RENDER_ONCE_ROWS", 2)
+    found = FindingSet.build([_units(4)])
+    assert found.messages(found.core.iloc[1:3]).tolist()[0].startswith("20553 on claim C1")
+    assert found._rendered is None
