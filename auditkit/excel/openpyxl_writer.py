@@ -151,15 +151,19 @@ def write_workbook(
     base = Path(into) if into is not None else Path(template) if template is not None else None
     _check_suffixes(target, base)
     check_target(target)  # before any work; checked again when saving
-    report = build_report(
-        result,
-        lines,
-        practice=practice,
-        period=period,
-        with_lines=with_lines,
-        prepared_by=prepared_by,
-    )
-    return write_report(report, target, base=base, creating=into is None, on_rename=on_rename)
+    from auditkit.engine.runner import reuse_freed_memory
+
+    # Built and written a slice at a time, with Arrow and numpy sharing one allocator.
+    with reuse_freed_memory():
+        report = build_report(
+            result,
+            lines,
+            practice=practice,
+            period=period,
+            with_lines=with_lines,
+            prepared_by=prepared_by,
+        )
+        return write_report(report, target, base=base, creating=into is None, on_rename=on_rename)
 
 
 def write_report(
