@@ -365,6 +365,7 @@ def default_config_toml(tables: Sequence[Configurable]) -> str:
         '# carcs = "my_carcs.csv"',
         '# rarcs = "my_rarcs.csv"   # remark codes that classify CO-16',
         '# multiple_procedures = "my_multiple_procedures.csv"',
+        '# deadlines = "my_deadlines.csv"   # filing, corrected-claim and appeal deadlines',
         "# Coding rules (confidence V rows are unverified: check them against your payers):",
         '# imaging_bundles = "my_imaging_bundles.csv"',
         '# dx_groups = "my_dx_groups.csv"',

@@ -46,6 +46,11 @@ The coding-rule audits read these too (``confidence`` as above on every row):
 * ``spinal_sessions.csv``: code, kind, region, source. Which codes make an epidural, facet
   injection or radiofrequency ablation session in which spinal region (frequency limits).
 
+``deadlines.csv`` (payer_class, kind, days or months, measured_from, presumed_receipt_days,
+source, confidence) holds the filing, corrected-claim and appeal deadlines of the work list per
+payer class (``medicare``, ``medicaid``, ``commercial``, ``default``); the commercial, Medicaid
+and default rows are defaults (confidence ``V``): see :mod:`auditkit.reference.deadlines`.
+
 ``kpi_benchmarks.csv`` (kpi, text, good, fair, higher_is_better, source, confidence) holds the
 benchmark of each key indicator in the summary, with the traffic-light thresholds the workbook
 uses; read by :func:`kpi_benchmarks`.
@@ -452,3 +457,21 @@ TABLE_COLUMNS["rarcs"] = ("code", "meaning", "root_cause", "source", "confidence
 CHOICES["rarcs"] = {"confidence": ("C", "S", "V")}
 TABLE_COLUMNS["multiple_procedures"] = ("first_code", "last_code", "rule", "source", "confidence")
 CHOICES["multiple_procedures"] = {"rule": ("subject", "exempt"), "confidence": ("C", "S", "V")}
+# The work list's deadlines (timely filing, corrected claim, appeal) per payer class; described,
+# loaded and checked in auditkit.reference.deadlines.
+TABLE_COLUMNS["deadlines"] = (
+    "payer_class",
+    "kind",
+    "days",
+    "months",
+    "measured_from",
+    "source",
+    "confidence",
+)
+OPTIONAL_COLUMNS["deadlines"] = {"presumed_receipt_days": "0"}
+CHOICES["deadlines"] = {
+    "payer_class": ("medicare", "medicaid", "commercial", "default"),
+    "kind": ("timely_filing", "corrected_claim", "appeal", "redetermination"),
+    "measured_from": ("date_of_service", "remittance_date"),
+    "confidence": ("C", "S", "V"),
+}

@@ -1,0 +1,651 @@
+"""The work list: every claim line with money still to collect or protect, ranked by what it is
+worth and how long is left to collect it.
+
+*Why it matters*: a denial that is never corrected or appealed in time becomes a write-off (it
+comes back as CARC 29, "filing time limit expired", pain-billing-facts s.5). Audit findings say
+where the process leaks; the billing team also needs the list of claims to work this week.
+
+*What is on it* (one item per line, as of ``as_of``; voided lines never are):
+
+* ``denied`` and ``rejected`` lines not taken over by a later line for the same service (below).
+  A rejected line was never accepted: send a new claim (``correct_and_resubmit``) within the
+  **timely filing** limit. A denied line whose root cause (``carcs.csv``) the claim itself can
+  fix (:data:`CORRECTABLE_CAUSES`: a modifier, a code or diagnosis, claim data, eligibility
+  (bill the right payer), a duplicate, credentialing, bundling (a modifier that separates the
+  service)) is ``correct_and_resubmit`` within the **corrected_claim** window; any other denial
+  (medical necessity, documentation, authorization, coverage, frequency, timely filing, a code
+  nobody has grouped, no code) is an ``appeal`` within the **appeal** window (Medicare's
+  **redetermination**).
+* ``underpaid`` lines: paid or partly paid, and ``expected`` (the contract's expected payment,
+  when given) exceeds the allowed amount (else paid + patient responsibility) by more than
+  ``underpaid_tolerance`` dollars: ``appeal`` the payment.
+* ``partially_paid`` lines with an open balance (charge - paid - adjustment - patient
+  responsibility of at least one cent) that are not underpaid items: ``appeal``.
+* ``pending`` lines older than the payer's usual time to pay (days from ``submitted_date``, else
+  the date of service): ``follow_up`` before the timely filing limit. The usual time is the
+  payer's median days from submission to payment in the same export (at least
+  :data:`MIN_PAID_FOR_USUAL` paid lines), else ``follow_up_days`` (30 by default: the common
+  prompt-pay window); a payer's ``follow_up_days`` override wins over both.
+* ``not_submitted`` lines: the export has ``submitted_date``, the line has none, and its status
+  is pending or blank with no ``paid_date``: ``submit`` within the **timely filing** limit.
+
+*Taken over by a later line* (decided here): a denied or rejected line leaves the list when
+another non-voided line bills the same service (same ``cpt`` and ``date_of_service``, and the
+same ``claim_id`` or, where the export has it, the same ``patient_id``) and either (a) that line
+is paid or partly paid on another claim (a corrected claim sent under a new number), or (b) it
+is later: submitted later, decided later (``paid_date``) or a replacement (``claim_frequency``
+7) of an original. A later denial or a pending resubmission carries the item from then on. Two
+lines of the same claim sent together (RT and LT, say) never take each other over, and a
+correction that changed the code is not matched (it stays on the list under its old line).
+
+*Amount* (column ``amount_basis`` says which): for denied, rejected, pending and unsubmitted
+lines the expected payment where ``expected`` gives one, else the charge; for underpaid lines the
+shortfall; for partly paid lines the open balance.
+
+*Deadlines* come from ``deadlines.csv`` (:mod:`auditkit.reference.deadlines`, replaced by
+``[reference] deadlines``) by payer class (:func:`payer_classes`: the payer or plan names
+Medicare, but not Medicare Advantage, -> ``medicare``; names Medicaid or Medi-Cal ->
+``medicaid``; blank -> ``default``; otherwise ``commercial``), falling back to the ``default``
+row for a kind the class does not list; ``overrides`` replace a payer's windows by days. A window
+counted from the remittance date uses ``paid_date``; where it is missing, the submission date
+(the earliest the remittance can be, so the deadline is never later than the real one), else the
+date of service: ``deadline_source_date_used`` says which. ``days_left`` is negative once the
+deadline has passed; such items become ``write_off_review`` (the amount is the money lost), except
+a pending line submitted on or before its filing deadline (the payer had it in time: keep the
+proof of timely filing and follow up).
+
+*Ranking*: the items still in time first, by ``priority = amount / sqrt(max(days_left, 1))``
+(items without a deadline count 365 days), highest first; then the write-off reviews, by amount.
+The square root weighs money and time together without letting either swamp the other: $100 due
+tomorrow ranks with $1,000 due in 100 days; a deadline four times nearer is worth twice the money,
+so a small denial due this week does not bury a large one due next month, and a large one due
+next quarter does not bury everything due this week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditkit.claims import PAID_STATUSES, STATUSES
+from auditkit.engine.context import usable
+from auditkit.errors import ConfigError
+from auditkit.measures.revenue import money_or_zero, payer_key
+from auditkit.reference import carc_reason
+from auditkit.reference import carcs as packaged_carcs
+from auditkit.reference.deadlines import PAYER_CLASSES, SLOT_OF_KIND, SLOTS, deadline_rules
+from auditkit.reference.revenue import denial_causes
+
+#: The next action of an item.
+ACTIONS: tuple[str, ...] = (
+    "correct_and_resubmit",
+    "appeal",
+    "submit",
+    "follow_up",
+    "write_off_review",
+)
+#: Kinds of item.
+ITEMS: tuple[str, ...] = (
+    "denied",
+    "rejected",
+    "underpaid",
+    "partially_paid",
+    "pending",
+    "not_submitted",
+)
+#: Root causes (``carcs.csv``) a corrected claim fixes; other denials are appealed.
+CORRECTABLE_CAUSES: tuple[str, ...] = (
+    "modifier",
+    "coding or diagnosis",
+    "claim data",
+    "eligibility",
+    "duplicate",
+    "credentialing",
+    "bundling",
+)
+#: Paid lines a payer needs in the export before its median days to pay is its usual time.
+MIN_PAID_FOR_USUAL = 5
+#: Days an item without a deadline counts as having left, for its priority.
+NO_DEADLINE_DAYS = 365
+#: Keys a payer's entry in ``overrides`` may hold, besides the deadline kinds.
+OVERRIDE_KEYS: tuple[str, ...] = ("payer_class", "follow_up_days")
+#: The columns of the work list, in order.
+WORKLIST_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "claim_id",
+    "line",
+    "payer",
+    "provider",
+    "cpt",
+    "date_of_service",
+    "item",
+    "amount",
+    "amount_basis",
+    "reason",
+    "cause",
+    "action",
+    "deadline_kind",
+    "deadline",
+    "deadline_source_date_used",
+    "deadline_rule",
+    "days_left",
+    "priority",
+    "pos",
+)
+
+_SLOT_OF_ACTION = {
+    "correct_and_resubmit": "corrected_claim",
+    "appeal": "appeal",
+    "submit": "timely_filing",
+    "follow_up": "timely_filing",
+}
+_FROM_WORDS = {"date_of_service": "the date of service", "remittance_date": "the remittance date"}
+
+
+def payer_classes(payer: pd.Series, plan: pd.Series | None = None) -> pd.Series:
+    """Per line: ``medicare``, ``medicaid``, ``commercial`` or ``default`` (no payer), read from
+    the payer name and plan (case ignored, whole words; Medicare Advantage plans are contracts
+    of their own: ``commercial``). Worked out once per distinct name."""
+    text = payer.astype("string").fillna("")
+    if plan is not None:
+        text = text + " " + plan.astype("string").fillna("")
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))
+    names = pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.casefold()
+    medicaid = names.str.contains(r"\bmedicaid\b|\bmedi-cal\b", regex=True)
+    advantage = names.str.contains(r"\badvantage\b|\bpart c\b", regex=True)
+    medicare = names.str.contains(r"\bmedicare\b", regex=True) & ~advantage
+    blank = names.str.strip().eq("")
+    per_name = np.select(
+        [medicare.to_numpy(dtype=bool), medicaid.to_numpy(dtype=bool), blank.to_numpy(dtype=bool)],
+        ["medicare", "medicaid", "default"],
+        "commercial",
+    )
+    return pd.Series(per_name[codes], index=payer.index, dtype="string")
+
+
+def check_overrides(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """``overrides`` checked and keyed by payer name without case or outer spaces.
+
+    Each payer maps deadline kinds (``timely_filing``, ``corrected_claim``, ``appeal``;
+    ``redetermination`` is the appeal) to whole days, and may set ``payer_class`` (one of
+    ``medicare``, ``medicaid``, ``commercial``, ``default``) and ``follow_up_days`` (its usual
+    time to pay). Written in the config file as ``[deadlines."Payer name"]``; a bad entry is a
+    :class:`ConfigError` naming it.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for payer, entry in (overrides or {}).items():
+        where = f'[deadlines."{payer}"]'
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: expected a table of deadline days")
+        checked: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key == "payer_class":
+                if value not in PAYER_CLASSES:
+                    raise ConfigError(
+                        f"{where} payer_class: expected one of {', '.join(PAYER_CLASSES)}, "
+                        f"got {value!r}"
+                    )
+                checked[key] = value
+                continue
+            if key not in SLOT_OF_KIND and key != "follow_up_days":
+                valid = ", ".join([*SLOT_OF_KIND, *OVERRIDE_KEYS])
+                raise ConfigError(f"{where} {key}: unknown key", hint=f"valid: {valid}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where} {key}: expected a whole number of days of at least 1")
+            checked[SLOT_OF_KIND.get(key, key)] = value
+        out[str(payer).strip().casefold()] = checked
+    return out
+
+
+def work_list(
+    lines: pd.DataFrame,
+    as_of: str | date | pd.Timestamp,
+    deadlines: pd.DataFrame | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    expected: pd.Series | None = None,
+    carcs: pd.DataFrame | None = None,
+    rarcs: pd.DataFrame | None = None,
+    follow_up_days: int = 30,
+    underpaid_tolerance: float = 1.0,
+) -> pd.DataFrame:
+    """The ranked work list of canonical claim ``lines`` as of ``as_of`` (see the module
+    docstring for what is on it, the deadlines and the ranking).
+
+    ``deadlines`` is :func:`~auditkit.reference.deadlines.deadline_rules`' table (the packaged
+    one when None); ``overrides`` per payer (:func:`check_overrides`); ``expected`` the expected
+    payment per line (index of ``lines``, NaN where unknown); ``carcs`` and ``rarcs`` the reason
+    and remark code tables (packaged carcs when None; remark codes only explain CO-16 when
+    ``rarcs`` is given). Returns :data:`WORKLIST_COLUMNS`, one row per item, in rank order;
+    ``pos`` is the item's position in ``lines``. Without a ``status`` column the list is empty.
+    """
+    when = pd.Timestamp(as_of).normalize()
+    rules = deadline_rules() if deadlines is None else deadlines
+    payer_overrides = check_overrides(overrides)
+    carc_table = packaged_carcs() if carcs is None else carcs
+    if "status" not in lines.columns or lines.empty:
+        return _empty()
+    status = lines["status"].astype("string").str.strip().str.lower()
+    dos = lines["date_of_service"]
+    submitted = _date_or_nat(lines, "submitted_date")
+    decided = _date_or_nat(lines, "paid_date")
+    keys = payer_key(lines["payer"])
+    classes = payer_classes(lines["payer"], lines.get("payer_plan"))
+    wanted = {k: v["payer_class"] for k, v in payer_overrides.items() if "payer_class" in v}
+    if wanted:
+        classes = keys.map(wanted).fillna(classes).astype("string")
+
+    # --- which lines are items, and of which kind (first match wins, in this order)
+    is_ = {s: _mask(status.eq(s)) for s in STATUSES}
+    open_denial = (is_["denied"] | is_["rejected"]) & ~_taken_over(lines, status)
+    observed, observed_basis = _observed(lines)
+    expected_amt = (
+        expected.reindex(lines.index).astype("float64")
+        if expected is not None
+        else pd.Series(np.nan, index=lines.index)
+    )
+    shortfall = (expected_amt - observed).round(2)
+    underpaid = (
+        (is_["paid"] | is_["partially_paid"]) & _mask(shortfall > underpaid_tolerance)
+    ) & ~open_denial
+    balance = (
+        money_or_zero(lines, "charge")
+        - money_or_zero(lines, "paid")
+        - money_or_zero(lines, "adjustment")
+        - money_or_zero(lines, "patient_responsibility")
+    ).round(2)
+    part_paid = is_["partially_paid"] & (balance >= 0.01) & ~underpaid
+    not_sent = pd.Series(False, index=lines.index)
+    if "submitted_date" in lines.columns:
+        undecided = is_["pending"] | (status.isna().to_numpy() & decided.isna())
+        not_sent = _mask(undecided & submitted.isna())
+    age = (when - submitted.fillna(dos)).dt.days
+    usual = _usual_days_to_pay(lines, status, keys, submitted, decided, follow_up_days)
+    for key, entry in payer_overrides.items():
+        if "follow_up_days" in entry:
+            usual = usual.mask(_mask(keys.eq(key)), float(entry["follow_up_days"]))
+    late = is_["pending"] & ~not_sent & _mask(age > usual)
+
+    item = pd.Series(pd.NA, index=lines.index, dtype="string")
+    for name, mask in (
+        ("not_submitted", not_sent),
+        ("pending", late),
+        ("partially_paid", part_paid),
+        ("underpaid", underpaid),
+        ("rejected", open_denial & is_["rejected"]),
+        ("denied", open_denial & is_["denied"]),
+    ):  # later kinds win: a line is one item
+        item = item.mask(mask.to_numpy(dtype=bool), name)
+    at = np.flatnonzero(item.notna().to_numpy())
+    if not len(at):
+        return _empty()
+
+    # --- from here on, the items only
+    sub = lines.iloc[at]
+    kind = item.iloc[at].to_numpy(dtype=object)
+    codes = (
+        sub["denial_codes"]
+        if "denial_codes" in sub.columns
+        else pd.Series(pd.NA, index=sub.index, dtype="string")
+    )
+    remarks = sub["remark_codes"] if "remark_codes" in sub.columns else None
+    causes = denial_causes(codes, carc_table, remarks, rarcs)
+    cause = causes["cause"]
+    correctable = _mask(cause.isin(CORRECTABLE_CAUSES)).to_numpy()
+    action = np.select(
+        [
+            kind == "not_submitted",
+            kind == "pending",
+            kind == "rejected",
+            (kind == "denied") & correctable,
+        ],
+        ["submit", "follow_up", "correct_and_resubmit", "correct_and_resubmit"],
+        "appeal",
+    ).astype(object)
+    slot = pd.Series(action).map(_SLOT_OF_ACTION).to_numpy(dtype=object)
+    slot[kind == "rejected"] = "timely_filing"  # never accepted: a new claim within the limit
+
+    amount, basis = _amounts(sub, kind, expected_amt.iloc[at], shortfall.iloc[at], balance.iloc[at])
+    amount_basis = np.where(kind == "underpaid", "expected payment - " + observed_basis.iloc[at],
+                            basis)  # fmt: skip
+    reason = _reasons(kind, causes["reason"], carc_table, age.iloc[at], usual.iloc[at],
+                      shortfall.iloc[at], expected_amt.iloc[at])  # fmt: skip
+
+    deadline, used, rule_text, rule_kind = _deadlines(
+        rules,
+        payer_overrides,
+        classes.iloc[at].to_numpy(dtype=object),
+        slot,
+        keys.iloc[at],
+        sub["payer"].astype("string"),
+        dos.iloc[at],
+        submitted.iloc[at],
+        decided.iloc[at],
+    )
+    days_left = (deadline - when).dt.days
+    in_time = (kind == "pending") & _mask(
+        submitted.iloc[at].to_numpy() <= deadline.to_numpy()
+    ).to_numpy()
+    passed = _mask(days_left < 0).to_numpy() & ~in_time
+    action[passed] = "write_off_review"
+    urgency_days = days_left.fillna(NO_DEADLINE_DAYS).clip(lower=1).to_numpy(dtype="float64")
+    priority = np.where(passed, np.nan, np.round(amount / np.sqrt(urgency_days), 2))
+
+    line = _line_ids(lines).iloc[at]
+    out = pd.DataFrame(
+        {
+            "claim_id": sub["claim_id"].astype("string").to_numpy(),
+            "line": line.astype("Int64").array,
+            "payer": sub["payer"].astype("string").to_numpy(),
+            "provider": sub["rendering_provider"].astype("string").to_numpy(),
+            "cpt": sub["cpt"].astype("string").to_numpy(),
+            "date_of_service": dos.iloc[at].to_numpy(),
+            "item": kind,
+            "amount": amount,
+            "amount_basis": amount_basis,
+            "reason": reason,
+            "cause": cause.to_numpy(),
+            "action": action,
+            "deadline_kind": rule_kind,
+            "deadline": deadline.to_numpy(),
+            "deadline_source_date_used": used,
+            "deadline_rule": rule_text,
+            "days_left": days_left.astype("Int64").array,
+            "priority": priority,
+            "pos": at,
+            "passed": passed,
+        }
+    )
+    out = out.astype(
+        {c: "string" for c in ("claim_id", "payer", "provider", "cpt", "item", "amount_basis",
+                               "reason", "cause", "action", "deadline_kind",
+                               "deadline_source_date_used", "deadline_rule")}
+    )  # fmt: skip
+    out = out.sort_values(
+        ["passed", "priority", "amount", "deadline", "claim_id", "line"],
+        ascending=[True, False, False, True, True, True],
+        kind="stable",
+        na_position="last",
+    )
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out[list(WORKLIST_COLUMNS)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in WORKLIST_COLUMNS})
+
+
+def _mask(values: pd.Series | np.ndarray) -> pd.Series:
+    """A nullable comparison as plain bool (missing -> False)."""
+    if isinstance(values, np.ndarray):
+        return pd.Series(values).fillna(False).astype(bool)
+    return values.fillna(False).astype(bool)
+
+
+def _date_or_nat(lines: pd.DataFrame, column: str) -> pd.Series:
+    if column in lines.columns:
+        return pd.to_datetime(lines[column]).astype("datetime64[ns]")
+    return pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]")
+
+
+def _line_ids(lines: pd.DataFrame) -> pd.Series:
+    """``line_number`` where exported, else the line's place in its claim (1, 2, ...)."""
+    order = lines.groupby(lines["claim_id"].astype("string"), sort=False, dropna=False).cumcount()
+    order = (order + 1).astype("Int64")
+    if "line_number" in lines.columns:
+        return lines["line_number"].astype("Int64").fillna(order)
+    return order
+
+
+def _taken_over(lines: pd.DataFrame, status: pd.Series) -> pd.Series:
+    """Per line: is it a denied or rejected line taken over by a later line for the same
+    service (module docstring)? One merge per matching key, over denied lines only."""
+    n = len(lines)
+    frame = pd.DataFrame(
+        {
+            "pos": np.arange(n),
+            "claim_id": lines["claim_id"].astype("string").to_numpy(),
+            "claim": lines["claim_id"].astype("string").to_numpy(),
+            "cpt": lines["cpt"].astype("string").str.strip().str.upper().to_numpy(),
+            "dos": lines["date_of_service"].to_numpy(),
+            "status": status.to_numpy(),
+            "submitted": _date_or_nat(lines, "submitted_date").to_numpy(),
+            "decided": _date_or_nat(lines, "paid_date").to_numpy(),
+            "frequency": (
+                lines["claim_frequency"].astype("Int64").fillna(1).to_numpy(dtype="int64")
+                if "claim_frequency" in lines.columns
+                else np.ones(n, dtype="int64")
+            ),
+        }
+    )
+    match_keys = [["claim_id", "cpt", "dos"]]
+    if usable(lines, "patient_id"):
+        frame["patient"] = lines["patient_id"].astype("string").to_numpy()
+        match_keys.append(["patient", "cpt", "dos"])
+    denied = frame[_mask(frame["status"].isin(["denied", "rejected"])).to_numpy()]
+    others = frame[_mask(frame["status"].isin([s for s in STATUSES if s != "voided"])).to_numpy()]
+    closed = np.zeros(n, dtype=bool)
+    for key in match_keys:
+        left = denied.dropna(subset=key)
+        right = others.dropna(subset=key)
+        pairs = left.merge(right, on=key, suffixes=("", "_j"))
+        if pairs.empty:
+            continue
+        paid_elsewhere = _mask(pairs["status_j"].isin(PAID_STATUSES)) & _mask(
+            pairs["claim_j"] != pairs["claim"]
+        )
+        later = (
+            _mask(pairs["submitted_j"] > pairs["submitted"])
+            | _mask(pairs["decided_j"] > pairs["decided"])
+            | ((pairs["frequency_j"] == 7) & (pairs["frequency"] != 7))
+        )
+        takes = (pairs["pos_j"] != pairs["pos"]) & (paid_elsewhere | later)
+        closed[pairs.loc[takes, "pos"].to_numpy(dtype="int64")] = True
+    return pd.Series(closed, index=lines.index)
+
+
+def _observed(lines: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """What the payer allowed per line, and its basis: ``allowed``, else paid + patient
+    responsibility (as the underpayment audit reads it)."""
+    fallback = money_or_zero(lines, "paid") + money_or_zero(lines, "patient_responsibility")
+    if "paid" in lines.columns:
+        fallback = fallback.where(lines["paid"].notna())
+    else:
+        fallback = pd.Series(np.nan, index=lines.index)
+    allowed = (
+        lines["allowed"].astype("float64")
+        if "allowed" in lines.columns
+        else pd.Series(np.nan, index=lines.index)
+    )
+    basis = pd.Series("allowed", index=lines.index, dtype="string").where(
+        allowed.notna(), "(paid + patient responsibility)"
+    )
+    return allowed.fillna(fallback), basis
+
+
+def _amounts(
+    sub: pd.DataFrame,
+    kind: np.ndarray,
+    expected: pd.Series,
+    shortfall: pd.Series,
+    balance: pd.Series,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The amount of each item and its basis (module docstring)."""
+    charge = (
+        sub["charge"].astype("float64")
+        if "charge" in sub.columns
+        else pd.Series(np.nan, index=sub.index)
+    )
+    has_expected = _mask(expected > 0).to_numpy()
+    whole = np.where(has_expected, expected.to_numpy(dtype="float64"), charge.to_numpy())
+    whole_basis = np.where(has_expected, "expected payment", "charge (no expected payment given)")
+    whole_basis = np.where(np.isnan(whole), "no charge in the export", whole_basis)
+    amount = np.select(
+        [kind == "underpaid", kind == "partially_paid"],
+        [shortfall.to_numpy(dtype="float64"), balance.to_numpy(dtype="float64")],
+        whole,
+    )
+    basis = np.select(
+        [kind == "partially_paid"],
+        ["open balance (charge - paid - adjustment - patient responsibility)"],
+        whole_basis,
+    )
+    return np.round(np.nan_to_num(amount, nan=0.0), 2), basis.astype(object)
+
+
+def _reasons(
+    kind: np.ndarray,
+    reason_codes: pd.Series,
+    carc_table: pd.DataFrame,
+    age: pd.Series,
+    usual: pd.Series,
+    shortfall: pd.Series,
+    expected: pd.Series,
+) -> np.ndarray:
+    """Per item: the reason code and its meaning ("CO-197 prior authorization absent"), or what
+    makes the item open where no code says it."""
+    codes = reason_codes.astype("string")
+    first = codes.str.split(" ").str[0]
+    meaning = carc_reason(first).map(
+        dict(zip(carc_table["code"], carc_table["meaning"], strict=True))
+    )
+    with_code = (codes + " " + meaning.astype("string")).fillna(codes).to_numpy(dtype=object)
+    days = age.astype("Int64").astype("string").to_numpy(dtype=object)
+    usual_days = usual.round().astype("Int64").astype("string").to_numpy(dtype=object)
+    pending = "no payer decision after " + days + " days (usual for this payer: " + usual_days + ")"
+    money = np.char.mod("$%.2f", shortfall.to_numpy(dtype="float64")).astype(object)
+    exp = np.char.mod("$%.2f", expected.to_numpy(dtype="float64")).astype(object)
+    underpaid = "paid " + money + " below the expected " + exp
+    has_code = codes.notna().to_numpy()
+    return np.select(
+        [
+            kind == "not_submitted",
+            kind == "pending",
+            kind == "underpaid",
+            has_code,
+            kind == "partially_paid",
+            kind == "rejected",
+        ],
+        [
+            "not submitted to the payer",
+            pending,
+            underpaid,
+            with_code,
+            "paid in part, balance open (no reason code)",
+            "rejected (no reason code)",
+        ],
+        "denied (no reason code)",
+    ).astype(object)
+
+
+def _usual_days_to_pay(
+    lines: pd.DataFrame,
+    status: pd.Series,
+    keys: pd.Series,
+    submitted: pd.Series,
+    decided: pd.Series,
+    default_days: int,
+) -> pd.Series:
+    """Per line: its payer's median days from submission (else service) to payment in this
+    export, where the payer has :data:`MIN_PAID_FOR_USUAL` paid lines, else ``default_days``."""
+    days = (decided - submitted.fillna(lines["date_of_service"])).dt.days.astype("float64")
+    paid = _mask(status.isin(PAID_STATUSES)) & _mask(days >= 0)
+    stats = days[paid].groupby(keys[paid]).agg(["median", "size"])
+    usual = stats.loc[stats["size"] >= MIN_PAID_FOR_USUAL, "median"]
+    return keys.map(usual).astype("float64").fillna(float(default_days))
+
+
+def _deadlines(
+    rules: pd.DataFrame,
+    overrides: dict[str, dict[str, Any]],
+    classes: np.ndarray,
+    slot: np.ndarray,
+    keys: pd.Series,
+    payer: pd.Series,
+    dos: pd.Series,
+    submitted: pd.Series,
+    decided: pd.Series,
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """Per item: the deadline, the date it counts from (in words), the rule (in words) and the
+    deadline's kind. One pass per rule row and per distinct window in months, not per item."""
+    index = pd.RangeIndex(len(slot))
+    rules = rules.reset_index(drop=True)
+    rule_key = rules["payer_class"] + "|" + rules["slot"]
+    row_of = dict(zip(rule_key, range(len(rules)), strict=True))
+    slots = pd.Series(slot, index=index, dtype="string")
+    wanted = pd.Series(classes, index=index, dtype="string") + "|" + slots
+    row = wanted.map(row_of).fillna(("default|" + slots).map(row_of)).astype("int64").to_numpy()
+
+    days = rules["days"].to_numpy(dtype="int64")[row]
+    months = rules["months"].to_numpy(dtype="int64")[row]
+    measured = rules["measured_from"].to_numpy(dtype=object)[row]
+    receipt = rules["presumed_receipt_days"].to_numpy(dtype="int64")[row]
+    kind = rules["kind"].to_numpy(dtype=object)[row]
+    rule_text = np.asarray(_rule_texts(rules), dtype=object)[row]
+
+    key_arr = keys.to_numpy(dtype=object)
+    for payer_name, entry in overrides.items():
+        for slot_name, value in entry.items():
+            if slot_name not in SLOTS:
+                continue
+            hit = (key_arr == payer_name) & (slot == slot_name)
+            days[hit], months[hit] = value, 0
+            rule_text[hit] = (
+                f"override for this payer: {value} days from "
+                + pd.Series(measured[hit], dtype=object).map(_FROM_WORDS).to_numpy(dtype=object)
+                + np.where(receipt[hit] > 0, " + presumed receipt days", "")
+                + " (configured)"
+            )
+
+    dos = dos.reset_index(drop=True)
+    submitted = submitted.reset_index(drop=True)
+    decided = decided.reset_index(drop=True)
+    from_remit = measured == "remittance_date"
+    start = dos.copy()
+    start[from_remit] = decided[from_remit].fillna(submitted[from_remit]).fillna(dos[from_remit])
+    iso = start.dt.strftime("%Y-%m-%d").fillna("(no date)").to_numpy(dtype=object)
+    used = np.select(
+        [
+            ~from_remit,
+            decided.notna().to_numpy(),
+            submitted.notna().to_numpy(),
+        ],
+        ["date of service " + iso, "remittance date " + iso,
+         "remittance date missing: submitted date " + iso + " used (the earliest possible)"],
+        "remittance date missing: date of service " + iso + " used",
+    ).astype(object)  # fmt: skip
+    with_receipt = from_remit & (receipt > 0)
+    used[with_receipt] = (
+        used[with_receipt] + " + " + receipt[with_receipt].astype(str) + " days presumed receipt"
+    )
+    begin = start + pd.to_timedelta(np.where(from_remit, receipt, 0), unit="D")
+    deadline = begin + pd.to_timedelta(days, unit="D")
+    for m in np.unique(months[months > 0]):  # a handful of distinct windows
+        hit = months == m
+        deadline[hit] = begin[hit] + pd.DateOffset(months=int(m))
+    return deadline, used, rule_text, kind
+
+
+def _rule_texts(rules: pd.DataFrame) -> list[str]:
+    """Each deadline rule in words, with its source and confidence."""
+    texts = []
+    for row in rules.itertuples(index=False):  # one per rule row (about ten)
+        window = f"{row.days} days" if row.days else f"{row.months} months"
+        receipt = (
+            f" + {row.presumed_receipt_days} days presumed receipt"
+            if row.measured_from == "remittance_date" and row.presumed_receipt_days
+            else ""
+        )
+        texts.append(
+            f"{row.payer_class} {row.kind}: {window} from {_FROM_WORDS[row.measured_from]}"
+            f"{receipt}; {row.source} (confidence {row.confidence})"
+        )
+    return texts
