@@ -11,7 +11,7 @@ import pandas as pd
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit, Threshold
-from auditkit.engine.findings import Evidence, Message, line_keys
+from auditkit.engine.findings import Evidence, Message
 from auditkit.measures.code_pairs import (
     EDIT_SEVERITY,
     code_pair_edits,
@@ -286,8 +286,7 @@ class Modifier59Misuse(Audit):
         # The money at risk is the column 2 line's, the line the edit denies, unless it carries
         # a distinct-service modifier itself.
         bare = view.count(*DISTINCT_MODIFIERS)[second] == 0
-        used = [c for c in ("claim_id", "line_number", "source_row") if c in view.lines.columns]
-        keys = line_keys(view.lines[used].iloc[second]).reset_index(drop=True)
+        keys = view.line_keys_at(second)
         found = view.findings(
             self,
             pos,

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from auditkit.engine.context import Context
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.engine.findings import Evidence, line_keys
+from auditkit.engine.findings import Evidence
 from auditkit.measures.code_pairs import (
     PTP_MODIFIERS,
     code_pair_edits,
@@ -305,7 +305,7 @@ class _Partners:
 
 def _partners(view, hits: pd.DataFrame) -> _Partners:
     """Per column 2 line of ``hits``: the keys of its column 1 lines, in the hits' order."""
-    keys = line_keys(view.lines.iloc[hits["first"].to_numpy()])
+    keys = view.line_keys_at(hits["first"].to_numpy())
     seconds = hits["second"].to_numpy()
     order = np.argsort(seconds, kind="stable")
     distinct, counts = np.unique(seconds, return_counts=True)

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from auditkit.claims import LIST_SEP
 from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit
-from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, Message, line_findings
+from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, Message, line_findings, line_keys
 from auditkit.engine.result import empty_findings
 from auditkit.reference import FAMILIES
 
@@ -742,6 +742,15 @@ class CodingView:
                 parts.append(self.findings(audit, pos, severity=severity, message=message, fix=fix))
         return concat(parts)
 
+    def line_keys_at(self, pos: np.ndarray) -> pd.Series:
+        """The ``covers`` key of each line at positions ``pos`` (Arrow strings): taken from the
+        run's keys, worked out once (:attr:`Context.line_keys`), not built again per audit."""
+        pos = np.asarray(pos, dtype=np.int64)
+        if self.lines is self.context.lines:
+            keys = self.context.line_keys.take(pa.array(pos))
+            return pd.Series(pd.arrays.ArrowStringArray(keys))
+        return line_keys(self.lines.iloc[pos]).astype("string[pyarrow]").reset_index(drop=True)
+
     def findings(
         self,
         audit: type[Audit] | Audit,
@@ -768,10 +777,7 @@ class CodingView:
             dollars_basis = self.basis_at(pos)
         message = message.to_numpy() if isinstance(message, pd.Series) else message
         # Each line's key, worked out once for the run (not per audit, as text per line).
-        covers = None
-        if self.lines is self.context.lines:
-            keys = self.context.line_keys.take(pa.array(pos))
-            covers = pd.Series(pd.arrays.ArrowStringArray(keys), index=rows.index)
+        covers = self.line_keys_at(pos).set_axis(rows.index)
         return line_findings(
             audit,
             rows,
