@@ -56,16 +56,6 @@ class Console:
         if self.verbose:
             self.info(text)
 
-    def warn(self, text: str) -> None:
-        """A warning about the input (the data was read, but someone should look): on stderr
-        without ``--verbose``; ``--quiet`` silences it (the JSON keeps it)."""
-        if self.quiet:
-            return
-        if self._rich is not None:
-            self._rich.print(text, markup=False)
-        else:
-            click.echo(text, err=True)
-
     def progress(self, stage: str, detail: str) -> None:
         """A long step starts: 'reading', 'auditing', 'writing'."""
         if self.quiet:
@@ -272,7 +262,8 @@ def _print_summary(job, console: Console, workbook: bool = True) -> None:
         if report.problems:
             console.info(_problems_line(report, workbook))
     for item in job.lines.warnings():
-        console.warn(f"warning: {item['file']}: {item['warning']}")
+        # On stderr without --verbose; --quiet silences it (the JSON keeps it).
+        console.info(f"warning: {item['file']}: {item['warning']}")
 
 
 @cli.command()

@@ -488,23 +488,15 @@ def _money(lines: pd.DataFrame, column: str, mask: pd.Series | None = None) -> f
     return round(float(values.sum()), 2)
 
 
-def summary(
-    ctx: Context, findings: pd.DataFrame, tables: dict[str, pd.DataFrame]
-) -> dict[str, Any]:
-    """Practice-level KPIs. Rates are fractions 0..1, or None when the data cannot give them."""
-    out = line_summary(ctx, tables)
-    add_finding_summary(out, findings)
-    return out
-
-
 #: The summary's keys that come from the findings (filled by :func:`add_finding_summary`).
 FINDING_KEYS = ("findings", "findings_by_severity", "dollars_at_risk", "dollars_at_risk_by_basis")
 
 
 def line_summary(ctx: Context, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """:func:`summary` from the claim lines alone, the findings' keys left None (in their
-    place): the run computes it before the findings are joined, so the lines can be let go
-    first."""
+    """Practice-level KPIs from the claim lines alone (rates are fractions 0..1, or None when
+    the data cannot give them), the findings' keys left None in their place: the run works
+    this out before the findings are joined, so the lines can be let go first, then fills
+    those keys with :func:`add_finding_summary`."""
     lines = ctx.lines
     dates = lines.get("date_of_service")
     has_dates = dates is not None and dates.notna().any()
