@@ -47,6 +47,17 @@ def bool_mask(series: pd.Series) -> pd.Series:
     return series.fillna(False).astype(bool)
 
 
+def line_balance(lines: pd.DataFrame) -> pd.Series:
+    """Each line's balance, to the cent: the charge less what was paid, adjusted and left to
+    the patient (missing amounts count as zero)."""
+    return (
+        money_or_zero(lines, "charge")
+        - money_or_zero(lines, "paid")
+        - money_or_zero(lines, "adjustment")
+        - money_or_zero(lines, "patient_responsibility")
+    ).round(2)
+
+
 def money_or_zero(lines: pd.DataFrame, column: str) -> pd.Series:
     """A money column with missing amounts (or a missing column) as 0."""
     if column not in lines.columns:
@@ -133,13 +144,7 @@ def _open_balances(ctx: Context) -> OpenBalances | None:
             path=ctx.config.source,
         )
     on_status = pd.Series(ctx.status_is(*OPEN_STATUSES), index=lines.index)
-    balance = (
-        money_or_zero(lines, "charge")
-        - money_or_zero(lines, "paid")
-        - money_or_zero(lines, "adjustment")
-        - money_or_zero(lines, "patient_responsibility")
-    ).round(2)
-    balance = balance.where(on_status, 0.0)
+    balance = line_balance(lines).where(on_status, 0.0)
     start = lines["date_of_service"]
     if age_from == "submitted_date" and usable(lines, "submitted_date"):
         start = lines["submitted_date"].fillna(start)

@@ -74,7 +74,7 @@ import pandas as pd
 from auditkit.claims import PAID_STATUSES, STATUSES
 from auditkit.engine.context import usable
 from auditkit.errors import ConfigError
-from auditkit.measures.revenue import money_or_zero, payer_key
+from auditkit.measures.revenue import line_balance, money_or_zero, payer_key
 from auditkit.reference import carc_reason
 from auditkit.reference import carcs as packaged_carcs
 from auditkit.reference.deadlines import PAYER_CLASSES, SLOT_OF_KIND, SLOTS, deadline_rules
@@ -252,12 +252,7 @@ def work_list(
     underpaid = (
         (is_["paid"] | is_["partially_paid"]) & _mask(shortfall > underpaid_tolerance)
     ) & ~open_denial
-    balance = (
-        money_or_zero(lines, "charge")
-        - money_or_zero(lines, "paid")
-        - money_or_zero(lines, "adjustment")
-        - money_or_zero(lines, "patient_responsibility")
-    ).round(2)
+    balance = line_balance(lines)
     part_paid = is_["partially_paid"] & (balance >= 0.01) & ~underpaid
     not_sent = pd.Series(False, index=lines.index)
     if "submitted_date" in lines.columns:

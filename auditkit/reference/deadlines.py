@@ -28,11 +28,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from auditkit.errors import ConfigError
-from auditkit.reference import HERE, table
+from auditkit.reference import HERE, _bad_value, table
 
 #: The deadline kinds a work-list item can be governed by; ``redetermination`` fills the
 #: ``appeal`` slot for the classes that list it (Medicare).
@@ -62,13 +61,13 @@ def deadline_rules(path: str | Path | None = None) -> pd.DataFrame:
         text = frame[col].where(frame[col] != "", "0")
         number = pd.to_numeric(text, errors="coerce")
         whole = number.notna() & (number >= 0) & (number == number.round())
-        _fail_at(~whole, frame, source, col, "a whole number of at least 0, or a blank")
+        _bad_value(frame, ~whole, source, col, "a whole number of at least 0, or a blank")
         out[col] = number.astype("int64")
     one = (out["days"] > 0) ^ (out["months"] > 0)
-    _fail_at(~one, frame, source, "days", "a window in days or in months (exactly one of them)")
+    _bad_value(frame, ~one, source, "days", "a window in days or in months (exactly one of them)")
     out["slot"] = out["kind"].map(SLOT_OF_KIND)
     twice = out.duplicated(["payer_class", "slot"], keep="first")
-    _fail_at(twice, frame, source, "kind", "one row per payer class and kind (appeal and "
+    _bad_value(frame, twice, source, "kind", "one row per payer class and kind (appeal and "
              "redetermination are the same deadline)")  # fmt: skip
     listed = set(out.loc[out["payer_class"] == "default", "slot"])
     lacking = [s for s in SLOTS if s not in listed]
@@ -79,11 +78,3 @@ def deadline_rules(path: str | Path | None = None) -> pd.DataFrame:
             hint="add a default row for each of timely_filing, corrected_claim and appeal",
         )
     return out
-
-
-def _fail_at(bad: pd.Series, frame: pd.DataFrame, source: Path, col: str, text: str) -> None:
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ConfigError(
-            f"expected {text}, got '{frame[col].iloc[row]}'", path=source, row=row + 2, column=col
-        )
