@@ -447,20 +447,20 @@ def _refuse_position(value: bytes, label: str, display: str) -> NoReturn:
 
 
 def _check_limits(extent: _Extent, label: str, display: str) -> None:
+    """Called per cell: only compares until something is past Excel's grid."""
     if extent.rows > MAX_ROWS:
-        raise InputError(
-            f"{label}: {_shown(extent.row_cell)} is past Excel's last row ({MAX_ROWS:,}), so "
-            "this is a damaged or crafted workbook; refusing to open it",
-            path=display,
-            hint=FIX_HINT,
-        )
+        _refuse_past(extent.row_cell, f"row ({MAX_ROWS:,})", label, display)
     if extent.cols > MAX_COLUMNS:
-        raise InputError(
-            f"{label}: {_shown(extent.col_cell)} is past Excel's last column (XFD), so this is "
-            "a damaged or crafted workbook; refusing to open it",
-            path=display,
-            hint=FIX_HINT,
-        )
+        _refuse_past(extent.col_cell, "column (XFD)", label, display)
+
+
+def _refuse_past(cell: str, last: str, label: str, display: str) -> NoReturn:
+    raise InputError(
+        f"{label}: {_shown(cell)} is past Excel's last {last}, so this is a damaged or crafted "
+        "workbook; refusing to open it",
+        path=display,
+        hint=FIX_HINT,
+    )
 
 
 def _check_cells(extent: _Extent, label: str, display: str) -> None:
