@@ -121,6 +121,28 @@ def _default_config(config: str | None) -> str | None:
 
 
 common_quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+
+
+def _check_as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--as-of`` checked before anything is read."""
+    if value is None:
+        return None
+    from auditkit.pipeline import as_of_date
+
+    try:
+        return as_of_date(value)
+    except AuditkitError as exc:
+        _fail(str(exc))
+    return None
+
+
+as_of_option = click.option(
+    "--as-of",
+    callback=_check_as_of,
+    metavar="YYYY-MM-DD",
+    help="Count A/R ages and the work list's days left to this date (default: [kpis] as_of, "
+    "else the latest date in the data).",
+)
 common_verbose = click.option("--verbose", "-v", is_flag=True, help="Print more detail.")
 
 
@@ -338,6 +360,7 @@ def _print_summary(job, console: Console, workbook: bool = True) -> None:
     help="Refuse an 835 whose SE/GE/IEA counts or control numbers do not match (default: read "
     "it, with a warning).",
 )
+@as_of_option
 @common_quiet
 @common_verbose
 def audit(
@@ -362,6 +385,7 @@ def audit(
     fail_on: str | None,
     redact: bool,
     strict_x12: bool,
+    as_of: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -425,6 +449,7 @@ def audit(
             strict_x12=strict_x12,
             progress=console.progress,
             keep_lines=with_lines,
+            as_of=as_of,
         )
         written = pipeline.write_outputs(
             job,
@@ -452,6 +477,160 @@ def audit(
     if fail_on and pipeline.reaches(job.result, fail_on):
         console.info(f"findings at or above '{fail_on}': exit 1")
         sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("worklist")
+@click.argument("exports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Write a new workbook (.xlsx).")
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False),
+    help="Write the Work list into an existing .xlsx/.xlsm, keeping what people typed in it.",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write it as JSON.")
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping file (TOML) for headers.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help='Settings (TOML), with [deadlines."Payer"] overrides. Default: ./auditkit.toml.',
+)
+@click.option(
+    "--remits",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="X12 835 remittance file(s) to join to the export (repeatable).",
+)
+@click.option(
+    "--fee-schedule",
+    type=click.Path(dir_okay=False),
+    help="Contract fee schedule: payer, code, modifier, allowed (finds underpaid lines).",
+)
+@click.option("--practice", help="Practice name for the workbook.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Replace patient names, patient ids and claim ids with pseudonyms everywhere.",
+)
+@click.option(
+    "--strict-x12",
+    is_flag=True,
+    help="Refuse an 835 whose SE/GE/IEA counts or control numbers do not match.",
+)
+@as_of_option
+@common_quiet
+@common_verbose
+def worklist(
+    exports: Sequence[str],
+    out: str | None,
+    into: str | None,
+    json_path: str | None,
+    mapping: str | None,
+    config: str | None,
+    remits: Sequence[str],
+    fee_schedule: str | None,
+    practice: str | None,
+    redact: bool,
+    strict_x12: bool,
+    as_of: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Only the work list: open money ranked by what it is worth and how long is left.
+
+    Denied, rejected, underpaid, partly paid, overdue and unsubmitted lines, each with its
+    amount, reason, next action and deadline (see: auditkit explain worklist). With --into, what
+    people typed in Owner, Work status, Follow-up date and Notes stays on the same claims.
+
+    \b
+    Examples:
+      auditkit worklist export.csv --out worklist.xlsx
+      auditkit worklist export.csv --remits era.835 --into monthly.xlsx --as-of 2026-11-30
+      auditkit worklist export.csv --json worklist.json
+    """
+    from auditkit import pipeline
+
+    console = Console(quiet, verbose)
+    if out and into:
+        _fail("use either --out (new workbook) or --into (existing workbook), not both")
+    if not (out or into or json_path):
+        _fail(
+            "nothing was written: add --out worklist.xlsx (a new workbook), --into "
+            "WORKBOOK.xlsx (an existing one) or --json worklist.json"
+        )
+    read = {
+        "the export": list(exports),
+        "a remittance": list(remits),
+        "the fee schedule": [fee_schedule],
+        "the mapping": [mapping],
+        "the config": [_default_config(config)],
+    }
+    try:
+        _check_outputs({"--json": json_path, "--out": out}, into=into, inputs=read)
+        job = pipeline.audit(
+            exports,
+            mapping=mapping,
+            config=_default_config(config),
+            remits=remits,
+            fee_schedule=fee_schedule,
+            redact=redact,
+            strict_x12=strict_x12,
+            progress=console.progress,
+            keep_lines=False,
+            as_of=as_of,
+            worklist_only=True,
+        )
+        written = pipeline.write_outputs(
+            job,
+            json_path=json_path,
+            out=out,
+            into=into,
+            practice=practice,
+            inputs=read,
+            progress=console.progress,
+            worklist_only=True,
+        )
+    except AuditkitError as exc:
+        console.stop()
+        _fail(str(exc))
+    console.stop()
+    _print_worklist(job, console)
+    for report in job.lines.inputs:
+        if report.problems:
+            console.info(_problems_line(report, bool(out or into)))
+    for item in job.lines.warnings():
+        console.info(f"warning: {item['file']}: {item['warning']}")
+    for note in job.notes:
+        console.info(note)
+    for path in written:
+        console.info(f"wrote {path}")
+
+
+def _print_worklist(job, console: Console) -> None:
+    """The work list in three lines: what is open and worth, what is past its deadline."""
+    items = job.result.worklist
+    as_of = job.result.summary.get("as_of")
+    if items is None:
+        console.info("no work list: the export has no status column (or no dates)")
+        return
+    passed = items["action"].eq("write_off_review").to_numpy(dtype=bool)
+    open_items = items[~passed]
+    console.info(
+        f"work list as of {as_of}: {len(open_items):,} open item(s), "
+        f"${open_items['amount'].sum():,.2f} to collect (each line's amount once)"
+    )
+    if len(open_items):
+        by_action = open_items.groupby("action", sort=False)["amount"].agg(["size", "sum"])
+        console.info(
+            "  "
+            + "; ".join(
+                f"{a}: {int(r['size']):,} (${r['sum']:,.2f})" for a, r in by_action.iterrows()
+            )
+        )
+    if passed.any():
+        console.info(
+            f"{int(passed.sum()):,} item(s) past their deadline, "
+            f"${items.loc[passed, 'amount'].sum():,.2f}, for write-off review"
+        )
 
 
 @cli.command()
@@ -584,15 +763,21 @@ def list_audits() -> None:
 @cli.command()
 @click.argument("audit_id")
 def explain(audit_id: str) -> None:
-    """Print an audit's documentation.
+    """Print an audit's documentation (or the work list's: auditkit explain worklist).
 
     \b
     Example:
       auditkit explain tpi-ratio
+      auditkit explain worklist
     """
     from auditkit.engine.registry import docs
 
     try:
+        if audit_id.strip().lower() in ("worklist", "work-list"):
+            from auditkit.measures.worklist import worklist_docs
+
+            click.echo(worklist_docs(), nl=False)
+            return
         click.echo(docs(audit_id))
     except AuditkitError as exc:
         _fail(str(exc))

@@ -20,6 +20,13 @@ three optional tables for the practice::
     [fee_schedule."Keystone Health"]      # a payer's own fees override the lines above
     "20552" = 58.00
 
+    [worklist]                            # the work list of open money
+    follow_up_days = 30                   # usual days to pay where the export cannot tell
+
+    [deadlines."Keystone Health"]         # one payer's own deadlines, in days
+    timely_filing = 180                   # also corrected_claim, appeal (or redetermination),
+    appeal = 60                           # payer_class and follow_up_days
+
     [reference]                           # replace a packaged reference file (same columns)
     procedures = "my_procedures.csv"      # paths are relative to the config file
     families = "my_families.csv"
@@ -68,7 +75,7 @@ REPLACED_KEYS: dict[str, tuple[str, str]] = {
         "Deletion Date, Modifier)",
     ),
 }
-SPECIAL_TABLES: tuple[str, ...] = ("practice", "fee_schedule", "reference")
+SPECIAL_TABLES: tuple[str, ...] = ("practice", "fee_schedule", "reference", "deadlines")
 
 _CODE = re.compile(r"^[0-9A-Z]{5}$")
 
@@ -110,6 +117,9 @@ class Config:
     reference: dict[str, Path] = field(default_factory=dict)
     #: CMS edit files by kind ("ptp", "mue"); empty: the packaged defaults.
     edits: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    #: The work list's per-payer deadlines, ``[deadlines."Payer name"]``: payer name as written
+    #: -> deadline kind (or ``payer_class``, ``follow_up_days``) -> value, checked.
+    deadlines: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str | None = None
 
     def with_edits(self, **files: Sequence[str | Path] | None) -> Config:
@@ -205,6 +215,8 @@ def _validate(
             config.practice = dict(body)
         elif section == "fee_schedule":
             config.fee_schedule = _fee_schedule(body, fail)
+        elif section == "deadlines":
+            config.deadlines = _deadlines(body, fail)
         elif section == "reference":
             edits = {k: body[k] for k in EDIT_KEYS if k in body}
             config.reference = _reference(
@@ -265,6 +277,24 @@ def _fee_schedule(body: dict[str, Any], fail: Any) -> FeeSchedule:
             where = f"[fee_schedule] {key}"
             default[_code(key, where, fail)] = _fee(value, where, fail)
     return FeeSchedule(default=default, by_payer=by_payer)
+
+
+def _deadlines(body: dict[str, Any], fail: Any) -> dict[str, dict[str, Any]]:
+    """``[deadlines."Payer"]`` tables, checked (:func:`auditkit.reference.deadlines.check_overrides`)
+    and kept under the payer names as written."""
+    from auditkit.reference.deadlines import check_overrides
+
+    for payer, entry in body.items():
+        if not isinstance(entry, dict):
+            raise fail(
+                f"[deadlines] {payer}: expected a table per payer, got {describe_value(entry)}",
+                hint='write [deadlines."Payer name"] with timely_filing = 180 and the like',
+            )
+    try:
+        check_overrides(body)
+    except ConfigError as exc:
+        raise fail(exc.message, exc.hint) from None
+    return {str(payer): dict(entry) for payer, entry in body.items()}
 
 
 def _reference(body: dict[str, Any], base: Path, fail: Any) -> dict[str, Path]:
@@ -356,6 +386,15 @@ def default_config_toml(tables: Sequence[Configurable]) -> str:
         "# A payer's own fees override the general ones:",
         '# [fee_schedule."Keystone Health"]',
         '# "20552" = 58.00',
+        "",
+        "# The work list's deadlines for one payer, in days (the packaged deadlines.csv gives",
+        "# Medicare's from the regulations and defaults for the others; see",
+        "# `auditkit explain worklist`). Keys: timely_filing, corrected_claim, appeal (or",
+        "# redetermination), follow_up_days (its usual time to pay) and payer_class (medicare,",
+        "# medicaid, commercial or default).",
+        '# [deadlines."Keystone Health"]',
+        "# timely_filing = 180",
+        "# appeal = 60",
         "",
         "# Use your own copy of a packaged reference file (same columns; paths relative to",
         "# this file). See auditkit/reference/*.csv for the packaged ones.",

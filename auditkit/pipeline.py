@@ -57,8 +57,14 @@ def audit(
     progress: Progress = _quiet,
     keep_lines: bool = True,
     strict_x12: bool = False,
+    as_of: str | None = None,
+    worklist_only: bool = False,
 ) -> Job:
     """Read the exports (remittances, authorizations, fee schedule), optionally redact, audit.
+
+    ``as_of`` (``YYYY-MM-DD``, ``--as-of``) replaces ``[kpis] as_of``: the date the A/R ages
+    and the work list's days left are counted to. ``worklist_only`` runs no audit, only the
+    key indicators and the work list (``auditkit worklist``).
 
     X12 835 files (as exports or ``remits``) whose trailer counts or control numbers do not
     match are read with a warning; ``strict_x12`` refuses them (``--strict-x12``).
@@ -120,12 +126,14 @@ def audit(
         from auditkit.engine.settings import load_settings
 
         config = load_settings(config).with_edits(ptp=list(ptp), mue=list(mue))
+    if as_of is not None:
+        config = with_as_of(config, as_of)
     if not keep_lines:
         lines.frame = _lean(lines.frame)
     progress("auditing", f"{len(lines.frame):,} lines")
     result = run_audits(
         lines,
-        select=list(select) if select else None,
+        select=[] if worklist_only else list(select) if select else None,
         config=config,
         auths=auth_table,
         fee_schedule=fee_table,
@@ -141,6 +149,36 @@ def audit(
         notes=notes,
         side_inputs=side_inputs,
     )
+
+
+def as_of_date(text: str) -> str:
+    """``--as-of`` checked: the ``YYYY-MM-DD`` date it names, or an
+    :class:`~auditkit.errors.InputError` saying how to write it."""
+    from auditkit.errors import InputError
+
+    value = str(text).strip()
+    try:
+        when = pd.Timestamp(value) if len(value) == 10 else pd.NaT
+    except (TypeError, ValueError):
+        when = pd.NaT
+    if pd.isna(when):
+        raise InputError(
+            f"--as-of: {text!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2026-11-30"
+        )
+    return when.date().isoformat()
+
+
+def with_as_of(config: PathLike | dict | Any | None, as_of: str) -> Any:
+    """``config`` (a path, mapping or Config) as a Config whose ``[kpis] as_of`` is ``as_of``
+    (checked by :func:`as_of_date`)."""
+    from dataclasses import replace
+
+    from auditkit.engine.settings import load_settings
+
+    text = as_of_date(as_of)
+    loaded = load_settings(config)
+    audits = {**loaded.audits, "kpis": {**loaded.audits.get("kpis", {}), "as_of": text}}
+    return replace(loaded, audits=audits)
 
 
 #: Columns no audit reads, dropped when no Claim lines sheet is written (redaction, which
@@ -248,33 +286,85 @@ def json_records(found: FindingSet, core: pd.DataFrame) -> list[str]:
     return joined.tolist()
 
 
+#: The keys of one work-list item in the JSON, in order (the work list's columns but ``pos``,
+#: the line's place in this run's table).
+WORKLIST_KEYS: tuple[str, ...] = (
+    "rank",
+    "claim_id",
+    "line",
+    "payer",
+    "provider",
+    "cpt",
+    "date_of_service",
+    "item",
+    "amount",
+    "amount_basis",
+    "reason",
+    "cause",
+    "action",
+    "deadline_kind",
+    "deadline",
+    "deadline_source_date_used",
+    "deadline_rule",
+    "days_left",
+    "priority",
+)
+
+
+def worklist_records(items: pd.DataFrame) -> list[str]:
+    """One JSON object (text) per work-list item in ``items`` (dates as ``YYYY-MM-DD``)."""
+    if not len(items):
+        return []
+    view = items[list(WORKLIST_KEYS)].reset_index(drop=True).copy()
+    for name in ("date_of_service", "deadline"):
+        view[name] = pd.to_datetime(view[name]).dt.strftime("%Y-%m-%d").astype("string")
+    text = view.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
+    return text.rstrip("\n").split("\n")
+
+
+def _worklist_slices(job: Job) -> Iterable[pd.DataFrame]:
+    items = job.result.worklist
+    if items is None:
+        return
+    for start in range(0, len(items), JSON_SLICE_ROWS):
+        yield items.iloc[start : start + JSON_SLICE_ROWS]
+
+
 def to_json(job: Job) -> dict[str, Any]:
     """The machine-readable result as one dict: the shape documented in the README (builds
     every finding as Python objects; :func:`write_json` streams instead)."""
     head = _head(job)
     found = job.result.found
     head["findings"] = [json.loads(r) for core in found.slices() for r in json_records(found, core)]
+    head["worklist"] = [
+        json.loads(r) for part in _worklist_slices(job) for r in worklist_records(part)
+    ]
     return head
 
 
 def write_json(job: Job, path: PathLike) -> Path:
     """The JSON document, written a slice of findings at a time (never the whole text in
-    memory): the head as ``json.dumps`` indents it, then one finding per line."""
+    memory): the head as ``json.dumps`` indents it, then one finding per line, then one
+    work-list item per line (``worklist``, in rank order; empty when it was not made)."""
     head = json.dumps(_head(job), indent=2, ensure_ascii=False, allow_nan=False)
     found = job.result.found
 
-    def write(handle: Any) -> None:
-        handle.write(head[: head.rindex("}")].rstrip().encode("utf-8"))
-        handle.write(b',\n  "findings": [')
+    def array(handle: Any, name: str, parts: Iterable[list[str]]) -> None:
+        handle.write(f',\n  "{name}": ['.encode())
         first = True
-        for core in found.slices(JSON_SLICE_ROWS):
-            records = json_records(found, core)
+        for records in parts:
             if not records:
                 continue
             lead = b"\n    " if first else b",\n    "
             handle.write(lead + ",\n    ".join(records).encode("utf-8"))
             first = False
-        handle.write(b"]\n}\n" if first else b"\n  ]\n}\n")
+        handle.write(b"]" if first else b"\n  ]")
+
+    def write(handle: Any) -> None:
+        handle.write(head[: head.rindex("}")].rstrip().encode("utf-8"))
+        array(handle, "findings", (json_records(found, c) for c in found.slices(JSON_SLICE_ROWS)))
+        array(handle, "worklist", (worklist_records(p) for p in _worklist_slices(job)))
+        handle.write(b"\n}\n")
 
     return atomic_write(path, write)
 
@@ -337,6 +427,7 @@ def write_outputs(
     prepared_by: str | None = None,
     inputs: Mapping[str, Iterable[PathLike | None]] | None = None,
     progress: Progress = _quiet,
+    worklist_only: bool = False,
 ) -> list[Path]:
     """Write the JSON and/or the workbook; return the paths written.
 
@@ -349,6 +440,9 @@ def write_outputs(
 
     When the workbook already has a sheet of the user's with a name auditkit wants, auditkit's
     sheet gets another name and a line saying so is added to ``job.notes``.
+
+    ``worklist_only``: the workbook holds the Work list and About sheets only (``auditkit
+    worklist``).
     """
     read = {role: list(paths) for role, paths in (inputs or {}).items()}
     read["an input file"] = [r.path for r in job.lines.inputs + job.side_inputs]
@@ -391,6 +485,7 @@ def write_outputs(
                         period=period,
                         prepared_by=prepared_by,
                         on_rename=renamed,
+                        **({"worklist_only": True} if worklist_only else {}),
                     )
                 )
             )

@@ -106,6 +106,12 @@ def docs(audit_id: str) -> str:
             default = str(t.default).lower() if isinstance(t.default, bool) else repr(t.default)
             out.append(f"{t.name.ljust(width)} = {default:<8}  {t.help}")
         out.append("")
-    text = "\n".join(out).rstrip() + "\n"
+    return plain_text("\n".join(out))
+
+
+def plain_text(text: str) -> str:
+    """Documentation text without reStructuredText markup (``x`` and :role:`x` become x),
+    ending in one newline."""
+    text = text.rstrip() + "\n"
     text = re.sub(r":[\w:.-]+:`~?([^`\n]+)`", r"\1", text)
     return re.sub(r"``([^`\n]+?)``", r"\1", text)

@@ -87,6 +87,9 @@ class AuditResult:
       versions and quarters, or the packaged default; one dict each (see
       ``auditkit.reference.ncci.EditTable.about``), with ``description``, the line the About
       sheet shows.
+    * ``worklist``: the ranked work list of open money as of the run's as-of date
+      (:func:`auditkit.measures.worklist.work_list`'s columns, one row per item), or None when
+      it was not made (no status column, or a caller that did not ask for it).
     """
 
     found: FindingSet
@@ -96,6 +99,7 @@ class AuditResult:
     config: dict[str, dict[str, Any]]
     timings: dict[str, float]
     edit_tables: list[dict[str, Any]]
+    worklist: pd.DataFrame | None
 
     def __init__(
         self,
@@ -108,6 +112,7 @@ class AuditResult:
         edit_tables: list[dict[str, Any]] | None = None,
         *,
         found: FindingSet | None = None,
+        worklist: pd.DataFrame | None = None,
     ) -> None:
         if findings is not None or found is None:  # given findings win (dataclasses.replace)
             found = FindingSet.build([findings] if findings is not None else [])
@@ -119,6 +124,7 @@ class AuditResult:
         self.config = config if config is not None else {}
         self.timings = timings if timings is not None else {}
         self.edit_tables = edit_tables if edit_tables is not None else []
+        self.worklist = worklist
 
     @property
     def findings(self) -> pd.DataFrame:

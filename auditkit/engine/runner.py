@@ -29,6 +29,7 @@ from auditkit.errors import InputError
 from auditkit.ingest.model import ClaimLines
 from auditkit.ingest.side_tables import SPECS, SideTable, as_side_table
 from auditkit.measures import kpis, revenue
+from auditkit.measures.worklist import run_work_list
 
 # glibc mallopt() parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -193,6 +194,7 @@ def run_audits(
     auths: SideTable | pd.DataFrame | None = None,
     fee_schedule: SideTable | pd.DataFrame | None = None,
     keep_columns: Sequence[str] | None = None,
+    with_worklist: bool = True,
 ) -> AuditResult:
     """Run the registered audits (or the ids in ``select``) over canonical claim lines.
 
@@ -208,11 +210,14 @@ def run_audits(
     columns of the lines afterwards: ``lines.frame`` is cut to them once the audits and the
     line KPIs are done, before the findings are joined, so that the join does not share the
     memory with the whole claim-line table (at a million lines, a few hundred MB).
+
+    The result's ``worklist`` is the work list of open money
+    (:func:`auditkit.measures.worklist.run_work_list`); ``with_worklist=False`` leaves it None.
     """
     config = load_settings(config)
     chosen = _selected(select)
     with reuse_freed_memory():
-        return _run(lines, chosen, config, auths, fee_schedule, keep_columns)
+        return _run(lines, chosen, config, auths, fee_schedule, keep_columns, with_worklist)
 
 
 def _run(
@@ -222,6 +227,7 @@ def _run(
     auths: SideTable | pd.DataFrame | None,
     fee_schedule: SideTable | pd.DataFrame | None,
     keep_columns: Sequence[str] | None = None,
+    with_worklist: bool = True,
 ) -> AuditResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -280,6 +286,11 @@ def _run(
     summary["audits_run"] = sum(r.status == "ran" for r in runs)
     summary["audits_skipped"] = sum(r.status == "skipped" for r in runs)
     timings["summary"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    worklist = (
+        run_work_list(context, config.settings(get("underpayment"))) if with_worklist else None
+    )
+    timings["worklist"] = time.perf_counter() - clock
     edit_tables = [{**t.about(), "description": t.describe()} for t in context.edit_tables_used()]
     context.release()  # the run's shared arrays are freed now, not at the next collection
     if keep_columns is not None and isinstance(lines, ClaimLines):
@@ -301,6 +312,7 @@ def _run(
         config=effective_settings(config),
         timings=timings,
         edit_tables=edit_tables,
+        worklist=worklist,
     )
 
 

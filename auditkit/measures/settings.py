@@ -52,3 +52,32 @@ KPI_SETTINGS = SettingsTable(
 def kpi_settings(ctx: Context) -> SimpleNamespace:
     """The run's ``[kpis]`` settings, defaults filled in."""
     return ctx.config.settings(KPI_SETTINGS)
+
+
+WORKLIST_SETTINGS = SettingsTable(
+    id="worklist",
+    title="The work list of open money (see `auditkit explain worklist`)",
+    thresholds=(
+        Threshold(
+            "follow_up_days",
+            int,
+            30,
+            "Days a pending claim may wait before it is followed up, where the export does not "
+            "show the payer's own usual time to pay (its median over at least 5 paid lines).",
+            min=1,
+            max=365,
+        ),
+        Threshold(
+            "underpaid_tolerance",
+            float,
+            1.0,
+            "Dollars a payment may fall below the expected payment before it is an underpaid item.",
+            min=0,
+        ),
+    ),
+)
+
+
+def worklist_settings(ctx: Context) -> SimpleNamespace:
+    """The run's ``[worklist]`` settings, defaults filled in."""
+    return ctx.config.settings(WORKLIST_SETTINGS)

@@ -23,8 +23,8 @@ where the process leaks; the billing team also needs the list of claims to work 
   responsibility of at least one cent) that are not underpaid items: ``appeal``.
 * ``pending`` lines older than the payer's usual time to pay (days from ``submitted_date``, else
   the date of service): ``follow_up`` before the timely filing limit. The usual time is the
-  payer's median days from submission to payment in the same export (at least
-  :data:`MIN_PAID_FOR_USUAL` paid lines), else ``follow_up_days`` (30 by default: the common
+  payer's median days from submission to payment in the same export (over at least 5 paid
+  lines, :data:`MIN_PAID_FOR_USUAL`), else ``follow_up_days`` (30 by default: the common
   prompt-pay window); a payer's ``follow_up_days`` override wins over both.
 * ``not_submitted`` lines: the export has ``submitted_date``, the line has none, and its status
   is pending or blank with no ``paid_date``: ``submit`` within the **timely filing** limit.
@@ -38,8 +38,10 @@ is later: submitted later, decided later (``paid_date``) or a replacement (``cla
 lines of the same claim sent together (RT and LT, say) never take each other over, and a
 correction that changed the code is not matched (it stays on the list under its old line).
 
-*Amount* (column ``amount_basis`` says which): for denied, rejected, pending and unsubmitted
-lines the expected payment where ``expected`` gives one, else the charge; for underpaid lines the
+*Amount* (column ``amount_basis`` says which; each line is one item, so a total of amounts
+counts each dollar once): for denied, rejected, pending and unsubmitted lines the expected
+payment (the contract's where ``expected`` gives one, else ``worth``: the fee schedule, else the
+practice's mean paid amount for the code at the payer), else the charge; for underpaid lines the
 shortfall; for partly paid lines the open balance.
 
 *Deadlines* come from ``deadlines.csv`` (:mod:`auditkit.reference.deadlines`, replaced by
@@ -66,7 +68,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -74,11 +77,42 @@ import pandas as pd
 from auditkit.claims import PAID_STATUSES, STATUSES
 from auditkit.engine.context import usable
 from auditkit.errors import ConfigError
-from auditkit.measures.revenue import line_balance, money_or_zero, payer_key
+from auditkit.measures.revenue import (
+    as_of,
+    line_balance,
+    money_or_zero,
+    payer_key,
+    remark_reference,
+    underpaid_lines,
+)
+from auditkit.measures.settings import worklist_settings
 from auditkit.reference import carc_reason
 from auditkit.reference import carcs as packaged_carcs
-from auditkit.reference.deadlines import PAYER_CLASSES, SLOT_OF_KIND, SLOTS, deadline_rules
+from auditkit.reference.deadlines import (
+    OVERRIDE_KEYS,
+    SLOT_OF_KIND,
+    SLOTS,
+    check_overrides,
+    deadline_rules,
+)
 from auditkit.reference.revenue import denial_causes
+
+if TYPE_CHECKING:
+    from auditkit.engine.context import Context
+
+__all__ = [
+    "ACTIONS",
+    "CORRECTABLE_CAUSES",
+    "ITEMS",
+    "OVERRIDE_KEYS",
+    "WORKLIST_COLUMNS",
+    "check_overrides",
+    "deadlines_for",
+    "payer_classes",
+    "run_work_list",
+    "work_list",
+    "worklist_docs",
+]
 
 #: The next action of an item.
 ACTIONS: tuple[str, ...] = (
@@ -109,10 +143,10 @@ CORRECTABLE_CAUSES: tuple[str, ...] = (
 )
 #: Paid lines a payer needs in the export before its median days to pay is its usual time.
 MIN_PAID_FOR_USUAL = 5
+#: The basis of an amount that is the line's usual payment rather than the contract's figure.
+WORTH_BASIS = "expected payment (fee schedule, else the practice's mean paid for the code)"
 #: Days an item without a deadline counts as having left, for its priority.
 NO_DEADLINE_DAYS = 365
-#: Keys a payer's entry in ``overrides`` may hold, besides the deadline kinds.
-OVERRIDE_KEYS: tuple[str, ...] = ("payer_class", "follow_up_days")
 #: The columns of the work list, in order.
 WORKLIST_COLUMNS: tuple[str, ...] = (
     "rank",
@@ -167,38 +201,40 @@ def payer_classes(payer: pd.Series, plan: pd.Series | None = None) -> pd.Series:
     return pd.Series(per_name[codes], index=payer.index, dtype="string")
 
 
-def check_overrides(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
-    """``overrides`` checked and keyed by payer name without case or outer spaces.
-
-    Each payer maps deadline kinds (``timely_filing``, ``corrected_claim``, ``appeal``;
-    ``redetermination`` is the appeal) to whole days, and may set ``payer_class`` (one of
-    ``medicare``, ``medicaid``, ``commercial``, ``default``) and ``follow_up_days`` (its usual
-    time to pay). Written in the config file as ``[deadlines."Payer name"]``; a bad entry is a
-    :class:`ConfigError` naming it.
+def run_work_list(ctx: Context, underpayment: SimpleNamespace | None = None) -> pd.DataFrame | None:
+    """The run's work list (what :func:`work_list` returns) as of the run's as-of date
+    (:func:`auditkit.measures.revenue.as_of`: ``[kpis] as_of`` or ``--as-of``, else the latest
+    date in the data), with the practice's deadlines file, ``[deadlines."Payer"]`` overrides
+    and ``[worklist]`` settings; the expected payment of each line from the underpayment
+    measure (with the underpayment audit's ``underpayment`` settings) when a fee schedule is
+    given. None without a status column or without any date.
     """
-    out: dict[str, dict[str, Any]] = {}
-    for payer, entry in (overrides or {}).items():
-        where = f'[deadlines."{payer}"]'
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{where}: expected a table of deadline days")
-        checked: dict[str, Any] = {}
-        for key, value in entry.items():
-            if key == "payer_class":
-                if value not in PAYER_CLASSES:
-                    raise ConfigError(
-                        f"{where} payer_class: expected one of {', '.join(PAYER_CLASSES)}, "
-                        f"got {value!r}"
-                    )
-                checked[key] = value
-                continue
-            if key not in SLOT_OF_KIND and key != "follow_up_days":
-                valid = ", ".join([*SLOT_OF_KIND, *OVERRIDE_KEYS])
-                raise ConfigError(f"{where} {key}: unknown key", hint=f"valid: {valid}")
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{where} {key}: expected a whole number of days of at least 1")
-            checked[SLOT_OF_KIND.get(key, key)] = value
-        out[str(payer).strip().casefold()] = checked
-    return out
+    if not ctx.has_status:
+        return None
+    when, _ = as_of(ctx)
+    if when is None:
+        return None
+    settings = worklist_settings(ctx)
+    expected = None
+    if underpayment is not None:
+        under = underpaid_lines(ctx, underpayment)
+        if under is not None and len(under):
+            expected = pd.Series(np.nan, index=ctx.lines.index)
+            expected.iloc[under["pos"].to_numpy(dtype="int64")] = under["expected"].to_numpy(
+                dtype="float64"
+            )
+    return work_list(
+        ctx.lines,
+        when,
+        deadline_rules(ctx.config.reference.get("deadlines")),
+        ctx.config.deadlines,
+        expected=expected,
+        worth=pd.Series(ctx.line_fees(), index=ctx.lines.index),
+        carcs=ctx.reference.carcs,
+        rarcs=remark_reference(ctx),
+        follow_up_days=int(settings.follow_up_days),
+        underpaid_tolerance=float(settings.underpaid_tolerance),
+    )
 
 
 def work_list(
@@ -212,13 +248,17 @@ def work_list(
     rarcs: pd.DataFrame | None = None,
     follow_up_days: int = 30,
     underpaid_tolerance: float = 1.0,
+    worth: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The ranked work list of canonical claim ``lines`` as of ``as_of`` (see the module
     docstring for what is on it, the deadlines and the ranking).
 
     ``deadlines`` is :func:`~auditkit.reference.deadlines.deadline_rules`' table (the packaged
-    one when None); ``overrides`` per payer (:func:`check_overrides`); ``expected`` the expected
-    payment per line (index of ``lines``, NaN where unknown); ``carcs`` and ``rarcs`` the reason
+    one when None); ``overrides`` per payer (:func:`check_overrides`); ``expected`` the
+    contract's expected payment per line (index of ``lines``, NaN where unknown; what an
+    underpaid line is measured against); ``worth`` what a line is usually paid where the
+    contract gives no figure (the fee schedule, else the practice's mean paid amount for the
+    code at the payer: the amount of a denied, pending or unsubmitted line); ``carcs`` and ``rarcs`` the reason
     and remark code tables (packaged carcs when None; remark codes only explain CO-16 when
     ``rarcs`` is given). Returns :data:`WORKLIST_COLUMNS`, one row per item, in rank order;
     ``pos`` is the item's position in ``lines``. Without a ``status`` column the list is empty.
@@ -304,7 +344,14 @@ def work_list(
     slot = pd.Series(action).map(_SLOT_OF_ACTION).to_numpy(dtype=object)
     slot[kind == "rejected"] = "timely_filing"  # never accepted: a new claim within the limit
 
-    amount, basis = _amounts(sub, kind, expected_amt.iloc[at], shortfall.iloc[at], balance.iloc[at])
+    worth_amt = (
+        worth.reindex(lines.index).astype("float64")
+        if worth is not None
+        else pd.Series(np.nan, index=lines.index)
+    )
+    amount, basis = _amounts(
+        sub, kind, expected_amt.iloc[at], shortfall.iloc[at], balance.iloc[at], worth_amt.iloc[at]
+    )
     amount_basis = np.where(kind == "underpaid", "expected payment - " + observed_basis.iloc[at],
                             basis)  # fmt: skip
     reason = _reasons(kind, causes["reason"], carc_table, age.iloc[at], usual.iloc[at],
@@ -327,6 +374,15 @@ def work_list(
     ).to_numpy()
     passed = _mask(days_left < 0).to_numpy() & ~in_time
     action[passed] = "write_off_review"
+    late_but_filed = in_time & _mask(days_left < 0).to_numpy()
+    if late_but_filed.any():  # the filing deadline passed after the payer had the claim
+        sent = submitted.iloc[at].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        reason[late_but_filed] = (
+            reason[late_but_filed]
+            + "; submitted "
+            + sent[late_but_filed]
+            + ", within the filing limit: keep the proof of timely filing"
+        )
     urgency_days = days_left.fillna(NO_DEADLINE_DAYS).clip(lower=1).to_numpy(dtype="float64")
     priority = np.where(passed, np.nan, np.round(amount / np.sqrt(urgency_days), 2))
 
@@ -472,6 +528,7 @@ def _amounts(
     expected: pd.Series,
     shortfall: pd.Series,
     balance: pd.Series,
+    worth: pd.Series,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The amount of each item and its basis (module docstring)."""
     charge = (
@@ -480,8 +537,17 @@ def _amounts(
         else pd.Series(np.nan, index=sub.index)
     )
     has_expected = _mask(expected > 0).to_numpy()
-    whole = np.where(has_expected, expected.to_numpy(dtype="float64"), charge.to_numpy())
-    whole_basis = np.where(has_expected, "expected payment", "charge (no expected payment given)")
+    has_worth = ~has_expected & _mask(worth > 0).to_numpy()
+    whole = np.where(
+        has_expected,
+        expected.to_numpy(dtype="float64"),
+        np.where(has_worth, worth.to_numpy(dtype="float64"), charge.to_numpy()),
+    )
+    whole_basis = np.where(
+        has_expected,
+        "expected payment",
+        np.where(has_worth, WORTH_BASIS, "charge (no expected payment known)"),
+    )
     whole_basis = np.where(np.isnan(whole), "no charge in the export", whole_basis)
     amount = np.select(
         [kind == "underpaid", kind == "partially_paid"],
@@ -644,3 +710,96 @@ def _rule_texts(rules: pd.DataFrame) -> list[str]:
             f"{receipt}; {row.source} (confidence {row.confidence})"
         )
     return texts
+
+
+def deadlines_for(
+    payer: pd.Series,
+    kind: pd.Series,
+    date_of_service: pd.Series,
+    remittance_date: pd.Series | None = None,
+    *,
+    deadlines: pd.DataFrame | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    plan: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The deadline of each row as the work list works it out, for people's own sheets (the
+    ``AUDIT_DEADLINE`` spreadsheet function).
+
+    ``kind`` per row is ``timely_filing``, ``corrected_claim``, ``appeal`` or
+    ``redetermination`` (the appeal); ``remittance_date`` may be missing (the date of service is
+    then used, and ``source_date_used`` says so). Returns, on the index of ``payer``:
+    ``deadline`` (a date), ``deadline_kind`` (the kind as the rule names it, e.g.
+    ``redetermination`` for Medicare), ``source_date_used`` and ``rule`` (in words, with its
+    source). Raises :class:`ConfigError` for an unknown kind.
+    """
+    rules = deadline_rules() if deadlines is None else deadlines
+    payer_overrides = check_overrides(overrides)
+    words = kind.astype("string").str.strip().str.lower().str.replace(" ", "_", regex=False)
+    slot = words.map(SLOT_OF_KIND)
+    unknown = words[slot.isna()].dropna().unique()
+    if len(unknown) or words.isna().any():
+        shown = str(unknown[0]) if len(unknown) else "(blank)"
+        raise ConfigError(
+            f"unknown deadline kind {shown!r}",
+            hint="use timely_filing, corrected_claim, appeal or redetermination",
+        )
+    keys = payer_key(payer)
+    classes = payer_classes(payer, plan)
+    wanted = {k: v["payer_class"] for k, v in payer_overrides.items() if "payer_class" in v}
+    if wanted:
+        classes = keys.map(wanted).fillna(classes).astype("string")
+    dos = pd.to_datetime(date_of_service).astype("datetime64[ns]")
+    remit = (
+        pd.to_datetime(remittance_date).astype("datetime64[ns]")
+        if remittance_date is not None
+        else pd.Series(pd.NaT, index=payer.index, dtype="datetime64[ns]")
+    )
+    none = pd.Series(pd.NaT, index=payer.index, dtype="datetime64[ns]")
+    deadline, used, rule_text, rule_kind = _deadlines(
+        rules,
+        payer_overrides,
+        classes.to_numpy(dtype=object),
+        slot.to_numpy(dtype=object),
+        keys,
+        payer.astype("string"),
+        dos,
+        none,
+        remit,
+    )
+    return pd.DataFrame(
+        {
+            "deadline": deadline.to_numpy(),
+            "deadline_kind": rule_kind,
+            "source_date_used": used,
+            "rule": rule_text,
+        },
+        index=payer.index,
+    )
+
+
+def worklist_docs(deadlines: pd.DataFrame | None = None) -> str:
+    """What ``auditkit explain worklist`` prints: what is on the list, how it is ranked (the
+    formula), its settings, and the deadline table in use with each rule's source."""
+    from auditkit.engine.registry import plain_text
+    from auditkit.measures.settings import WORKLIST_SETTINGS
+
+    rules = deadline_rules() if deadlines is None else deadlines
+    doc = __doc__ or ""
+    summary, _, body = doc.strip().partition("\n\n")
+    out = ["worklist: " + " ".join(summary.split()), "", body.strip(), ""]
+    header = "Settings (in [worklist] of the config file)"
+    out += [header, "-" * len(header)]
+    width = max(len(t.name) for t in WORKLIST_SETTINGS.thresholds)
+    for t in WORKLIST_SETTINGS.thresholds:
+        out.append(f"{t.name.ljust(width)} = {t.default!r:<8}  {t.help}")
+    out += [
+        "",
+        'Per payer, in [deadlines."Payer name"]: timely_filing, corrected_claim, appeal (or',
+        "redetermination) in days, follow_up_days, payer_class.",
+        "",
+        "Deadlines (deadlines.csv; replace it with [reference] deadlines)",
+        "----------------------------------------------------------------",
+    ]
+    for text in _rule_texts(rules):
+        out.append("- " + text)
+    return plain_text("\n".join(out))

@@ -26,7 +26,9 @@ of :func:`auditkit.measures.worklist.work_list`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -44,6 +46,8 @@ SLOT_OF_KIND: dict[str, str] = {
     "redetermination": "appeal",
 }
 PAYER_CLASSES: tuple[str, ...] = ("medicare", "medicaid", "commercial", "default")
+#: Keys a payer's entry in the overrides may hold, besides the deadline kinds.
+OVERRIDE_KEYS: tuple[str, ...] = ("payer_class", "follow_up_days")
 
 
 def deadline_rules(path: str | Path | None = None) -> pd.DataFrame:
@@ -77,4 +81,38 @@ def deadline_rules(path: str | Path | None = None) -> pd.DataFrame:
             path=source,
             hint="add a default row for each of timely_filing, corrected_claim and appeal",
         )
+    return out
+
+
+def check_overrides(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """``overrides`` checked and keyed by payer name without case or outer spaces.
+
+    Each payer maps deadline kinds (``timely_filing``, ``corrected_claim``, ``appeal``;
+    ``redetermination`` is the appeal) to whole days, and may set ``payer_class`` (one of
+    ``medicare``, ``medicaid``, ``commercial``, ``default``) and ``follow_up_days`` (its usual
+    time to pay). Written in the config file as ``[deadlines."Payer name"]``; a bad entry is a
+    :class:`ConfigError` naming it.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for payer, entry in (overrides or {}).items():
+        where = f'[deadlines."{payer}"]'
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: expected a table of deadline days")
+        checked: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key == "payer_class":
+                if value not in PAYER_CLASSES:
+                    raise ConfigError(
+                        f"{where} payer_class: expected one of {', '.join(PAYER_CLASSES)}, "
+                        f"got {value!r}"
+                    )
+                checked[key] = value
+                continue
+            if key not in SLOT_OF_KIND and key != "follow_up_days":
+                valid = ", ".join([*SLOT_OF_KIND, *OVERRIDE_KEYS])
+                raise ConfigError(f"{where} {key}: unknown key", hint=f"valid: {valid}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{where} {key}: expected a whole number of days of at least 1")
+            checked[SLOT_OF_KIND.get(key, key)] = value
+        out[str(payer).strip().casefold()] = checked
     return out

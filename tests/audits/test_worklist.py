@@ -152,7 +152,7 @@ def test_medicare_denial_to_appeal_is_a_redetermination_from_receipt() -> None:
         got["deadline_source_date_used"] == "remittance date 2024-04-01 + 5 days presumed receipt"
     )
     assert got["reason"] == "CO-50 not medically necessary" and got["cause"] == "medical necessity"
-    assert got["amount"] == 400.0 and got["amount_basis"] == "charge (no expected payment given)"
+    assert got["amount"] == 400.0 and got["amount_basis"] == "charge (no expected payment known)"
     assert "405.942" in got["deadline_rule"] and "confidence C" in got["deadline_rule"]
 
 

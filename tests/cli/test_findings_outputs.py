@@ -43,8 +43,9 @@ def test_streamed_json_says_what_the_whole_document_says(
     path = pipeline.write_json(messy_job, tmp_path / "out.json")
     written = _strict(path.read_text(encoding="utf-8"))
     assert written == whole
-    assert list(written)[-1] == "findings"
+    assert list(written)[-2:] == ["findings", "worklist"]
     assert len(written["findings"]) == len(messy_job.result.found)
+    assert len(written["worklist"]) == len(messy_job.result.worklist) > 97  # several slices
     first = written["findings"][0]
     assert list(first) == list(pipeline.FINDING_KEYS)
     assert isinstance(first["covers"], list) and isinstance(first["evidence"], dict)
@@ -52,8 +53,11 @@ def test_streamed_json_says_what_the_whole_document_says(
 
 def test_each_finding_is_one_line_of_the_file(messy_job: pipeline.Job, tmp_path: Path) -> None:
     text = pipeline.write_json(messy_job, tmp_path / "out.json").read_text(encoding="utf-8")
-    body = text[text.index('"findings": [') :].splitlines()[1:-2]
+    body = text[text.index('"findings": [') : text.index('"worklist": [')].splitlines()[1:-2]
     assert len(body) == len(messy_job.result.found)
+    items = text[text.index('"worklist": [') :].splitlines()[1:-2]
+    assert len(items) == len(messy_job.result.worklist)
+    assert json.loads(items[0].rstrip(","))["rank"] == 1
     assert json.loads(body[0].rstrip(","))["audit"]
 
 
