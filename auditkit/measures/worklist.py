@@ -66,7 +66,7 @@ next quarter does not bury everything due this week.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -230,6 +230,7 @@ def run_work_list(ctx: Context, underpayment: SimpleNamespace | None = None) -> 
         ctx.config.deadlines,
         expected=expected,
         worth=pd.Series(ctx.line_fees(), index=ctx.lines.index),
+        factorize=ctx.codes,
         carcs=ctx.reference.carcs,
         rarcs=remark_reference(ctx),
         follow_up_days=int(settings.follow_up_days),
@@ -249,6 +250,7 @@ def work_list(
     follow_up_days: int = 30,
     underpaid_tolerance: float = 1.0,
     worth: pd.Series | None = None,
+    factorize: Callable[[str], tuple[np.ndarray, Any]] | None = None,
 ) -> pd.DataFrame:
     """The ranked work list of canonical claim ``lines`` as of ``as_of`` (see the module
     docstring for what is on it, the deadlines and the ranking).
@@ -260,7 +262,9 @@ def work_list(
     contract gives no figure (the fee schedule, else the practice's mean paid amount for the
     code at the payer: the amount of a denied, pending or unsubmitted line); ``carcs`` and ``rarcs`` the reason
     and remark code tables (packaged carcs when None; remark codes only explain CO-16 when
-    ``rarcs`` is given). Returns :data:`WORKLIST_COLUMNS`, one row per item, in rank order;
+    ``rarcs`` is given). ``factorize(column)`` gives ``pd.factorize`` of a column of ``lines``
+    (codes, -1 where missing; the run passes its shared codes, :meth:`Context.codes`).
+    Returns :data:`WORKLIST_COLUMNS`, one row per item, in rank order;
     ``pos`` is the item's position in ``lines``. Without a ``status`` column the list is empty.
     """
     when = pd.Timestamp(as_of).normalize()
@@ -269,43 +273,58 @@ def work_list(
     carc_table = packaged_carcs() if carcs is None else carcs
     if "status" not in lines.columns or lines.empty:
         return _empty()
-    status = lines["status"].astype("string").str.strip().str.lower()
-    dos = lines["date_of_service"]
-    submitted = _date_or_nat(lines, "submitted_date")
-    decided = _date_or_nat(lines, "paid_date")
-    keys = payer_key(lines["payer"])
-    classes = payer_classes(lines["payer"], lines.get("payer_plan"))
-    wanted = {k: v["payer_class"] for k, v in payer_overrides.items() if "payer_class" in v}
-    if wanted:
-        classes = keys.map(wanted).fillna(classes).astype("string")
+    # Text columns are worked on per distinct value (a million lines hold a few dozen payers).
+    if factorize is None:
+
+        def factorize(column: str) -> tuple[np.ndarray, Any]:
+            return pd.factorize(lines[column], use_na_sentinel=True)
+
+    status = _Coded(factorize("status"), lambda u: u.str.strip().str.lower())
+    payers = _Coded(factorize("payer"), lambda u: u.str.strip().str.casefold())
+    every = {s: status.where(lambda u, s=s: u == s) for s in STATUSES}
+    open_denial = (every["denied"] | every["rejected"]) & ~_taken_over(
+        lines, status, factorize
+    ).to_numpy()
+    usual_all = _usual_days_to_pay(lines, status, payers, follow_up_days)
+    for key, entry in payer_overrides.items():
+        if "follow_up_days" in entry:
+            hit = payers.where(lambda u, key=key: u == key)
+            usual_all[hit] = float(entry["follow_up_days"])
+    expected_all = (
+        expected.reindex(lines.index).to_numpy(dtype="float64")
+        if expected is not None
+        else np.full(len(lines), np.nan)
+    )
+    # Lines that can be items: a paid line only when a contract figure can show it underpaid;
+    # a voided line never. The rest is worked out on them alone.
+    cand = np.flatnonzero(~(every["paid"] & np.isnan(expected_all)) & ~every["voided"])
+    money = ["charge", "paid", "allowed", "adjustment", "patient_responsibility"]
+    dates = ["date_of_service", "submitted_date", "paid_date"]
+    part = lines[[c for c in money + dates if c in lines.columns]].iloc[cand]
+    is_ = {s: pd.Series(every[s][cand], index=part.index) for s in STATUSES}
+    dos = part["date_of_service"]
+    submitted = _date_or_nat(part, "submitted_date")
+    decided = _date_or_nat(part, "paid_date")
+    usual = pd.Series(usual_all[cand], index=part.index)
 
     # --- which lines are items, and of which kind (first match wins, in this order)
-    is_ = {s: _mask(status.eq(s)) for s in STATUSES}
-    open_denial = (is_["denied"] | is_["rejected"]) & ~_taken_over(lines, status)
-    observed, observed_basis = _observed(lines)
-    expected_amt = (
-        expected.reindex(lines.index).astype("float64")
-        if expected is not None
-        else pd.Series(np.nan, index=lines.index)
-    )
+    open_denial = pd.Series(open_denial[cand], index=part.index)
+    observed, observed_basis = _observed(part)
+    expected_amt = pd.Series(expected_all[cand], index=part.index)
     shortfall = (expected_amt - observed).round(2)
     underpaid = (
         (is_["paid"] | is_["partially_paid"]) & _mask(shortfall > underpaid_tolerance)
     ) & ~open_denial
-    balance = line_balance(lines)
+    balance = line_balance(part)
     part_paid = is_["partially_paid"] & (balance >= 0.01) & ~underpaid
-    not_sent = pd.Series(False, index=lines.index)
+    not_sent = pd.Series(False, index=part.index)
     if "submitted_date" in lines.columns:
-        undecided = is_["pending"] | (status.isna().to_numpy() & decided.isna())
+        undecided = is_["pending"] | ((status.codes[cand] < 0) & decided.isna())
         not_sent = _mask(undecided & submitted.isna())
     age = (when - submitted.fillna(dos)).dt.days
-    usual = _usual_days_to_pay(lines, status, keys, submitted, decided, follow_up_days)
-    for key, entry in payer_overrides.items():
-        if "follow_up_days" in entry:
-            usual = usual.mask(_mask(keys.eq(key)), float(entry["follow_up_days"]))
     late = is_["pending"] & ~not_sent & _mask(age > usual)
 
-    item = pd.Series(pd.NA, index=lines.index, dtype="string")
+    item = pd.Series(pd.NA, index=part.index, dtype="string")
     for name, mask in (
         ("not_submitted", not_sent),
         ("pending", late),
@@ -315,13 +334,21 @@ def work_list(
         ("denied", open_denial & is_["denied"]),
     ):  # later kinds win: a line is one item
         item = item.mask(mask.to_numpy(dtype=bool), name)
-    at = np.flatnonzero(item.notna().to_numpy())
+    here = np.flatnonzero(item.notna().to_numpy())  # items among the candidates
+    at = cand[here]  # ... and among the lines
     if not len(at):
         return _empty()
 
     # --- from here on, the items only
-    sub = lines.iloc[at]
-    kind = item.iloc[at].to_numpy(dtype=object)
+    needed = ["claim_id", "payer", "payer_plan", "rendering_provider", "cpt", "charge"]
+    needed += ["denial_codes", "remark_codes"]
+    sub = lines[[c for c in needed if c in lines.columns]].iloc[at]
+    keys = pd.Series(payers.values_at(at), index=sub.index, dtype="string")
+    classes = payer_classes(sub["payer"], sub.get("payer_plan"))
+    wanted = {k: v["payer_class"] for k, v in payer_overrides.items() if "payer_class" in v}
+    if wanted:
+        classes = keys.map(wanted).fillna(classes).astype("string")
+    kind = item.iloc[here].to_numpy(dtype=object)
     codes = (
         sub["denial_codes"]
         if "denial_codes" in sub.columns
@@ -345,38 +372,38 @@ def work_list(
     slot[kind == "rejected"] = "timely_filing"  # never accepted: a new claim within the limit
 
     worth_amt = (
-        worth.reindex(lines.index).astype("float64")
+        worth.reindex(lines.index).iloc[at].astype("float64")
         if worth is not None
-        else pd.Series(np.nan, index=lines.index)
+        else pd.Series(np.nan, index=sub.index)
     )
     amount, basis = _amounts(
-        sub, kind, expected_amt.iloc[at], shortfall.iloc[at], balance.iloc[at], worth_amt.iloc[at]
+        sub, kind, expected_amt.iloc[here], shortfall.iloc[here], balance.iloc[here], worth_amt
     )
-    amount_basis = np.where(kind == "underpaid", "expected payment - " + observed_basis.iloc[at],
+    amount_basis = np.where(kind == "underpaid", "expected payment - " + observed_basis.iloc[here],
                             basis)  # fmt: skip
-    reason = _reasons(kind, causes["reason"], carc_table, age.iloc[at], usual.iloc[at],
-                      shortfall.iloc[at], expected_amt.iloc[at])  # fmt: skip
+    reason = _reasons(kind, causes["reason"], carc_table, age.iloc[here], usual.iloc[here],
+                      shortfall.iloc[here], expected_amt.iloc[here])  # fmt: skip
 
     deadline, used, rule_text, rule_kind = _deadlines(
         rules,
         payer_overrides,
-        classes.iloc[at].to_numpy(dtype=object),
+        classes.to_numpy(dtype=object),
         slot,
-        keys.iloc[at],
+        keys,
         sub["payer"].astype("string"),
-        dos.iloc[at],
-        submitted.iloc[at],
-        decided.iloc[at],
+        dos.iloc[here],
+        submitted.iloc[here],
+        decided.iloc[here],
     )
     days_left = (deadline - when).dt.days
     in_time = (kind == "pending") & _mask(
-        submitted.iloc[at].to_numpy() <= deadline.to_numpy()
+        submitted.iloc[here].to_numpy() <= deadline.to_numpy()
     ).to_numpy()
     passed = _mask(days_left < 0).to_numpy() & ~in_time
     action[passed] = "write_off_review"
     late_but_filed = in_time & _mask(days_left < 0).to_numpy()
     if late_but_filed.any():  # the filing deadline passed after the payer had the claim
-        sent = submitted.iloc[at].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        sent = submitted.iloc[here].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
         reason[late_but_filed] = (
             reason[late_but_filed]
             + "; submitted "
@@ -386,7 +413,7 @@ def work_list(
     urgency_days = days_left.fillna(NO_DEADLINE_DAYS).clip(lower=1).to_numpy(dtype="float64")
     priority = np.where(passed, np.nan, np.round(amount / np.sqrt(urgency_days), 2))
 
-    line = _line_ids(lines).iloc[at]
+    line = _line_ids(lines, at)
     out = pd.DataFrame(
         {
             "claim_id": sub["claim_id"].astype("string").to_numpy(),
@@ -394,7 +421,7 @@ def work_list(
             "payer": sub["payer"].astype("string").to_numpy(),
             "provider": sub["rendering_provider"].astype("string").to_numpy(),
             "cpt": sub["cpt"].astype("string").to_numpy(),
-            "date_of_service": dos.iloc[at].to_numpy(),
+            "date_of_service": dos.iloc[here].to_numpy(),
             "item": kind,
             "amount": amount,
             "amount_basis": amount_basis,
@@ -447,51 +474,106 @@ def _date_or_nat(lines: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]")
 
 
-def _line_ids(lines: pd.DataFrame) -> pd.Series:
-    """``line_number`` where exported, else the line's place in its claim (1, 2, ...)."""
-    order = lines.groupby(lines["claim_id"].astype("string"), sort=False, dropna=False).cumcount()
-    order = (order + 1).astype("Int64")
-    if "line_number" in lines.columns:
-        return lines["line_number"].astype("Int64").fillna(order)
-    return order
+class _Coded:
+    """A text column as codes into its distinct values, normalised by ``normalise`` (a
+    function of a string Series of the distinct values): per-line tests cost one array lookup,
+    and no text is made per line. Code -1 is a missing value."""
+
+    def __init__(self, factorized: tuple[np.ndarray, Any], normalise: Any) -> None:
+        codes, uniques = factorized
+        distinct = normalise(pd.Series(np.asarray(uniques, dtype=object), dtype="string"))
+        # Distinct raw values that normalise alike ("Aetna", "AETNA ") share one code.
+        self.codes, self.uniques = _recode(codes, distinct.to_numpy(dtype=object))
+
+    def where(self, test: Any) -> np.ndarray:
+        """Per line: ``test`` (of a string Series of the distinct values) holds; False where
+        the value is missing."""
+        hit = _mask(test(pd.Series(self.uniques, dtype="string"))).to_numpy()
+        return np.append(hit, False)[self.codes]
+
+    def values_at(self, at: np.ndarray) -> np.ndarray:
+        """The normalised values of the lines at positions ``at`` (None where missing)."""
+        table = np.append(self.uniques, None)
+        return table[self.codes[at]]
 
 
-def _taken_over(lines: pd.DataFrame, status: pd.Series) -> pd.Series:
+def _recode(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``codes`` into ``values`` re-coded so that equal values (and missing ones) share a code."""
+    present = pd.Series(values, dtype="string")
+    merged, distinct = pd.factorize(present, use_na_sentinel=True)
+    table = np.append(merged, -1)  # code -1 (missing) stays -1
+    return table[codes], np.asarray(distinct, dtype=object)
+
+
+def _line_ids(lines: pd.DataFrame, at: np.ndarray) -> pd.Series:
+    """For the lines at ``at``: ``line_number`` where exported, else the line's place in its
+    claim (1, 2, ...)."""
+    given = (
+        lines["line_number"].iloc[at].astype("Int64")
+        if "line_number" in lines.columns
+        else pd.Series(pd.NA, index=lines.index[at], dtype="Int64")
+    )
+    if not given.isna().any():
+        return given
+    claims, _ = pd.factorize(lines["claim_id"], use_na_sentinel=False)
+    order = pd.Series(claims).groupby(claims, sort=False).cumcount().to_numpy()[at] + 1
+    return given.fillna(pd.Series(order, index=given.index, dtype="Int64"))
+
+
+def _taken_over(
+    lines: pd.DataFrame, status: _Coded, factorize: Callable[[str], tuple[np.ndarray, Any]]
+) -> pd.Series:
     """Per line: is it a denied or rejected line taken over by a later line for the same
-    service (module docstring)? One merge per matching key, over denied lines only."""
+    service (module docstring)? Only the lines of a claim or patient with a denial are
+    compared, one merge per matching key."""
     n = len(lines)
+    closed = np.zeros(n, dtype=bool)
+    denied_any = status.where(lambda u: u.isin(["denied", "rejected"]))
+    if not denied_any.any():
+        return pd.Series(closed, index=lines.index)
+    groups = [("claim", factorize("claim_id")[0])]
+    if usable(lines, "patient_id"):
+        groups.append(("patient", factorize("patient_id")[0]))
+    near = np.zeros(n, dtype=bool)  # a line of a claim, or a patient, that has a denial
+    for _, codes in groups:
+        flagged = np.zeros(codes.max() + 2, dtype=bool)
+        flagged[codes[denied_any]] = True
+        flagged[-1] = False  # code -1: no claim id / patient
+        near |= flagged[codes]
+    rows = np.flatnonzero(near)
+    wanted = ["cpt", "date_of_service", "submitted_date", "paid_date", "claim_frequency"]
+    part = lines[[c for c in wanted if c in lines.columns]].iloc[rows]
+    text = _Coded(pd.factorize(part["cpt"]), lambda u: u.str.strip().str.upper())
     frame = pd.DataFrame(
         {
-            "pos": np.arange(n),
-            "claim_id": lines["claim_id"].astype("string").to_numpy(),
-            "claim": lines["claim_id"].astype("string").to_numpy(),
-            "cpt": lines["cpt"].astype("string").str.strip().str.upper().to_numpy(),
-            "dos": lines["date_of_service"].to_numpy(),
-            "status": status.to_numpy(),
-            "submitted": _date_or_nat(lines, "submitted_date").to_numpy(),
-            "decided": _date_or_nat(lines, "paid_date").to_numpy(),
+            "pos": rows,
+            "cpt": np.where(text.codes >= 0, text.codes, -1 - np.arange(len(rows))),
+            "dos": part["date_of_service"].to_numpy(),
+            "status": status.values_at(rows),
+            "submitted": _date_or_nat(part, "submitted_date").to_numpy(),
+            "decided": _date_or_nat(part, "paid_date").to_numpy(),
             "frequency": (
-                lines["claim_frequency"].astype("Int64").fillna(1).to_numpy(dtype="int64")
-                if "claim_frequency" in lines.columns
-                else np.ones(n, dtype="int64")
+                part["claim_frequency"].astype("Int64").fillna(1).to_numpy(dtype="int64")
+                if "claim_frequency" in part.columns
+                else np.ones(len(rows), dtype="int64")
             ),
         }
     )
-    match_keys = [["claim_id", "cpt", "dos"]]
-    if usable(lines, "patient_id"):
-        frame["patient"] = lines["patient_id"].astype("string").to_numpy()
-        match_keys.append(["patient", "cpt", "dos"])
-    denied = frame[_mask(frame["status"].isin(["denied", "rejected"])).to_numpy()]
-    others = frame[_mask(frame["status"].isin([s for s in STATUSES if s != "voided"])).to_numpy()]
-    closed = np.zeros(n, dtype=bool)
-    for key in match_keys:
-        left = denied.dropna(subset=key)
-        right = others.dropna(subset=key)
+    for name, codes in groups:
+        frame[name] = codes[rows]
+    frame["claim_code"] = frame["claim"]
+    live = [s for s in STATUSES if s != "voided"]
+    denied = frame[denied_any[rows]]
+    others = frame[_mask(frame["status"].isin(live)).to_numpy()]
+    for name, _ in groups:
+        key = [name, "cpt", "dos"]
+        left = denied[(denied[name] >= 0).to_numpy() & denied["dos"].notna().to_numpy()]
+        right = others[(others[name] >= 0).to_numpy() & others["dos"].notna().to_numpy()]
         pairs = left.merge(right, on=key, suffixes=("", "_j"))
         if pairs.empty:
             continue
-        paid_elsewhere = _mask(pairs["status_j"].isin(PAID_STATUSES)) & _mask(
-            pairs["claim_j"] != pairs["claim"]
+        paid_elsewhere = _mask(pairs["status_j"].isin(PAID_STATUSES)) & (
+            pairs["claim_code_j"] != pairs["claim_code"]
         )
         later = (
             _mask(pairs["submitted_j"] > pairs["submitted"])
@@ -608,20 +690,20 @@ def _reasons(
 
 
 def _usual_days_to_pay(
-    lines: pd.DataFrame,
-    status: pd.Series,
-    keys: pd.Series,
-    submitted: pd.Series,
-    decided: pd.Series,
-    default_days: int,
-) -> pd.Series:
+    lines: pd.DataFrame, status: _Coded, payers: _Coded, default_days: int
+) -> np.ndarray:
     """Per line: its payer's median days from submission (else service) to payment in this
     export, where the payer has :data:`MIN_PAID_FOR_USUAL` paid lines, else ``default_days``."""
-    days = (decided - submitted.fillna(lines["date_of_service"])).dt.days.astype("float64")
-    paid = _mask(status.isin(PAID_STATUSES)) & _mask(days >= 0)
-    stats = days[paid].groupby(keys[paid]).agg(["median", "size"])
-    usual = stats.loc[stats["size"] >= MIN_PAID_FOR_USUAL, "median"]
-    return keys.map(usual).astype("float64").fillna(float(default_days))
+    paid = status.where(lambda u: u.isin(PAID_STATUSES)) & (payers.codes >= 0)
+    at = np.flatnonzero(paid)
+    start = _date_or_nat(lines, "submitted_date").iloc[at].fillna(lines["date_of_service"].iloc[at])
+    days = (_date_or_nat(lines, "paid_date").iloc[at] - start).dt.days.to_numpy(dtype="float64")
+    counted = days >= 0
+    stats = pd.Series(days[counted]).groupby(payers.codes[at][counted]).agg(["median", "size"])
+    usual = np.full(len(payers.uniques) + 1, float(default_days))  # last: no payer
+    enough = stats[stats["size"] >= MIN_PAID_FOR_USUAL]
+    usual[enough.index.to_numpy(dtype="int64")] = enough["median"].to_numpy(dtype="float64")
+    return usual[payers.codes]
 
 
 def _deadlines(
