@@ -224,11 +224,13 @@ def run_client(
     with_lines: bool = False,
     protected: Sequence[str] = (),
     strict_x12: bool = False,
+    as_of: str | None = None,
 ) -> ClientOutcome:
     """Audit one client and write its workbook and JSON. Never raises for a user's mistake.
 
     ``protected``: every input of the batch; no output of this client may replace one.
-    ``strict_x12``: refuse an 835 whose trailer counts or control numbers do not match."""
+    ``strict_x12``: refuse an 835 whose trailer counts or control numbers do not match.
+    ``as_of``: the date A/R ages and the work list's days left are counted to (``--as-of``)."""
     from auditkit import pipeline
 
     outcome = ClientOutcome(
@@ -257,6 +259,7 @@ def run_client(
             redactor=redactor,
             keep_lines=with_lines,
             strict_x12=strict_x12,
+            as_of=as_of,
         )
         stem = Path(out_dir) / outcome.stem
         pipeline.write_outputs(
@@ -404,6 +407,7 @@ def run_batch(
     redact: bool = False,
     with_lines: bool = False,
     strict_x12: bool = False,
+    as_of: str | None = None,
     notify: Notify | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> BatchResult:
@@ -431,6 +435,7 @@ def run_batch(
         "redact_key": key,
         "with_lines": with_lines,
         "strict_x12": strict_x12,
+        "as_of": as_of,
         "protected": protected,
     }
     if scheduler:

@@ -670,6 +670,7 @@ def _print_worklist(job, console: Console) -> None:
     help="Refuse an 835 whose SE/GE/IEA counts or control numbers do not match (default: read "
     "it, with a warning).",
 )
+@as_of_option
 @common_quiet
 @common_verbose
 def batch(
@@ -685,6 +686,7 @@ def batch(
     redact: bool,
     fail_on: str | None,
     strict_x12: bool,
+    as_of: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -726,6 +728,7 @@ def batch(
             redact=redact,
             with_lines=with_lines,
             strict_x12=strict_x12,
+            as_of=as_of,
             notify=notify,
             on_start=console.start_batch,
         )

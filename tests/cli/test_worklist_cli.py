@@ -230,3 +230,17 @@ def test_config_deadlines_are_checked_when_loaded() -> None:
     assert loaded.deadlines == {"Medicare of Ohio": {"redetermination": 120}}
     with pytest.raises(ConfigError):
         load_settings({"deadlines": {"Aetna": {"appeal": 0}}})
+
+
+def test_batch_counts_every_client_to_one_as_of_date(tmp_path: Path) -> None:
+    clients = tmp_path / "clients"
+    for name in ("north", "south"):
+        (clients / name).mkdir(parents=True)
+        write_export(clients / name)
+    out = tmp_path / "out"
+    result = run("batch", str(clients), "--out", str(out), "--jobs", "1", "--as-of", "2026-06-30")
+    assert result.exit_code == 0, result.output
+    for name in ("north", "south"):
+        document = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        assert document["summary"]["as_of"] == "2026-06-30"
+        assert by_claim(document)["M1"]["days_left"] == 35
