@@ -187,6 +187,30 @@ def AUDIT_FINDINGS(table: Any, mapping: Any = None, config: Any = None) -> Any: 
     return header + found.to_numpy(dtype=object).tolist()
 
 
+@xw.func(category=CATEGORY)
+@xw.arg("payer", ndim=2, doc="Payers (one cell for all rows, or one per row); blank: default.")
+@xw.arg("dos", ndim=2, doc="Dates of service: date cells, Excel serial numbers or date text.")
+@xw.arg(
+    "remit_date",
+    ndim=2,
+    doc="Remittance dates, same rows, or leave empty: appeal and corrected-claim windows then "
+    "count from the date of service (an earlier, safe deadline).",
+)
+@xw.arg(
+    "kind",
+    ndim=2,
+    doc="timely_filing, corrected_claim, appeal or redetermination (one cell, or one per row).",
+)
+@xw.arg("config", doc="Optional: full path of an auditkit.toml with your payers' deadlines.")
+@_cell_errors
+def AUDIT_DEADLINE(  # noqa: N802
+    payer: Any, dos: Any, remit_date: Any, kind: Any, config: Any = None
+) -> Any:
+    """Filing, corrected-claim or appeal deadline of each row as a date (format cells as dates)."""
+    answer = ranges.deadline_answer(payer, dos, remit_date, kind, config, prefix=MESSAGE_PREFIX)
+    return _like(ranges.deadline_rows(payer, dos, remit_date, kind), answer)
+
+
 #: Every function this module gives Excel, in the order the README lists them.
 FUNCTIONS: tuple[Callable[..., Any], ...] = (
     AUDIT_TPI_MIX,
@@ -197,4 +221,5 @@ FUNCTIONS: tuple[Callable[..., Any], ...] = (
     AUDIT_FAMILY,
     AUDIT_CHECK_LINE,
     AUDIT_FINDINGS,
+    AUDIT_DEADLINE,
 )

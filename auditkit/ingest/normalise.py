@@ -348,8 +348,11 @@ def read_dates(values: pd.Series) -> tuple[Parsed, list[str]]:
     text = as_text(values)
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
     parsed, used = _parse_date_text(pd.Series(uniques, dtype=TEXT))
-    taken = parsed.to_numpy(dtype="datetime64[ns]").take(np.where(codes < 0, 0, codes))
-    out = pd.Series(taken, index=text.index).where(codes >= 0)
+    # One slot past the distinct values for the blank cells (code -1): a column of blanks only
+    # has no distinct value at all.
+    table = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    taken = table[np.where(codes < 0, len(table) - 1, codes)]
+    out = pd.Series(taken, index=text.index)
     out = out.astype("datetime64[ns]")
     found = set(used.dropna())
     formats = [f for f in ("Excel serial", *DATE_FORMATS) if f in found]

@@ -46,6 +46,7 @@ RANGE_ARGS = {
     "AUDIT_FAMILY": {"cpt"},
     "AUDIT_CHECK_LINE": {"cpt", "modifiers", "diagnoses", "units", "payer", "headers", "values"},
     "AUDIT_FINDINGS": {"table"},
+    "AUDIT_DEADLINE": {"payer", "dos", "remit_date", "kind"},
 }
 
 

@@ -400,3 +400,10 @@ def test_categorical_text_reads_like_the_same_text():
     assert n.as_text(categorical).tolist() == ["20552", pd.NA, "99213", "20552", pd.NA, "g3002"]
     assert n.as_text(categorical).dtype == n.TEXT
     pd.testing.assert_series_equal(n.parse_cpt(categorical).values, n.parse_cpt(text).values)
+
+
+def test_a_column_of_blank_dates_is_blank_not_an_error():
+    """A date column with no value at all (an export's empty paid-date column, a spreadsheet
+    function given blank cells) has no distinct value to look up: every cell is missing."""
+    parsed = n.parse_dates(pd.Series([None, "", "  "], dtype=object))
+    assert parsed.values.isna().all() and not parsed.bad.any()

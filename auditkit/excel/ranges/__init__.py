@@ -14,11 +14,20 @@ registry), so a rate computed in a cell agrees with the audit workbook.
 * :mod:`~auditkit.excel.ranges.lines` - :func:`lines_from_grid`, :func:`findings_table` (a
   pasted export, read and audited) and :func:`check_line`, :func:`check_lines` (the problems
   the registered audits find with claim lines typed into cells);
+* :mod:`~auditkit.excel.ranges.deadlines` - :func:`deadline_table`: the work list's filing,
+  corrected-claim and appeal deadlines for a payer, date of service, remittance date and kind
+  per row;
 * ``*_answer`` - what a spreadsheet function shows, for the UDF shells.
 """
 
 from auditkit.excel.ranges.cells import cells, codes, numbers, shape_of, statuses
 from auditkit.excel.ranges.cpm import cpm_answer, cpm_codes, cpm_text, cpm_units
+from auditkit.excel.ranges.deadlines import (
+    DEADLINE_KINDS,
+    deadline_answer,
+    deadline_rows,
+    deadline_table,
+)
 from auditkit.excel.ranges.lines import (
     FINDINGS_VIEW,
     LineProblem,
@@ -32,6 +41,7 @@ from auditkit.excel.ranges.lookups import carc_answer, carc_lookup, families
 from auditkit.excel.ranges.rates import Rate, clean_rate, denial_rate, tpi_mix
 
 __all__ = [
+    "DEADLINE_KINDS",
     "FINDINGS_VIEW",
     "LineProblem",
     "Rate",
@@ -46,6 +56,9 @@ __all__ = [
     "cpm_codes",
     "cpm_text",
     "cpm_units",
+    "deadline_answer",
+    "deadline_rows",
+    "deadline_table",
     "denial_rate",
     "families",
     "findings_table",

@@ -50,6 +50,19 @@ failed:
     AUDIT_CPM_CODES = Err.Description
 End Function
 
+Function AUDIT_DEADLINE(payer, dos, remit_date, kind, Optional config)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        AUDIT_DEADLINE = XLPy.CallUDF("auditkit.excel.udfs", "AUDIT_DEADLINE", Array(payer, dos, remit_date, kind, config), ThisWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        AUDIT_DEADLINE = XLPy.CallUDF("auditkit.excel.udfs", "AUDIT_DEADLINE", Array(payer, dos, remit_date, kind, config))
+        Exit Function
+    #End If
+failed:
+    AUDIT_DEADLINE = Err.Description
+End Function
+
 Function AUDIT_DENIAL_RATE(statuses, Optional charges, Optional providers, Optional provider)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
