@@ -15,7 +15,9 @@ where the process leaks; the billing team also needs the list of claims to work 
   service)) is ``correct_and_resubmit`` within the **corrected_claim** window; any other denial
   (medical necessity, documentation, authorization, coverage, frequency, timely filing, a code
   nobody has grouped, no code) is an ``appeal`` within the **appeal** window (Medicare's
-  **redetermination**).
+  **redetermination**). A denial returned as unprocessable (remark code MA130,
+  :data:`NEW_CLAIM_REMARKS`) was never decided: like a rejection, a new claim within the
+  **timely filing** limit.
 * ``underpaid`` lines: paid or partly paid, and ``expected`` (the contract's expected payment,
   when given) exceeds the allowed amount (else paid + patient responsibility) by more than
   ``underpaid_tolerance`` dollars: ``appeal`` the payment.
@@ -26,8 +28,9 @@ where the process leaks; the billing team also needs the list of claims to work 
   payer's median days from submission to payment in the same export (over at least 5 paid
   lines, :data:`MIN_PAID_FOR_USUAL`), else ``follow_up_days`` (30 by default: the common
   prompt-pay window); a payer's ``follow_up_days`` override wins over both.
-* ``not_submitted`` lines: the export has ``submitted_date``, the line has none, and its status
-  is pending or blank with no ``paid_date``: ``submit`` within the **timely filing** limit.
+* ``not_submitted`` lines: the export has submission dates (``submitted_date`` on at least one
+  line), the line has none, and its status is pending or blank with no ``paid_date``: ``submit``
+  within the **timely filing** limit.
 
 *Taken over by a later line* (decided here): a denied or rejected line leaves the list when
 another non-voided line bills the same service (same ``cpt`` and ``date_of_service``, and the
@@ -35,8 +38,11 @@ same ``claim_id`` or, where the export has it, the same ``patient_id``) and eith
 is paid or partly paid on another claim (a corrected claim sent under a new number), or (b) it
 is later: submitted later, decided later (``paid_date``) or a replacement (``claim_frequency``
 7) of an original. A later denial or a pending resubmission carries the item from then on. Two
-lines of the same claim sent together (RT and LT, say) never take each other over, and a
-correction that changed the code is not matched (it stays on the list under its old line).
+lines of the same claim sent together (same submission date; other line numbers, else other
+modifiers: RT and LT, say) never take each other over by a later decision, and a correction that
+changed the code is not matched (it stays on the list under its old line). A paid line on
+another claim closes every denial of its code, day and patient (or claim): two sides of one
+service billed on two claims by the same patient on one day read as one service sent twice.
 
 *Amount* (column ``amount_basis`` says which; each line is one item, so a total of amounts
 counts each dollar once): for denied, rejected, pending and unsubmitted lines the expected
@@ -53,8 +59,9 @@ counted from the remittance date uses ``paid_date``; where it is missing, the su
 (the earliest the remittance can be, so the deadline is never later than the real one), else the
 date of service: ``deadline_source_date_used`` says which. ``days_left`` is negative once the
 deadline has passed; such items become ``write_off_review`` (the amount is the money lost), except
-a pending line submitted on or before its filing deadline (the payer had it in time: keep the
-proof of timely filing and follow up).
+a pending line submitted on or before its filing deadline, or without a submission date in the
+export (the payer has it: keep, or find, the proof of timely filing and follow up); such a line
+ranks as an item without a deadline.
 
 *Ranking*: the items still in time first, by ``priority = amount / sqrt(max(days_left, 1))``
 (items without a deadline count 365 days), highest first; then the write-off reviews, by amount.
@@ -74,7 +81,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from auditkit.claims import PAID_STATUSES, STATUSES
+from auditkit.claims import PAID_STATUSES, STATUSES, list_contains
 from auditkit.engine.context import usable
 from auditkit.errors import ConfigError
 from auditkit.measures.revenue import (
@@ -141,6 +148,11 @@ CORRECTABLE_CAUSES: tuple[str, ...] = (
     "credentialing",
     "bundling",
 )
+#: Remark codes that return a claim as unprocessable, to be sent again as a new claim
+#: (``rarcs.csv``: MA130 "claim incomplete or invalid, unprocessable: send a new claim"): such a
+#: claim was never decided, so there is nothing to reopen or appeal, and the new claim must meet
+#: the **timely filing** limit (42 CFR 424.44 for Medicare), as after a rejection.
+NEW_CLAIM_REMARKS: tuple[str, ...] = ("MA130",)
 #: Paid lines a payer needs in the export before its median days to pay is its usual time.
 MIN_PAID_FOR_USUAL = 5
 #: The basis of an amount that is the line's usual payment rather than the contract's figure.
@@ -318,7 +330,7 @@ def work_list(
     balance = line_balance(part)
     part_paid = is_["partially_paid"] & (balance >= 0.01) & ~underpaid
     not_sent = pd.Series(False, index=part.index)
-    if "submitted_date" in lines.columns:
+    if usable(lines, "submitted_date"):
         undecided = is_["pending"] | ((status.codes[cand] < 0) & decided.isna())
         not_sent = _mask(undecided & submitted.isna())
     age = (when - submitted.fillna(dos)).dt.days
@@ -370,6 +382,10 @@ def work_list(
     ).astype(object)
     slot = pd.Series(action).map(_SLOT_OF_ACTION).to_numpy(dtype=object)
     slot[kind == "rejected"] = "timely_filing"  # never accepted: a new claim within the limit
+    if remarks is not None:  # returned as unprocessable: likewise a new claim, not a correction
+        unprocessable = _mask(list_contains(remarks, NEW_CLAIM_REMARKS)).to_numpy()
+        slot[(kind == "denied") & unprocessable] = "timely_filing"
+        action[(kind == "denied") & unprocessable] = "correct_and_resubmit"
 
     worth_amt = (
         worth.reindex(lines.index).iloc[at].astype("float64")
@@ -397,20 +413,34 @@ def work_list(
     )
     days_left = (deadline - when).dt.days
     in_time = (kind == "pending") & _mask(
-        submitted.iloc[here].to_numpy() <= deadline.to_numpy()
+        (submitted.iloc[here].to_numpy() <= deadline.to_numpy())
+        | submitted.iloc[here].isna().to_numpy()
     ).to_numpy()
     passed = _mask(days_left < 0).to_numpy() & ~in_time
     action[passed] = "write_off_review"
     late_but_filed = in_time & _mask(days_left < 0).to_numpy()
     if late_but_filed.any():  # the filing deadline passed after the payer had the claim
         sent = submitted.iloc[here].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-        reason[late_but_filed] = (
-            reason[late_but_filed]
+        known = pd.notna(sent)
+        reason[late_but_filed & known] = (
+            reason[late_but_filed & known]
             + "; submitted "
-            + sent[late_but_filed]
+            + sent[late_but_filed & known]
             + ", within the filing limit: keep the proof of timely filing"
         )
-    urgency_days = days_left.fillna(NO_DEADLINE_DAYS).clip(lower=1).to_numpy(dtype="float64")
+        reason[late_but_filed & ~known] = (
+            reason[late_but_filed & ~known]
+            + "; past the filing limit, and the export has no submission date: find the proof "
+            "of timely filing before writing it off"
+        )
+    # A deadline that passed once the payer had the claim no longer governs it: such items rank
+    # as items without a deadline, not as due today for ever.
+    urgency_days = (
+        days_left.mask(pd.Series(late_but_filed, index=days_left.index))
+        .fillna(NO_DEADLINE_DAYS)
+        .clip(lower=1)
+        .to_numpy(dtype="float64")
+    )
     priority = np.where(passed, np.nan, np.round(amount / np.sqrt(urgency_days), 2))
 
     line = _line_ids(lines, at)
@@ -542,6 +572,7 @@ def _taken_over(
         near |= flagged[codes]
     rows = np.flatnonzero(near)
     wanted = ["cpt", "date_of_service", "submitted_date", "paid_date", "claim_frequency"]
+    wanted += ["line_number", "modifiers"]
     part = lines[[c for c in wanted if c in lines.columns]].iloc[rows]
     text = _Coded(pd.factorize(part["cpt"]), lambda u: u.str.strip().str.upper())
     frame = pd.DataFrame(
@@ -562,6 +593,19 @@ def _taken_over(
     for name, codes in groups:
         frame[name] = codes[rows]
     frame["claim_code"] = frame["claim"]
+    # What tells two lines of one claim apart: the line number where exported, else the
+    # modifiers (RT and LT); -1 where unknown.
+    number = (
+        part["line_number"].astype("Int64").fillna(-1).to_numpy(dtype="int64")
+        if "line_number" in part.columns
+        else np.full(len(rows), -1)
+    )
+    frame["number"] = number
+    frame["mods"] = (
+        pd.factorize(part["modifiers"], use_na_sentinel=True)[0]
+        if "modifiers" in part.columns
+        else np.full(len(rows), -1)
+    )
     live = [s for s in STATUSES if s != "voided"]
     denied = frame[denied_any[rows]]
     others = frame[_mask(frame["status"].isin(live)).to_numpy()]
@@ -575,9 +619,20 @@ def _taken_over(
         paid_elsewhere = _mask(pairs["status_j"].isin(PAID_STATUSES)) & (
             pairs["claim_code_j"] != pairs["claim_code"]
         )
+        # Two lines of one claim sent together (RT and LT: other line numbers or modifiers)
+        # are twins: one decided later does not take the other over.
+        sent_together = (pairs["claim_code_j"] == pairs["claim_code"]) & (
+            _mask(pairs["submitted_j"] == pairs["submitted"])
+            | (pairs["submitted_j"].isna() & pairs["submitted"].isna())
+        )
+        both_numbered = (pairs["number"] >= 0) & (pairs["number_j"] >= 0)
+        other_line = np.where(
+            both_numbered, pairs["number_j"] != pairs["number"], pairs["mods_j"] != pairs["mods"]
+        )
+        twins = sent_together & other_line
         later = (
             _mask(pairs["submitted_j"] > pairs["submitted"])
-            | _mask(pairs["decided_j"] > pairs["decided"])
+            | (_mask(pairs["decided_j"] > pairs["decided"]) & ~twins)
             | ((pairs["frequency_j"] == 7) & (pairs["frequency"] != 7))
         )
         takes = (pairs["pos_j"] != pairs["pos"]) & (paid_elsewhere | later)

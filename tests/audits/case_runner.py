@@ -75,7 +75,7 @@ from auditkit.engine.result import AuditResult
 from auditkit.engine.runner import run_audits
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
-CASE_FILES = sorted(CASES.glob("*/*.toml"))
+CASE_FILES = sorted(p for p in CASES.glob("*/*.toml") if p.parent.name != "worklist")
 #: The auditor's casebook: hand-written cases, each citing the policy text it comes from, kept
 #: apart from the generator's understanding of the rules (tests/casebook/<audit-id>/*.toml).
 CASEBOOK = Path(__file__).resolve().parent.parent / "casebook"

@@ -115,7 +115,10 @@ def test_unknown_keys_list_the_valid_ones(tmp_path: Path) -> None:
     assert "valid: min_lines, min_gap, high_gap, alpha" in str(err.value)
     with pytest.raises(ConfigError) as err:
         load_settings(write(tmp_path, "[tpi-ration]\n"))
-    assert "practice, fee_schedule, reference, deadlines, kpis, worklist, tpi-ratio, paid-vs-denied" in str(err.value)
+    assert (
+        "practice, fee_schedule, reference, deadlines, kpis, worklist, tpi-ratio, paid-vs-denied"
+        in str(err.value)
+    )
 
 
 def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:

@@ -200,10 +200,15 @@ def test_commercial_denial_to_appeal_has_180_days_and_uses_the_expected_payment(
 def test_unsubmitted_medicare_charge_has_a_year_from_the_date_of_service() -> None:
     """42 CFR 424.44: filed within 1 calendar year after the date of service."""
     lines = make_lines(
-        [{"claim_id": "S1", "payer": "Medicare", "status": "pending", "charge": 150.0}],
+        [
+            {"claim_id": "S1", "payer": "Medicare", "status": "pending", "charge": 150.0},
+            # the export does give submission dates: S1's blank one means not sent yet
+            {"claim_id": "S0", "payer": "Medicare", "status": "paid", "charge": 90.0,
+             "paid": 72.0, "adjustment": 18.0, "submitted_date": "2024-03-01",
+             "paid_date": "2024-03-20"},
+        ],
         {"date_of_service": "2024-02-29"},
-    )
-    lines["submitted_date"] = pd.NaT
+    )  # fmt: skip
     got = items(lines).loc["S1"]
     assert (got["item"], got["action"]) == ("not_submitted", "submit")
     assert got["deadline_kind"] == "timely_filing"
