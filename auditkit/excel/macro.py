@@ -29,7 +29,7 @@ from auditkit.config import Config
 from auditkit.engine.settings import load_settings
 from auditkit.errors import AuditkitError, ConfigError, InputError
 from auditkit.excel.xl_settings import STATUS_NAME, Setting, all_settings
-from auditkit.excel.xlwings_writer import QUOTE, write_report
+from auditkit.excel.xlwings_writer import QUOTE, previous_worklist, write_report
 from auditkit.ingest.formats import EXPORT_SUFFIXES
 from auditkit.report.style import STATUS_LOOK
 
@@ -89,6 +89,8 @@ def run(book: xw.Book, progress: Any = None) -> str:
         period=settings.period,
         with_lines=settings.with_lines,
         prepared_by=settings.prepared_by,
+        # what people typed on the Work list stays on the same claims
+        previous_worklist=previous_worklist(book),
     )
     sheets = write_report(report, book)
     return _summary(job, len(sheets))

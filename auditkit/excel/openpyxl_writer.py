@@ -47,6 +47,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.table import Table as ExcelTable
@@ -65,6 +66,7 @@ from auditkit.excel.package import (
     without_own_rows,
 )
 from auditkit.excel.sheetdata import CellFormat, RowBlock
+from auditkit.excel.worklist_notes import read_worklist_notes
 from auditkit.ingest.model import ClaimLines
 from auditkit.report import build_report
 from auditkit.report.layout import (
@@ -92,6 +94,8 @@ from auditkit.report.model import (
 )
 from auditkit.report.safety import is_formula_like, sheet_name, table_name
 from auditkit.report.style import (
+    CELL_RULE_LOOK,
+    ENTRY_HEADER_LOOK,
     FONT_NAME,
     FONT_SIZE,
     HEADER_LOOK,
@@ -133,13 +137,17 @@ def write_workbook(
     period: str | None = None,
     prepared_by: str | None = None,
     on_rename: Callable[[str, str], None] | None = None,
+    worklist_only: bool = False,
 ) -> Path:
     """Write the audit workbook for ``result`` to ``path`` and return the path.
 
     ``into``: an existing .xlsx/.xlsm to write auditkit's sheets into (normally ``path``
     itself); ``template``: a workbook to start a new one from (with ``--out``).
     ``on_rename(wanted, used)`` is called for each sheet that got another name because the
-    workbook already has a sheet of the user's called ``wanted``. Raises
+    workbook already has a sheet of the user's called ``wanted``. Writing ``into`` a workbook
+    that has a Work list, what people typed on it is read first and kept on the same items
+    (:mod:`auditkit.excel.worklist_notes`). ``worklist_only``: the Work list and About sheets
+    only. Raises
     :class:`OutputError` (one line) when the file cannot be written; the existing file is then
     left exactly as it was.
     """
@@ -151,6 +159,9 @@ def write_workbook(
     base = Path(into) if into is not None else Path(template) if template is not None else None
     _check_suffixes(target, base)
     check_target(target)  # before any work; checked again when saving
+    previous = None
+    if into is not None:
+        previous = _readable(Path(into), False, lambda: read_worklist_notes(Path(into)))
     from auditkit.engine.runner import reuse_freed_memory
 
     # Built and written a slice at a time, with Arrow and numpy sharing one allocator.
@@ -162,6 +173,8 @@ def write_workbook(
             period=period,
             with_lines=with_lines,
             prepared_by=prepared_by,
+            previous_worklist=previous,
+            worklist_only=worklist_only,
         )
         return write_report(report, target, base=base, creating=into is None, on_rename=on_rename)
 
@@ -460,6 +473,13 @@ class _SheetWriter:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_view.showGridLines = self.sheet.role == "lines"
+        for table in self.sheet.tables():
+            for col, column in enumerate(table.columns, start=1):
+                if column.entry and column.kind != "text":
+                    # What people type later in the column gets its format too.
+                    ws.column_dimensions[get_column_letter(col)].number_format = number_format(
+                        column.kind
+                    )
         if self.sheet.freeze:
             header = table_header_row(self.sheet, self.sheet.freeze)
             ws.freeze_panes = f"A{header + 1}"
@@ -586,7 +606,11 @@ class _SheetWriter:
         self._append(
             [
                 # Numbers are right-aligned: so are their headers.
-                self._cell(h, look=HEADER_LOOK, align="right" if c.kind in NUMERIC_KINDS else None)
+                self._cell(
+                    h,
+                    look=ENTRY_HEADER_LOOK if c.entry else HEADER_LOOK,
+                    align="right" if c.kind in NUMERIC_KINDS else None,
+                )
                 for h, c in zip(headers, table.columns, strict=True)
             ]
         )
@@ -614,7 +638,37 @@ class _SheetWriter:
             self.ws.add_table(excel_table)
         if table.row_look and n:
             self._severity_rules(table, top, last_col, last_row)
+        self._column_rules(table, top, last_row)
         return rows
+
+    def _column_rules(self, table: Table, top: int, last_row: int) -> None:
+        """Each column's dropdown (``choices``) and value colours (``rules``) over its rows."""
+        for col, column in enumerate(table.columns, start=1):
+            letter = get_column_letter(col)
+            area = f"{letter}{top + 1}:{letter}{last_row}"
+            if column.choices:
+                listed = ",".join(column.choices)
+                validation = DataValidation(
+                    type="list",
+                    formula1=f'"{listed}"',
+                    allow_blank=True,
+                    showErrorMessage=True,
+                    errorTitle=column.header,
+                    error=f"Choose one of: {', '.join(column.choices)}.",
+                )
+                validation.add(area)
+                self.ws.data_validations.append(validation)
+            for rule in column.rules:
+                look = CELL_RULE_LOOK[rule.look]
+                self.ws.conditional_formatting.add(
+                    area,
+                    FormulaRule(
+                        formula=[rule.condition(f"${letter}{top + 1}")],
+                        fill=self._fill(look.fill) if look.fill else None,
+                        font=Font(color=look.font),
+                        stopIfTrue=True,
+                    ),
+                )
 
     def _table_rows(self, table: Table, heights) -> None:
         columns = table.columns

@@ -6,7 +6,8 @@ palette and number formats (:mod:`auditkit.report.style`), and mark their sheets
 (:mod:`auditkit.excel.markers`), so a re-run replaces auditkit's sheets from either writer and
 leaves the user's own sheets alone. It is used by the macro workbook's *Run audit* button
 (:mod:`auditkit.excel.macro`), where the workbook is open in Excel and cannot be rewritten as a
-file.
+file. :func:`write_result` keeps what people typed on the book's Work list
+(:func:`previous_worklist`, read before auditkit's sheets are replaced).
 
 Writing goes through Excel, so it is done in blocks: a table's body is one 2-D assignment (in
 chunks for big tables), formats are set per column range, severity colours are conditional
@@ -34,6 +35,7 @@ import xlwings as xw
 
 from auditkit.engine.result import AuditResult
 from auditkit.excel.markers import MARKER_NAME, marked_title, marker_value
+from auditkit.excel.worklist_notes import is_worklist_sheet, open_first, worklist_notes
 from auditkit.ingest.model import ClaimLines
 from auditkit.report import build_report
 from auditkit.report.layout import (
@@ -61,6 +63,8 @@ from auditkit.report.model import (
 )
 from auditkit.report.safety import is_formula_like, sheet_name, table_name
 from auditkit.report.style import (
+    CELL_RULE_LOOK,
+    ENTRY_HEADER_LOOK,
     FONT_NAME,
     FONT_SIZE,
     HEADER_LOOK,
@@ -102,7 +106,8 @@ def write_result(
     period: str | None = None,
     prepared_by: str | None = None,
 ) -> list[xw.Sheet]:
-    """Build the report model for ``result`` and write it into ``book`` (see :func:`write_report`)."""
+    """Build the report model for ``result`` and write it into ``book`` (see :func:`write_report`),
+    keeping what people typed on the book's Work list (:func:`previous_worklist`)."""
     report = build_report(
         result,
         lines,
@@ -110,8 +115,30 @@ def write_result(
         period=period,
         with_lines=with_lines,
         prepared_by=prepared_by,
+        previous_worklist=previous_worklist(book),
     )
     return write_report(report, book)
+
+
+def previous_worklist(book: xw.Book) -> pd.DataFrame | None:
+    """What people typed on the Work list and Closed since last run sheets auditkit wrote into
+    ``book`` before (:func:`auditkit.excel.worklist_notes.worklist_notes`), or None.
+
+    Pass it to ``build_report(..., previous_worklist=...)`` before :func:`write_report` replaces
+    those sheets. Each sheet is read in one call (its used range, from A1).
+    """
+    sheets = {s.name: s for s in book.sheets if is_auditkit_sheet(s) and is_worklist_sheet(s.name)}
+    if not sheets:
+        return None
+    return worklist_notes((name, _sheet_rows(sheets[name])) for name in open_first(sheets))
+
+
+def _sheet_rows(sheet: xw.Sheet) -> list[list[Any]]:
+    used = sheet.used_range
+    rows = used.options(ndim=2).value or []
+    # The used range may start below or right of A1: give the rows back from A1.
+    lead = [None] * (used.column - 1)
+    return [[] for _ in range(used.row - 1)] + [lead + list(row) for row in rows]
 
 
 def write_report(report: Report, book: xw.Book) -> list[xw.Sheet]:
@@ -378,6 +405,8 @@ class _XlSheetWriter:
             if column.kind in NUMERIC_KINDS:
                 # Numbers are right-aligned: so are their headers.
                 self._range(top, col).horizontal_alignment = "right"
+            if column.entry:
+                self._look(self._range(top, col), ENTRY_HEADER_LOOK)
         last_row = top + max(n, 1)  # Excel needs a data row, even an empty one
         if n:
             self._body(table, top + 1)
@@ -389,6 +418,24 @@ class _XlSheetWriter:
             self._links(table, top)
         if table.row_look and n:
             self._severity_rules(table, top, last_row, width)
+        self._column_rules(table, top, last_row)
+
+    def _column_rules(self, table: Table, top: int, last_row: int) -> None:
+        """Each column's dropdown (``choices``) and value colours (``rules``) over its rows."""
+        for col, column in enumerate(table.columns, start=1):
+            area = self._range(top + 1, col, last_row, col)
+            if column.choices:
+                area.data_validation.set_list(list(column.choices))
+            letter = _column_letter(col)
+            for rule in column.rules:
+                look = CELL_RULE_LOOK[rule.look]
+                # INDEX(..., ROW()): see _severity_rules.
+                area.conditional_formats.add_custom(
+                    "=" + rule.condition(f"INDEX(${letter}:${letter},ROW())"),
+                    fill_color=_hex(look.fill) if look.fill else None,
+                    font_color=_hex(look.font),
+                    stop_if_true=True,
+                )
 
     def _body(self, table: Table, first: int) -> None:
         columns = table.columns
@@ -556,4 +603,11 @@ def _window_settings(ws: xw.Sheet, frozen_row: int | None, tab: str | None) -> N
         window.FreezePanes = True
 
 
-__all__ = ["QUOTE", "column_values", "is_auditkit_sheet", "write_report", "write_result"]
+__all__ = [
+    "QUOTE",
+    "column_values",
+    "is_auditkit_sheet",
+    "previous_worklist",
+    "write_report",
+    "write_result",
+]

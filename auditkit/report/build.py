@@ -3,7 +3,10 @@
 Sheets, in order: **Summary** (:mod:`~auditkit.report.summary_sheet`: a Start here block of
 the actions worth the most counted money, practice, period, inputs,
 key indicators beside their benchmarks, top findings by dollars at risk linking to their rows,
-charts from :mod:`~auditkit.report.figures`), **one sheet per audit that ran**
+charts from :mod:`~auditkit.report.figures`), **Work list** when the run made one
+(:mod:`~auditkit.report.worklist_sheet`: open money ranked by amount and deadline, with columns
+for people, and **Closed since last run** for typed items no longer open), **one sheet per
+audit that ran**
 (:mod:`~auditkit.report.audit_sheets`: why and fix above its findings table), optionally
 **Claim lines** (:mod:`~auditkit.report.line_sheets`: flagged lines coloured), and **About**
 (:mod:`~auditkit.report.about_sheet`: inputs, column mapping, configuration, audits run or
@@ -32,6 +35,7 @@ from auditkit.report.line_sheets import line_sheets
 from auditkit.report.model import Facts, Report, Text, Title
 from auditkit.report.safety import MAX_ROWS, clean_text, sheet_name
 from auditkit.report.summary_sheet import summary_sheet
+from auditkit.report.worklist_sheet import worklist_sheets
 
 __all__ = ["build_report"]
 
@@ -46,11 +50,16 @@ def build_report(
     prepared_by: str | None = None,
     generated_at: datetime | None = None,
     max_rows: int = MAX_ROWS,
+    previous_worklist: pd.DataFrame | None = None,
+    worklist_only: bool = False,
 ) -> Report:
     """The report model of the audit workbook for ``result``.
 
     ``max_rows`` is the number of rows a sheet holds (Excel's limit; tests use fewer): longer
     tables continue on further sheets, each saying which rows it holds.
+    ``previous_worklist``: what people typed on the work list of the workbook written into
+    (:func:`auditkit.excel.worklist_notes.read_worklist_notes`), kept on the same items.
+    ``worklist_only``: the Work list sheets and About only (``auditkit worklist``).
     """
     summary = result.summary or {}
     # The findings' core columns (their text is rendered from result.found when needed); the
@@ -82,7 +91,13 @@ def build_report(
     about_page = about_sheet(
         report, lines, runs, result.config or {}, getattr(result, "edit_tables", None)
     )
-    report.sheets = [summary_page, *audit_pages, *line_pages, about_page]
+    worklist_pages = worklist_sheets(
+        getattr(result, "worklist", None), summary, previous_worklist, max_rows
+    )
+    if worklist_only:
+        report.sheets = [*worklist_pages, about_page]
+    else:
+        report.sheets = [summary_page, *worklist_pages, *audit_pages, *line_pages, about_page]
     _sanitise_blocks(report)
     taken: list[str] = []
     for sheet in report.sheets:

@@ -24,7 +24,9 @@ What a writer does with each sheet (``auditkit.excel.openpyxl_writer`` is the re
 * ``Table``: a real Excel table, header in HEADER_LOOK, number formats by column kind
   (``style.number_format``), wrapping columns with ``layout.row_heights``, rows coloured by the
   ``row_look`` column's severity (SEVERITY_LOOK), link cells pointing at
-  ``layout.resolve(report, link)``;
+  ``layout.resolve(report, link)``; a column's ``choices`` as a list validation (dropdown) and
+  its ``rules`` as conditional formats over its data rows; an ``entry`` column's header in
+  ENTRY_HEADER_LOOK and its number format on the whole column;
 * ``Figure``: the chart at the figure's first row, its table ``table_offset`` rows below;
 * every text value literally as text, never as a formula (``safety.formula_like`` says which
   need care), and every sheet marked as auditkit's (``auditkit.excel.markers``).
@@ -41,6 +43,27 @@ import pandas as pd
 
 
 @dataclass(frozen=True)
+class CellRule:
+    """Colour a column's cells whose number lies between ``low`` and ``high`` (inclusive; None:
+    no bound) with ``style.CELL_RULE_LOOK[look]``; blank and text cells never match. Written
+    as a conditional format, so a cell a user changes is coloured by its new value."""
+
+    look: str
+    low: float | None = None
+    high: float | None = None
+
+    def condition(self, cell: str) -> str:
+        """The rule as an Excel condition (no '=') on ``cell``, a reference or an expression:
+        true for a number within the bounds, never for a blank or text."""
+        parts = [f"ISNUMBER({cell})"]
+        if self.low is not None:
+            parts.append(f"{cell}>={self.low:g}")
+        if self.high is not None:
+            parts.append(f"{cell}<={self.high:g}")
+        return f"AND({','.join(parts)})"
+
+
+@dataclass(frozen=True)
 class Column:
     """One column of a :class:`Table`: DataFrame column ``key`` shown as ``header``."""
 
@@ -49,6 +72,13 @@ class Column:
     kind: str = "text"  # "text", "bool" or a key of auditkit.report.style.NUMBER_FORMATS
     width: float | None = None  # in characters; None: estimated from the content
     wrap: bool = False  # long text wraps within the column (rows grow to show it)
+    #: The values a user may pick (an in-cell dropdown over the column's data rows).
+    choices: tuple[str, ...] | None = None
+    #: Value-driven colours of the column's cells (conditional formats), first match wins.
+    rules: tuple[CellRule, ...] = ()
+    #: A column for people to fill in: its header stands out (style.ENTRY_HEADER_LOOK) and the
+    #: whole column carries its number format, so what is typed later is formatted too.
+    entry: bool = False
 
 
 @dataclass(frozen=True)

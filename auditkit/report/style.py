@@ -61,6 +61,16 @@ TEXT_LOOK = Look(font="262626")
 NOTE_LOOK = Look(font="595959", italic=True)
 WARNING_LOOK = Look(fill="FFF2CC", font="7F6000", bold=True)
 LINK_LOOK = Look(font="0563C1", underline=True)
+#: Header of a column people fill in (a work list's Owner, Work status, ...).
+ENTRY_HEADER_LOOK = Look(fill="548235", font="FFFFFF", bold=True)
+
+#: Name -> look of a value-driven cell colour (``report.model.CellRule``), e.g. days left to a
+#: deadline: passed (red), due soon (amber), due within the month (yellow).
+CELL_RULE_LOOK: dict[str, Look] = {
+    "red": Look(fill="FFC7CE", font="9C0006"),
+    "amber": Look(fill="FCD5B4", font="974706"),
+    "yellow": Look(fill="FFEB9C", font="7F6000"),
+}
 
 #: Text tone (see :class:`auditkit.report.model.Text`) -> look.
 TONE_LOOK: dict[str, Look] = {"body": TEXT_LOOK, "note": NOTE_LOOK, "warning": WARNING_LOOK}
@@ -70,6 +80,7 @@ TAB_COLOR: dict[str, str] = {
     "summary": BRAND,
     "audit": "2E75B6",
     "lines": "A5A5A5",
+    "worklist": "548235",
     "about": "7F7F7F",
 }
 

@@ -9,7 +9,9 @@ rules where they matter for correctness:
 * a text value is parsed as if typed: ``'text`` stores ``text`` (quote prefix), ``=...`` becomes
   a formula, text that reads as a number becomes a number (``coerced``);
 * a list of rows must fit the range it is assigned to; a single value fills the whole range;
-* conditional-format rules are kept and can be evaluated (:meth:`FakeSheet.shown_fill`).
+* conditional-format rules are kept and can be evaluated (:meth:`FakeSheet.shown_fill`);
+* list validations (dropdowns) are kept, refusing what xlwings refuses (:attr:`validations`);
+* ``sheet.used_range`` spans A1 (or the first used cell) to the last used cell.
 
 It is not Excel: no recalculation, no rendering, no COM. Build one with :func:`fake_book`.
 """
@@ -114,6 +116,7 @@ class FakeSheet:
         self.column_widths: dict[int, float] = {}
         self.row_heights: dict[int, float] = {}
         self.rules: list[dict[str, Any]] = []
+        self.validations: list[dict[str, Any]] = []
         self.tables: list[dict[str, Any]] = []
         self.charts: list[dict[str, Any]] = []
         self.names: dict[str, str] = {}
@@ -148,6 +151,7 @@ class FakeSheet:
             show_gridlines=(lambda: self.gridlines, set_gridlines),
             book=(lambda: self.book.mock, None),
             index=(lambda: self.book.sheets.index(self) + 1, None),
+            used_range=(self._used_range, None),
         )
         sheet.range.side_effect = self.range
         sheet.__getitem__.side_effect = lambda key: self.range(key)
@@ -179,6 +183,13 @@ class FakeSheet:
         freeze.freeze_at.side_effect = freeze_at
         _wire(sheet, freeze_panes=(lambda: freeze, None))
         return sheet
+
+    def _used_range(self) -> MagicMock:
+        used = [key for key, cell in self.cells.items() if cell.value is not None]
+        if not used:
+            return self.range((1, 1))
+        rows, cols = [r for r, _ in used], [c for _, c in used]
+        return self.range((min(rows), min(cols)), (max(rows), max(cols)))
 
     def _add_name(self, name: str, refers_to: str) -> MagicMock:
         if not refers_to.startswith("="):
@@ -293,10 +304,22 @@ class FakeSheet:
         return None if cell is None else cell.font.get("color")
 
     def _rule_matches(self, rule: dict[str, Any], row: int) -> bool:
-        match = re.fullmatch(r'=INDEX\(\$([A-Z]+):\$\1,ROW\(\)\)="([^"]*)"', rule["formula"])
+        formula = rule["formula"]
+        match = re.fullmatch(r'=INDEX\(\$([A-Z]+):\$\1,ROW\(\)\)="([^"]*)"', formula)
+        if match is not None:
+            return self.value(row, _number(match.group(1))) == match.group(2)
+        # A number between bounds: =AND(ISNUMBER(INDEX($L:$L,ROW())),INDEX(...)>=0,...)
+        cell = r"INDEX\(\$([A-Z]+):\$\1,ROW\(\)\)"
+        match = re.fullmatch(rf"=AND\(ISNUMBER\({cell}\)((?:,{cell}[<>]=-?[\d.]+)*)\)", formula)
         if match is None:
-            raise AssertionError(f"the fake cannot evaluate {rule['formula']!r}")
-        return self.value(row, _number(match.group(1))) == match.group(2)
+            raise AssertionError(f"the fake cannot evaluate {formula!r}")
+        value = self.value(row, _number(match.group(1)))
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        for op, bound in re.findall(r"([<>]=)(-?[\d.]+)", match.group(2)):
+            if not (value >= float(bound) if op == ">=" else value <= float(bound)):
+                return False
+        return True
 
     def in_merge(self, row: int, col: int) -> tuple[int, int, int, int] | None:
         for area in self.merged:
@@ -371,6 +394,7 @@ class FakeRange:
             font=(lambda: self._font(), None),
             characters=(lambda: self._characters(), None),
             conditional_formats=(lambda: self._conditional_formats(), None),
+            data_validation=(lambda: self._data_validation(), None),
             sheet=(lambda: self.sheet.mock, None),
             row=(lambda: r1, None),
             column=(lambda: c1, None),
@@ -407,6 +431,8 @@ class FakeRange:
     def _get_value(self) -> Any:
         r1, c1, r2, c2 = self._area
         rows = [[self.sheet.value(r, c) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+        if self.options.get("ndim") == 2:
+            return rows
         if len(rows) == 1 and len(rows[0]) == 1:
             return rows[0][0]
         return rows
@@ -502,6 +528,23 @@ class FakeRange:
 
         formats.add_custom.side_effect = add_custom
         return formats
+
+    def _data_validation(self) -> MagicMock:
+        validation = NonCallableMock(spec_set=xwmain.DataValidation)
+
+        def set_list(source: Any, *, in_cell_dropdown: bool = True) -> None:
+            # What xlwings' DataValidation.set_list checks for a literal list.
+            values = list(source)
+            if not values or not all(isinstance(v, str) for v in values):
+                raise TypeError("a literal list of text is expected")
+            if any("," in v or ";" in v for v in values) or len(",".join(values)) > 255:
+                raise ValueError("not a literal list xlwings accepts")
+            self.sheet.validations.append(
+                {"area": self._area, "list": values, "in_cell_dropdown": in_cell_dropdown}
+            )
+
+        validation.set_list.side_effect = set_list
+        return validation
 
 
 class FakeBook:

@@ -173,3 +173,32 @@ def test_without_a_status_cell_the_error_ends_the_process(book):
     del book.names[STATUS_NAME]
     with pytest.raises(SystemExit, match="auditkit: Error: Settings sheet: Export file"):
         macro.main(book.mock)
+
+
+def _worklist_rows(book: FakeBook) -> tuple[object, dict[str, int], dict[str, int]]:
+    """The Work list sheet, its headers' columns and each claim's first row."""
+    sheet = book.sheet("Work list")
+    (table,) = [t for t in sheet.tables if t["name"] == "ak_worklist"]
+    top, _, last, width = table["area"]
+    headers = {sheet.value(top, c): c for c in range(1, width + 1)}
+    rows: dict[str, int] = {}
+    for r in range(top + 1, last + 1):
+        rows.setdefault(sheet.value(r, headers["Claim"]), r)
+    return sheet, headers, rows
+
+
+def test_run_audit_again_keeps_what_people_typed_on_the_work_list(book, tmp_path):
+    _export(tmp_path / "exports" / "oct.csv")
+    setting(book, "auditkit_export", "exports/oct.csv")
+    macro.main(book.mock)
+    sheet, headers, rows = _worklist_rows(book)
+    claims = sorted(rows)[:2]
+    assert len(claims) == 2
+    sheet.cell(rows[claims[0]], headers["Owner"]).value = "Dana"
+    sheet.cell(rows[claims[1]], headers["Notes"]).value = "appeal letter sent"
+
+    macro.main(book.mock)  # the button pressed again, the same export
+    assert status(book).value.startswith("Done ")
+    sheet, headers, rows = _worklist_rows(book)
+    assert sheet.value(rows[claims[0]], headers["Owner"]) == "Dana"
+    assert sheet.value(rows[claims[1]], headers["Notes"]) == "appeal letter sent"

@@ -15,6 +15,7 @@ import math
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -33,6 +34,7 @@ from auditkit.report import build_report
 from auditkit.report.layout import table_header_row
 from auditkit.report.model import Column, Fact, Facts, Report, Sheet, Table, Text, Title
 from auditkit.report.style import (
+    ENTRY_HEADER_LOOK,
     HEADER_LOOK,
     SEVERITY_LOOK,
     STATUS_LOOK,
@@ -80,28 +82,50 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _openpyxl_rules(ws) -> list[tuple[tuple[int, int, int, int], int, str, str | None, str | None]]:
-    """The openpyxl writer's severity rules: (area, column tested, value, fill, font)."""
+def _openpyxl_rules(ws) -> list[tuple[tuple[int, int, int, int], Any, str | None, str | None]]:
+    """The openpyxl writer's rules: (area, test of a row, fill, font). Severity rules compare
+    a column with a value; value rules (report.model.CellRule) bound a number."""
     rules = []
     for area, found in ws.conditional_formatting._cf_rules.items():
         for rule in found:
-            match = re.fullmatch(r'\$([A-Z]+)\d+="([^"]*)"', rule.formula[0])
             fill = rule.dxf.fill.fgColor.rgb[-6:] if rule.dxf.fill is not None else None
             font = rule.dxf.font.color.rgb[-6:] if rule.dxf.font is not None else None
+            test = _rule_test(rule.formula[0])
             for cells in MultiCellRange(str(area.sqref)).ranges:
                 bounds = (cells.min_row, cells.min_col, cells.max_row, cells.max_col)
-                column = column_index_from_string(match[1])
-                rules.append((bounds, column, match[2], fill, font))
+                rules.append((bounds, test, fill, font))
     return rules
+
+
+def _rule_test(formula: str):
+    """A row -> bool test of a sheet for one of the writer's rule formulas."""
+    match = re.fullmatch(r'\$([A-Z]+)\d+="([^"]*)"', formula)
+    if match:
+        column, value = column_index_from_string(match[1]), match[2]
+        return lambda ws, row: ws.cell(row, column).value == value
+    match = re.fullmatch(
+        r"AND\(ISNUMBER\(\$([A-Z]+)\d+\)((?:,\$[A-Z]+\d+[<>]=-?[\d.]+)*)\)", formula
+    )
+    assert match, f"no test for the rule {formula!r}"
+    column = column_index_from_string(match[1])
+    bounds = re.findall(r"([<>]=)(-?[\d.]+)", match[2])
+
+    def test(ws, row):
+        value = ws.cell(row, column).value
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        return all(value >= float(b) if op == ">=" else value <= float(b) for op, b in bounds)
+
+    return test
 
 
 def _openpyxl_shown(ws, cell, rules) -> tuple[str | None, str | None]:
     fill = cell.fill.fgColor.rgb[-6:] if cell.fill.fill_type == "solid" else None
     color = cell.font.color.rgb if cell.font.color is not None else None
     font = color[-6:] if isinstance(color, str) else None
-    for (r1, c1, r2, c2), column, value, rule_fill, rule_font in rules:
+    for (r1, c1, r2, c2), test, rule_fill, rule_font in rules:
         inside = r1 <= cell.row <= r2 and c1 <= cell.column <= c2
-        if inside and ws.cell(cell.row, column).value == value:
+        if inside and test(ws, cell.row):
             return rule_fill or fill, rule_font or font
     return fill, font
 
@@ -246,7 +270,8 @@ def test_tables_rows_and_formats_are_style_py(rendered, report):
         for table in sheet.tables():
             top = table_header_row(sheet, table.key)
             for col, column in enumerate(table.columns, start=1):
-                assert fake.cells[(top, col)].fill == HEADER_LOOK.fill
+                header = ENTRY_HEADER_LOOK if column.entry else HEADER_LOOK
+                assert fake.cells[(top, col)].fill == header.fill
                 for r in range(min(len(table), 5)):
                     cell = fake.cells[(top + 1 + r, col)]
                     assert cell.number_format == number_format(column.kind), column.key
