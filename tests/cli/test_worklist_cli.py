@@ -244,3 +244,56 @@ def test_batch_counts_every_client_to_one_as_of_date(tmp_path: Path) -> None:
         document = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
         assert document["summary"]["as_of"] == "2026-06-30"
         assert by_claim(document)["M1"]["days_left"] == 35
+
+
+def test_typing_survives_a_worklist_then_audit_rerun_into_the_workbook(tmp_path: Path) -> None:
+    """The round trip through the command line: auditkit worklist --out, people type with
+    Excel (openpyxl here), auditkit audit --into the same workbook after the export changed:
+    the typing stays on its claims and the item that closed keeps its typing elsewhere."""
+    from openpyxl import load_workbook
+
+    export = write_export(tmp_path)
+    book = tmp_path / "monthly.xlsx"
+    args = ["--as-of", "2026-06-30"]
+    assert run("worklist", str(export), "--out", str(book), *args).exit_code == 0
+
+    def table(ws):
+        (found,) = ws.tables.values()
+        rows = list(ws[found.ref])
+        headers = [c.value for c in rows[0]]
+        return headers, rows[1:]
+
+    wb = load_workbook(book)
+    headers, rows = table(wb["Work list"])
+    col = {h: i for i, h in enumerate(headers)}
+    by_claim = {r[col["Claim"]].value: r for r in rows}
+    assert {"M1", "K1", "P1"} <= set(by_claim)
+    by_claim["M1"][col["Owner"]].value = "Dana"
+    by_claim["M1"][col["Work status"]].value = "Appealed"
+    by_claim["P1"][col["Notes"]].value = "@Cigna called, ref 77"
+    wb.save(book)
+
+    # P1 got paid since: the export says so.
+    export.write_text(
+        export.read_text(encoding="utf-8").replace(
+            "P1,1,2026-04-01,Dr. Ruiz,Cigna,62323,900.00,0,Pending,,,2026-04-03",
+            "P1,1,2026-04-01,Dr. Ruiz,Cigna,62323,900.00,630.00,Paid,,2026-07-01,2026-04-03",
+        ),
+        encoding="utf-8",
+    )
+    result = run("audit", str(export), "--into", str(book), "--as-of", "2026-07-05")
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(book)
+    assert "Summary" in wb.sheetnames and "Closed since last run" in wb.sheetnames
+    headers, rows = table(wb["Work list"])
+    col = {h: i for i, h in enumerate(headers)}
+    by_claim = {r[col["Claim"]].value: r for r in rows}
+    assert by_claim["M1"][col["Owner"]].value == "Dana"
+    assert by_claim["M1"][col["Work status"]].value == "Appealed"
+    assert "P1" not in by_claim
+    headers, rows = table(wb["Closed since last run"])
+    col = {h: i for i, h in enumerate(headers)}
+    (closed,) = [r for r in rows if r[col["Claim"]].value == "P1"]
+    notes = closed[col["Notes"]]
+    assert notes.value == "@Cigna called, ref 77" and notes.data_type == "s"
+    assert notes.quotePrefix  # text that looks like a formula stays text in Excel
