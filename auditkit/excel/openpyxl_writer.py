@@ -459,7 +459,17 @@ class _SheetWriter:
                 self._table(block.table, placement.row + block.table_offset)
             elif isinstance(block, Table):
                 rows = self._table(block, placement.row, fast=block is fast)
+                self._print_to_entry_columns(block, placement.row)
         return rows
+
+    def _print_to_entry_columns(self, table: Table, top: int) -> None:
+        """A table with columns for people (the Work list) prints from column A to the last of
+        them: the long detail columns after it (reason, rule) would shrink a printed page to
+        an unreadable width."""
+        entry = [i for i, c in enumerate(table.columns, start=1) if c.entry]
+        if entry and max(entry) < len(table.columns):
+            last = top + max(len(table), 1)
+            self.ws.print_area = f"A1:{get_column_letter(max(entry))}{last}"
 
     # -- sheet settings (before any row: write-only mode writes them first) ----------------------
 

@@ -143,6 +143,15 @@ def test_the_sheet_is_a_real_table_after_the_summary(written):
     assert date_cell.number_format == "yyyy-mm-dd"
 
 
+def test_it_prints_up_to_the_columns_for_people(written):
+    """The detail columns after Notes (reason, rule: long text) stay out of the print area, so
+    a printed page is not shrunk to an unreadable width."""
+    ws = load_workbook(written)[WORKLIST_SHEET]
+    top, headers, last = table_of(ws)
+    notes = get_column_letter(headers["Notes"])
+    assert ws.print_area == f"'{WORKLIST_SHEET}'!$A$1:${notes}${last}"
+
+
 def test_facts_say_as_of_dollars_by_action_and_money_lost(written):
     ws = load_workbook(written)[WORKLIST_SHEET]
     top, _, _ = table_of(ws)
