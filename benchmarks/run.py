@@ -16,7 +16,8 @@ one run measures, for each export:
 * end to end through the CLI (``auditkit audit FILE --out X.xlsx --json X.json``), wall time
   and peak RSS;
 * the floor on the same file in the same run: pandas' pyarrow CSV engine reading it, plus
-  XlsxWriter in constant-memory mode writing the same findings rows (:func:`_floor_rows`);
+  XlsxWriter in constant-memory mode writing the same findings rows (:func:`_floor_rows`) and
+  the same work-list rows (:func:`_floor_worklist_rows`);
 
 and once:
 
@@ -110,8 +111,27 @@ def worker_stages(path: str, workdir: str) -> dict:
     out["findings"] = len(frame)
     out["floor_columns"] = len(frame.columns)
     frame.to_pickle(Path(workdir) / "findings.pkl")
+    items = _floor_worklist_rows(result)
+    out["worklist_items"] = len(items)
+    items.to_pickle(Path(workdir) / "worklist.pkl")
     del pd
     return out
+
+
+def _floor_worklist_rows(result) -> pd.DataFrame:
+    """The Work list sheet's rows (the cells the workbook writes for the work list: its
+    columns under their headers, actions and items in words, empty columns for people), for the
+    floor's writer: auditkit writes them too, so the floor does."""
+    import pandas as pd
+
+    from auditkit.report.worklist_sheet import OPEN_COLUMNS, _display
+
+    if result.worklist is None or not len(result.worklist):
+        return pd.DataFrame()
+    shown = _display(result.worklist)
+    return shown[[c.key for c in OPEN_COLUMNS]].rename(
+        columns={c.key: c.header for c in OPEN_COLUMNS}
+    )
 
 
 def _floor_rows(result) -> pd.DataFrame:
@@ -175,16 +195,20 @@ def worker_floor(path: str, workdir: str) -> dict:
     out["rows_read"] = len(frame)
     t = time.perf_counter()
     findings = pd.read_pickle(Path(workdir) / "findings.pkl")
+    worklist = pd.read_pickle(Path(workdir) / "worklist.pkl")
     out["unpickle"] = time.perf_counter() - t
     t = time.perf_counter()
     wb = xlsxwriter.Workbook(str(Path(workdir) / "floor.xlsx"), {"constant_memory": True})
-    ws = wb.add_worksheet("Findings")
-    ws.write_row(0, 0, list(findings.columns))
-    for r, row in enumerate(findings.itertuples(index=False), start=1):
-        for c, value in enumerate(row):
-            if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-                continue
-            ws.write(r, c, value)
+    for name, rows in (("Findings", findings), ("Work list", worklist)):
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, list(rows.columns))
+        for r, row in enumerate(rows.itertuples(index=False), start=1):
+            for c, value in enumerate(row):
+                if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+                    continue
+                if value is pd.NaT:
+                    continue
+                ws.write(r, c, value)
     wb.close()
     out["write"] = time.perf_counter() - t
     out["rss_mb"] = _peak_rss_mb()
