@@ -66,7 +66,7 @@ from auditkit.excel.package import (
     without_own_rows,
 )
 from auditkit.excel.sheetdata import CellFormat, RowBlock
-from auditkit.excel.worklist_notes import read_worklist_notes
+from auditkit.excel.worklist_notes import is_worklist_sheet, read_worklist_notes
 from auditkit.ingest.model import ClaimLines
 from auditkit.report import build_report
 from auditkit.report.layout import (
@@ -176,7 +176,16 @@ def write_workbook(
             previous_worklist=previous,
             worklist_only=worklist_only,
         )
-        return write_report(report, target, base=base, creating=into is None, on_rename=on_rename)
+        # Only the work list into a workbook with an audit: the audit's sheets stay.
+        replacing = is_worklist_sheet if worklist_only and into is not None else None
+        return write_report(
+            report,
+            target,
+            base=base,
+            creating=into is None,
+            on_rename=on_rename,
+            replacing=replacing,
+        )
 
 
 def write_report(
@@ -186,10 +195,15 @@ def write_report(
     base: str | Path | None = None,
     creating: bool = True,
     on_rename: Callable[[str, str], None] | None = None,
+    replacing: Callable[[str], bool] | None = None,
 ) -> Path:
     """Render a report model to ``path``, into a copy of ``base`` when given.
 
     ``on_rename(wanted, used)``: see :func:`write_workbook` (called before saving).
+    ``replacing`` (with ``base``): a test of a sheet title; only auditkit's sheets it picks are
+    replaced, its other sheets are kept as they are, and of the report's sheets those it does
+    not pick are written only when the workbook has no sheet of that name (``auditkit worklist
+    --into`` a workbook with an audit: the Work list is replaced, the audit sheets stay).
     """
     target = Path(path)
     kept = None
@@ -199,10 +213,17 @@ def write_report(
         wb.properties.title = report.title
         position, taken = 0, []
     else:
-        wb, kept = _open_base(Path(base), creating=creating)
+        wb, kept = _open_base(Path(base), creating=creating, replacing=replacing)
         active = wb.active
         keep_active = active.title if active and not markers.is_auditkit_sheet(active) else None
-        position, taken = _remove_own_sheets(wb)
+        position, taken = _remove_own_sheets(wb, replacing)
+        if replacing is not None:
+            present = {t.casefold() for t in taken}
+            report.sheets = [
+                sheet
+                for sheet in report.sheets
+                if replacing(sheet.name) or sheet.name.casefold() not in present
+            ]
     names = _final_names(report, taken)
     if on_rename is not None:
         for wanted, used in renamed_sheets(report, names):
@@ -292,7 +313,9 @@ def _refuse_losses(base: Path, lost: list[str]) -> None:
         )
 
 
-def _open_base(base: Path, *, creating: bool) -> tuple[Workbook, KeptParts | None]:
+def _open_base(
+    base: Path, *, creating: bool, replacing: Callable[[str], bool] | None = None
+) -> tuple[Workbook, KeptParts | None]:
     """Load the workbook to write into, refusing content it would lose; also return the user's
     drawings and notes, put back unchanged when saving (openpyxl would simplify them).
 
@@ -302,11 +325,11 @@ def _open_base(base: Path, *, creating: bool) -> tuple[Workbook, KeptParts | Non
 
     def read() -> tuple[list[str], Workbook, KeptParts | None, list]:
         lost = unkeepable_content(base)
-        kept = kept_parts(base)
+        kept = kept_parts(base, replacing)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             wb = load_workbook(
-                without_own_rows(base),
+                without_own_rows(base, replacing),
                 keep_vba=bool(_MACRO_SUFFIXES.get(base.suffix.lower())),
                 rich_text=True,
             )
@@ -322,9 +345,16 @@ def _open_base(base: Path, *, creating: bool) -> tuple[Workbook, KeptParts | Non
     return wb, kept
 
 
-def _remove_own_sheets(wb: Workbook) -> tuple[int, list[str]]:
-    """Remove auditkit's sheets; return where they began and the names still in use."""
-    own = [ws for ws in wb.worksheets if markers.is_auditkit_sheet(ws)]
+def _remove_own_sheets(
+    wb: Workbook, replacing: Callable[[str], bool] | None = None
+) -> tuple[int, list[str]]:
+    """Remove auditkit's sheets (those ``replacing`` picks, when given); return where they
+    began and the names still in use."""
+    own = [
+        ws
+        for ws in wb.worksheets
+        if markers.is_auditkit_sheet(ws) and (replacing is None or replacing(ws.title))
+    ]
     position = min((wb.index(ws) for ws in own), default=len(wb.sheetnames))
     for ws in own:
         wb.remove(ws)

@@ -23,7 +23,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -175,14 +175,29 @@ def own_sheet_parts(archive: zipfile.ZipFile) -> set[str]:
     return parts
 
 
-def without_own_rows(path: Path) -> Path | io.BytesIO:
+def _replaced_parts(
+    archive: zipfile.ZipFile, replacing: Callable[[str], bool] | None = None
+) -> set[str]:
+    """The parts of auditkit's sheets a rewrite replaces: all of them, or those whose title
+    ``replacing`` picks."""
+    own = own_sheet_parts(archive)
+    if replacing is not None:
+        own &= {part for title, part in sheet_parts(archive).items() if replacing(title)}
+    return own
+
+
+def without_own_rows(
+    path: Path, replacing: Callable[[str], bool] | None = None
+) -> Path | io.BytesIO:
     """The workbook to load for a rewrite: a copy with auditkit's own sheets emptied.
 
     Those sheets are replaced anyway; emptying them first saves openpyxl from parsing, say,
-    a 100,000-line claim-lines sheet (tens of seconds) only to throw it away.
+    a 100,000-line claim-lines sheet (tens of seconds) only to throw it away. With
+    ``replacing`` (a test of a sheet's title), only the own sheets it picks are emptied: the
+    others are kept as they are.
     """
     with zipfile.ZipFile(path) as archive:
-        own = own_sheet_parts(archive)
+        own = _replaced_parts(archive, replacing)
         if not own:
             return path
         slim = io.BytesIO()
@@ -389,9 +404,12 @@ def _sheet_kept_parts(archive: zipfile.ZipFile, sheet_part: str) -> dict[str, st
     return found
 
 
-def _user_sheets(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title -> part, for the user's sheets (not auditkit's)."""
-    own = own_sheet_parts(archive)
+def _user_sheets(
+    archive: zipfile.ZipFile, replacing: Callable[[str], bool] | None = None
+) -> dict[str, str]:
+    """Sheet title -> part, for the user's sheets (not auditkit's), and auditkit's that are
+    kept (not picked by ``replacing``, when given)."""
+    own = _replaced_parts(archive, replacing)
     return {
         title: part
         for title, part in sheet_parts(archive).items()
@@ -429,11 +447,12 @@ class KeptParts:
     sheets: dict[str, dict[str, str]]
 
 
-def kept_parts(path: Path) -> KeptParts | None:
-    """The drawings and notes on the user's sheets of the workbook at ``path`` (None: none)."""
+def kept_parts(path: Path, replacing: Callable[[str], bool] | None = None) -> KeptParts | None:
+    """The drawings and notes on the user's sheets of the workbook at ``path`` (None: none),
+    and on auditkit's sheets that ``replacing`` does not pick (when given)."""
     with zipfile.ZipFile(path) as archive:
         found = {}
-        for title, part in _user_sheets(archive).items():
+        for title, part in _user_sheets(archive, replacing).items():
             kept = _sheet_kept_parts(archive, part)
             if kept:
                 found[title] = kept

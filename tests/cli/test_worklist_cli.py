@@ -6,6 +6,7 @@ rule it cites."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,29 @@ def test_typing_survives_a_worklist_then_audit_rerun_into_the_workbook(tmp_path:
     notes = closed[col["Notes"]]
     assert notes.value == "@Cigna called, ref 77" and notes.data_type == "s"
     assert notes.quotePrefix  # text that looks like a formula stays text in Excel
+
+
+def test_worklist_into_an_audited_workbook_replaces_only_the_work_list(tmp_path: Path) -> None:
+    """auditkit worklist --into a workbook an audit wrote: the Work list is new, the Summary,
+    the audit sheets and About from the audit stay as they were."""
+    from openpyxl import load_workbook
+
+    export = write_export(tmp_path)
+    book = tmp_path / "monthly.xlsx"
+    assert run("audit", str(export), "--out", str(book), "--as-of", "2026-06-30").exit_code == 0
+    before = load_workbook(book)
+    names = before.sheetnames
+    summary = [[c.value for c in row] for row in before["Summary"].iter_rows()]
+    assert "Summary" in names and "Work list" in names and len(names) > 3
+    charts = sorted(n for n in zipfile.ZipFile(book).namelist() if n.startswith("xl/charts/chart"))
+    assert charts  # the Summary's charts
+    result = run("worklist", str(export), "--into", str(book), "--as-of", "2026-07-10")
+    assert result.exit_code == 0, result.output
+    after = load_workbook(book)
+    assert after.sheetnames == names
+    assert [[c.value for c in row] for row in after["Summary"].iter_rows()] == summary
+    kept = sorted(n for n in zipfile.ZipFile(book).namelist() if n.startswith("xl/charts/chart"))
+    assert len(kept) == len(charts)
+    ws = after["Work list"]
+    facts = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, 10)}
+    assert str(facts["As of"]).startswith("2026-07-10")
