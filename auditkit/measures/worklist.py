@@ -468,10 +468,12 @@ def work_list(
             "passed": passed,
         }
     )
+    # Text with few distinct values (a rule's text, 200 characters, on 60,000 items) is held
+    # once per value.
     out = out.astype(
-        {c: "string" for c in ("claim_id", "payer", "provider", "cpt", "item", "amount_basis",
-                               "reason", "cause", "action", "deadline_kind",
-                               "deadline_source_date_used", "deadline_rule")}
+        {c: "string" for c in ("claim_id", "cpt", "reason", "deadline_source_date_used")}
+        | {c: "category" for c in ("payer", "provider", "item", "amount_basis", "cause",
+                                   "action", "deadline_kind", "deadline_rule")}
     )  # fmt: skip
     out = out.sort_values(
         ["passed", "priority", "amount", "deadline", "claim_id", "line"],
