@@ -766,12 +766,14 @@ def list_audits() -> None:
 @cli.command()
 @click.argument("audit_id")
 def explain(audit_id: str) -> None:
-    """Print an audit's documentation (or the work list's: auditkit explain worklist).
+    """Print an audit's documentation (or the work list's: auditkit explain worklist; the
+    chart-pull review's: auditkit explain sample).
 
     \b
     Example:
       auditkit explain tpi-ratio
       auditkit explain worklist
+      auditkit explain sample
     """
     from auditkit.engine.registry import docs
 
@@ -780,6 +782,11 @@ def explain(audit_id: str) -> None:
             from auditkit.measures.worklist import worklist_docs
 
             click.echo(worklist_docs(), nl=False)
+            return
+        if audit_id.strip().lower() in ("sample", "score", "review"):
+            from auditkit.measures.review_score import sample_docs
+
+            click.echo(sample_docs(), nl=False)
             return
         click.echo(docs(audit_id))
     except AuditkitError as exc:
@@ -847,6 +854,229 @@ def excel_template(
     except AuditkitError as exc:
         _fail(str(exc))
     click.echo(f"wrote {workbook} and {module} (keep them together)")
+
+
+def _check_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--from``/``--to`` checked before anything is read: a YYYY-MM-DD date."""
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        option = "--from" if param.name == "date_from" else "--to"
+        _fail(f"{option}: {value!r} is not a date (write it as YYYY-MM-DD, e.g. 2026-03-31)")
+    return None
+
+
+@cli.command("sample")
+@click.argument("exports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False), help="The review workbook (.xlsx)."
+)
+@click.option(
+    "--by",
+    default="provider,family",
+    show_default=True,
+    help="Strata: comma-separated keys among provider (rendering physician), family "
+    "(procedure family) and payer.",
+)
+@click.option(
+    "--per-stratum",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Lines drawn per stratum (all lines of a smaller stratum): 5-10 for a probe, 30 or "
+    "more for a sample to project from.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Seed of the draw: the same seed and data give the same sample (default: a new one, "
+    "printed and stored in the workbook).",
+)
+@click.option(
+    "--from", "date_from", callback=_check_day, metavar="YYYY-MM-DD", help="First date of service."
+)
+@click.option(
+    "--to", "date_to", callback=_check_day, metavar="YYYY-MM-DD", help="Last date of service."
+)
+@click.option(
+    "--only",
+    type=click.Choice(["all", "denied", "paid"]),
+    default="all",
+    show_default=True,
+    help="denied: denied or rejected lines; paid: paid or partially paid (voided lines are "
+    "never sampled).",
+)
+@click.option("--mapping", type=click.Path(dir_okay=False), help="Mapping file (TOML) for headers.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="Settings (TOML): its fee schedule prices the lines. Default: ./auditkit.toml.",
+)
+@common_quiet
+def sample(
+    exports: Sequence[str],
+    out: str,
+    by: str,
+    per_stratum: int,
+    seed: int | None,
+    date_from: str | None,
+    date_to: str | None,
+    only: str,
+    mapping: str | None,
+    config: str | None,
+    quiet: bool,
+) -> None:
+    """Draw a stratified random sample of claim lines for a chart-pull review.
+
+    Writes a workbook for the reviewer: a Review sheet (one row per sampled line, with
+    Supported, Correct code, Correct units, Correct modifiers and Notes to fill in), the Frame
+    (each stratum's lines and charges) and About. Score it with auditkit score. See: auditkit
+    explain sample.
+
+    \b
+    Examples:
+      auditkit sample export.csv --out probe.xlsx --per-stratum 5
+      auditkit sample export.csv --out review.xlsx --per-stratum 30 --from 2026-01-01 \\
+          --to 2026-03-31 --only paid --seed 20260401
+    """
+    from auditkit.engine.settings import load_settings
+    from auditkit.excel.review_book import write_review
+    from auditkit.ingest import load
+    from auditkit.measures.sampling import draw_sample
+
+    console = Console(quiet)
+    config = _default_config(config)
+    read = {"the export": list(exports), "the mapping": [mapping], "the config": [config]}
+    try:
+        _check_outputs({"--out": out}, inputs=read)
+        console.progress("reading", f"{len(exports)} file(s)")
+        lines = load(list(exports), mapping=mapping)
+        drawn = draw_sample(
+            lines.frame,
+            by=_split_select(by) or [],
+            per_stratum=per_stratum,
+            seed=seed,
+            date_from=date_from,
+            date_to=date_to,
+            only=only,
+            config=load_settings(config),
+        )
+        console.progress("writing", out)
+        written = write_review(drawn, out, inputs=lines.inputs, config_source=config)
+    except AuditkitError as exc:
+        console.stop()
+        _fail(str(exc))
+    console.stop()
+    for report in lines.inputs:
+        if report.problems:
+            console.info(_problems_line(report, workbook=False))
+    console.info(
+        f"{len(drawn.sample):,} lines drawn from {len(drawn.frame):,} strata of "
+        f"{drawn.frame_lines:,} lines"
+    )
+    console.info(f"seed {drawn.seed} (draw the same sample again with --seed {drawn.seed})")
+    console.info(f"wrote {written}")
+
+
+@cli.command("score")
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the results as JSON."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write a copy with a Results sheet (.xlsx)."
+)
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False),
+    help="Add (or replace) the Results sheet in this workbook (normally WORKBOOK itself).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["wilson", "exact"]),
+    default="wilson",
+    show_default=True,
+    help="Interval of the error rates: Wilson score, or exact (Clopper-Pearson).",
+)
+@common_quiet
+def score(
+    workbook: str,
+    json_path: str | None,
+    out: str | None,
+    into: str | None,
+    method: str,
+    quiet: bool,
+) -> None:
+    """Score a filled-in review workbook: error rates, projected dollars, lower bound.
+
+    Per stratum and overall: lines reviewed, errors, the error rate with its 90% interval,
+    the dollar differences projected to the frame with their 90% interval, and the one-sided
+    90% lower bound. Unanswered lines are left out; a workbook whose sampled columns were
+    edited is refused. Without --json, --out or --into the JSON goes to stdout.
+
+    \b
+    Examples:
+      auditkit score review.xlsx --json results.json --into review.xlsx
+      auditkit score review.xlsx --out scored.xlsx
+    """
+    from auditkit.excel.review_book import read_review, write_score_outputs
+    from auditkit.measures.review_score import review_json, score_review
+
+    console = Console(quiet)
+    if out and into:
+        _fail("use either --out (a new workbook) or --into (the review workbook), not both")
+    try:
+        _check_outputs(
+            {"--json": json_path, "--out": out},
+            into=into,
+            inputs={"the review workbook": [workbook]},
+        )
+        scored = score_review(read_review(workbook), method=method)
+        written = write_score_outputs(scored, workbook, json_path=json_path, out=out, into=into)
+    except AuditkitError as exc:
+        _fail(str(exc))
+    if not (json_path or out or into):
+        click.echo(json.dumps(review_json(scored), indent=2, ensure_ascii=False))
+    _print_score(scored, console)
+    for path in written:
+        console.info(f"wrote {path}")
+
+
+def _print_score(scored, console: Console) -> None:
+    """The overall figures in three lines, and what to know about them."""
+    o = scored.overall
+
+    def dollars(value: float) -> str:
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+    console.info(
+        f"{o['reviewed']:,} of {o['sample_lines']:,} sampled lines reviewed, "
+        f"{o['errors']:,} error(s)"
+    )
+    if o["error_rate"] is not None:
+        level = f"{scored.confidence:.0%}"
+        console.info(
+            f"error rate {o['error_rate']:.1%} ({level} interval {o['ci_low']:.1%} to "
+            f"{o['ci_high']:.1%})"
+        )
+        if o["projected_low"] is not None:
+            console.info(
+                f"projected {dollars(o['projected_dollars'])} over "
+                f"{o['projected_frame_lines']:,} lines ({level} interval "
+                f"{dollars(o['projected_low'])} to {dollars(o['projected_high'])}); one-sided "
+                f"{level} lower bound {dollars(o['lower_bound'])}"
+            )
+        else:
+            console.info(
+                f"projected {dollars(o['projected_dollars'])} over "
+                f"{o['projected_frame_lines']:,} lines (no interval: see the warnings)"
+            )
+    for warning in scored.warnings:
+        console.info(f"warning: {warning}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -44,7 +44,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -121,6 +121,8 @@ _ROW_POINTS = 15.0
 _ROW_CM = _ROW_POINTS * 2.54 / 72
 #: Width of one character of column width in centimetres (7 pixels at 96 dpi, plus padding).
 _CHAR_CM = 0.19
+#: The cells people fill in on a protected sheet.
+_UNLOCKED = Protection(locked=False)
 #: File name endings and whether they hold macros.
 _MACRO_SUFFIXES = {".xlsm": True, ".xltm": True, ".xlsx": False, ".xltx": False}
 
@@ -235,7 +237,8 @@ def write_report(
         ws = wb.create_sheet(names[sheet.name], index=position + offset)
         first = first or ws
         block = _SheetWriter(ws, sheet, report, names, table_names).write()
-        markers.mark(ws)
+        if sheet.replaceable:
+            markers.mark(ws)
         if block is not None:
             rows[ws] = block
     if base is not None:
@@ -460,9 +463,12 @@ class _SheetWriter:
         self._fonts: dict[Look, Font] = {}
         self._fills: dict[str, PatternFill] = {}
 
-    # The last block is written by the fast row path when it is a table without links.
+    # The last block is written by the fast row path when it is a table without links (not on
+    # a protected sheet: there every cell, blank ones too, is written with its lock state).
     def _fast_table(self) -> Table | None:
         last = self.placements[-1].block if self.placements else None
+        if self.sheet.protected and not (isinstance(last, Table) and last.fill is not None):
+            return None
         if isinstance(last, Table) and not last.links and len(last):
             return last
         if isinstance(last, Table) and last.fill is not None:
@@ -513,6 +519,10 @@ class _SheetWriter:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_view.showGridLines = self.sheet.role == "lines"
+        if self.sheet.hidden:
+            ws.sheet_state = "hidden"
+        if self.sheet.protected:
+            _protect(ws)
         for table in self.sheet.tables():
             for col, column in enumerate(table.columns, start=1):
                 if column.entry and column.kind != "text":
@@ -520,6 +530,9 @@ class _SheetWriter:
                     ws.column_dimensions[get_column_letter(col)].number_format = number_format(
                         column.kind
                     )
+                if column.entry and self.sheet.protected:
+                    # Rows people add below the table can be typed in too.
+                    ws.column_dimensions[get_column_letter(col)].protection = _UNLOCKED
         if self.sheet.freeze:
             header = table_header_row(self.sheet, self.sheet.freeze)
             ws.freeze_panes = f"A{header + 1}"
@@ -580,8 +593,13 @@ class _SheetWriter:
         top: bool = False,
         align: str | None = None,
         link: str | None = None,
+        unlocked: bool = False,
     ):
         cell = WriteOnlyCell(self.ws, value=_excel_value(value, kind))
+        if unlocked:
+            cell.protection = _UNLOCKED
+            if kind not in ("text", "bool"):
+                cell.number_format = number_format(kind)  # for what people type in it
         if isinstance(cell.value, str):
             cell.data_type = "s"  # never a formula, whatever the text starts with
             if is_formula_like(cell.value):
@@ -713,6 +731,7 @@ class _SheetWriter:
     def _table_rows(self, table: Table, heights) -> None:
         columns = table.columns
         tall = heights is not None
+        unlocked = [self.sheet.protected and c.entry for c in columns]
         link_columns = {
             i: table.links[c.key] for i, c in enumerate(columns) if c.key in table.links
         }
@@ -727,7 +746,14 @@ class _SheetWriter:
                 link = self._location(target) if target is not None else None
                 column = columns[i]
                 cells.append(
-                    self._cell(value, kind=column.kind, link=link, wrap=column.wrap, top=tall)
+                    self._cell(
+                        value,
+                        kind=column.kind,
+                        link=link,
+                        wrap=column.wrap,
+                        top=tall,
+                        unlocked=unlocked[i],
+                    )
                 )
             self._append(cells)
 
@@ -826,6 +852,16 @@ class _SheetWriter:
         else:
             chart.legend = None
         self.ws.add_chart(chart, f"A{top}")
+
+
+def _protect(ws) -> None:
+    """Sheet protection without a password: cells cannot be edited unless unlocked; people may
+    still filter, sort and resize columns and rows."""
+    ws.protection.sheet = True
+    ws.protection.autoFilter = False
+    ws.protection.sort = False
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
 
 
 def _alignment(wrap: bool, top: bool, horizontal: str | None) -> Alignment:

@@ -627,7 +627,9 @@ def stratified_rate(strata: pd.DataFrame, confidence: float = 0.90, method: str 
         n_eff = math.inf
         low = high = p  # every stratum was reviewed in full: the rate is known
     else:
-        n_eff = p * (1.0 - p) / v if v > 0 else float(sampled_lines)
+        # A rate of 0 or 1 carries no spread of its own (p(1 - p) = 0): the lines reviewed.
+        spread = p * (1.0 - p)
+        n_eff = spread / v if v > 0 and spread > 0 else float(sampled_lines)
         if method.lower() == "wilson":
             low, high = _wilson(p * n_eff, n_eff, normal_quantile(1.0 - alpha / 2.0))
         else:

@@ -28,8 +28,10 @@ What a writer does with each sheet (``auditkit.excel.openpyxl_writer`` is the re
   its ``rules`` as conditional formats over its data rows; an ``entry`` column's header in
   ENTRY_HEADER_LOOK and its number format on the whole column;
 * ``Figure``: the chart at the figure's first row, its table ``table_offset`` rows below;
+* a ``protected`` sheet: sheet protection on, the ``entry`` columns' cells (blank ones too,
+  and the rest of those columns) unlocked; a ``hidden`` sheet hidden;
 * every text value literally as text, never as a formula (``safety.formula_like`` says which
-  need care), and every sheet marked as auditkit's (``auditkit.excel.markers``).
+  need care), and every ``replaceable`` sheet marked as auditkit's (``auditkit.excel.markers``).
 """
 
 from __future__ import annotations
@@ -214,6 +216,15 @@ class Sheet:
     blocks: list[Block] = field(default_factory=list)
     #: Key of the table whose header row is frozen and printed on every page.
     freeze: str | None = None
+    #: Protect the sheet: every cell locked but those of its tables' ``entry`` columns (people
+    #: fill those in); filtering, sorting and resizing stay allowed. A guard against slips,
+    #: not security: there is no password.
+    protected: bool = False
+    #: Hide the sheet (what auditkit reads back later, not for people to read).
+    hidden: bool = False
+    #: Marked as auditkit's, so a later run writing into the workbook replaces it. False for a
+    #: sheet whose loss would lose people's work (the chart-pull review): it is left alone.
+    replaceable: bool = True
 
     def tables(self) -> list[Table]:
         found = []

@@ -436,3 +436,13 @@ def test_method_text_says_what_the_numbers_mean() -> None:
     assert quoted is not None
     assert int(quoted.group(1)) == round(100 * proportion_interval(0, 10)[1])
     assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_a_rate_of_zero_with_a_one_line_stratum_uses_the_lines_reviewed() -> None:
+    """One stratum, one line reviewed, no error: the variance is taken at its largest (0.25)
+    but the rate 0 has no spread, so the interval is Wilson's on the one line reviewed
+    (upper z^2 / (1 + z^2) with z = 1.645 for 90%), not a division by zero."""
+    got = stratified_rate(pd.DataFrame({"N": [10], "n": [1], "errors": [0]}))
+    z = 1.6448536269514722
+    assert got["error_rate"] == 0.0 and got["ci_low"] == 0.0
+    assert got["ci_high"] == pytest.approx(z * z / (1 + z * z), rel=1e-6)
