@@ -360,6 +360,12 @@ def _print_summary(job, console: Console, workbook: bool = True) -> None:
     help="Refuse an 835 whose SE/GE/IEA counts or control numbers do not match (default: read "
     "it, with a warning).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="An earlier run's --json: add a Comparison sheet (new, resolved, persisting findings) "
+    "to the workbook.",
+)
 @as_of_option
 @common_quiet
 @common_verbose
@@ -385,6 +391,7 @@ def audit(
     fail_on: str | None,
     redact: bool,
     strict_x12: bool,
+    baseline: str | None,
     as_of: str | None,
     quiet: bool,
     verbose: bool,
@@ -400,10 +407,13 @@ def audit(
       auditkit audit export.csv --auths auths.csv --fee-schedule fees.csv --out audit.xlsx
       auditkit audit export.csv --ptp ptp_f1.zip --ptp ptp_f2.zip --mue mue.zip --out audit.xlsx
       auditkit audit export.csv --remits era.835 --strict-x12 --out audit.xlsx
+      auditkit audit export.csv --baseline last_quarter.json --out audit.xlsx --json audit.json
     """
     from auditkit import pipeline
 
     console = Console(quiet, verbose)
+    if baseline and not (out or into):
+        _fail("--baseline adds a Comparison sheet to the workbook: add --out audit.xlsx")
     if out and into:
         _fail("use either --out (new workbook) or --into (existing workbook), not both")
     if template and not out:
@@ -427,6 +437,7 @@ def audit(
         "the template": [template],
         "a PTP edit file": list(ptp),
         "the MUE file": list(mue),
+        "the baseline": [baseline],
     }
     try:
         _check_outputs(
@@ -464,6 +475,7 @@ def audit(
             prepared_by=prepared_by,
             inputs=read,
             progress=console.progress,
+            baseline=baseline,
         )
     except AuditkitError as exc:
         console.stop()
@@ -745,6 +757,66 @@ def batch(
     if fail_on and any(reaches_severity(o.worst, fail_on) for o in result.outcomes):
         console.info(f"findings at or above '{fail_on}': exit 1")
         sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("compare")
+@click.argument("before", type=click.Path(dir_okay=False))
+@click.argument("after", type=click.Path(dir_okay=False))
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the comparison workbook (.xlsx)."
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write it as JSON.")
+@common_quiet
+def compare_runs(
+    before: str, after: str, out: str | None, json_path: str | None, quiet: bool
+) -> None:
+    """Compare two runs' --json: findings new, resolved and persisting, key indicators side by
+    side, and a one-sentence summary for the client.
+
+    Findings match by their key (the same problem in the same place). Dollars add only findings
+    counted in their run's total. Runs made with --redact cannot match line or claim findings
+    (claim pseudonyms change on every run).
+
+    \b
+    Examples:
+      auditkit compare october.json january.json
+      auditkit compare october.json january.json --out changes.xlsx --json changes.json
+    """
+    from auditkit.compare import compare, read_run, write_compare_json
+
+    console = Console(quiet, False)
+    try:
+        _check_outputs(
+            {"--json": json_path, "--out": out}, inputs={"a run compared": [before, after]}
+        )
+        cmp = compare(read_run(before), read_run(after))
+        written = []
+        if json_path:
+            written.append(write_compare_json(cmp, json_path))
+        if out:
+            from datetime import datetime
+
+            from auditkit import __version__
+            from auditkit.excel.openpyxl_writer import write_report
+            from auditkit.report.build import _sanitise_blocks
+            from auditkit.report.compare_sheets import compare_sheets
+            from auditkit.report.model import Report
+
+            report = Report(
+                sheets=compare_sheets(cmp),
+                title="Audit comparison",
+                generated_at=datetime.now().replace(microsecond=0),
+                version=__version__,
+            )
+            _sanitise_blocks(report)
+            written.append(Path(write_report(report, out)))
+    except AuditkitError as exc:
+        _fail(str(exc))
+    console.info(cmp.sentence)
+    for note in cmp.notes:
+        console.info(f"note: {note}")
+    for path in written:
+        console.info(f"wrote {path}")
 
 
 @cli.command("audits")

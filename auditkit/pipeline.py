@@ -199,9 +199,11 @@ def _lean(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-#: The keys of one finding in the JSON, in order: the classic frame's columns but ``why`` (the
-#: audit's own text, given once per audit in the docs, not per finding).
-FINDING_KEYS: tuple[str, ...] = tuple(c for c in FINDING_COLUMNS if c != "why")
+#: The keys of one finding in the JSON, in order: its stable ``key`` (the same problem in the
+#: same place has the same key in the next run; see :mod:`auditkit.engine.keys`), then the
+#: classic frame's columns but ``why`` (the audit's own text, given once per audit in the docs,
+#: not per finding).
+FINDING_KEYS: tuple[str, ...] = ("key", *(c for c in FINDING_COLUMNS if c != "why"))
 _EVIDENCE_MARK = "\u0001evidence\u0001"
 #: Findings rendered at once for the JSON (about 1 KB of text each, copied a few times).
 JSON_SLICE_ROWS = 10_000
@@ -210,6 +212,7 @@ JSON_SLICE_ROWS = 10_000
 def _head(job: Job) -> dict[str, Any]:
     """The JSON document without its findings."""
     from auditkit import __version__
+    from auditkit.measures import trends
 
     return {
         "auditkit_version": __version__,
@@ -217,6 +220,9 @@ def _head(job: Job) -> dict[str, Any]:
         + [{"path": r.path, "rows": int(r.rows)} for r in job.side_inputs],
         "warnings": job.lines.warnings(),
         "summary": jsonable(job.result.summary),
+        # Month by month of service: the practice (provider and payer null), each physician,
+        # each payer (auditkit.measures.trends).
+        "trends": trends.records(getattr(job.result, "trends", None)),
         "audits": [
             {
                 "id": a.id,
@@ -241,6 +247,7 @@ def finding_columns(found: FindingSet, core: pd.DataFrame) -> pd.DataFrame:
     ``|``)."""
     return pd.DataFrame(
         {
+            "key": found.keys(core).reset_index(drop=True),
             **{k: _text(core[k]) for k in ("audit", "severity", "scope", "provider", "payer")},
             "cpt": _text(core["cpt"]),
             "claim_id": _text(core["claim_id"]),
@@ -379,6 +386,7 @@ def write_findings_parquet(job: Job, path: PathLike) -> Path:
     found = job.result.found
     schema = pa.schema(
         [
+            ("key", pa.string()),
             ("audit", pa.string()),
             ("severity", pa.string()),
             ("scope", pa.string()),
@@ -428,6 +436,7 @@ def write_outputs(
     inputs: Mapping[str, Iterable[PathLike | None]] | None = None,
     progress: Progress = _quiet,
     worklist_only: bool = False,
+    baseline: PathLike | None = None,
 ) -> list[Path]:
     """Write the JSON and/or the workbook; return the paths written.
 
@@ -443,10 +452,14 @@ def write_outputs(
 
     ``worklist_only``: the workbook holds the Work list and About sheets only (``auditkit
     worklist``).
+
+    ``baseline``: an earlier run's audit JSON (``--baseline``): the workbook gets a Comparison
+    sheet of this run against it (:mod:`auditkit.compare`; InputError when it is not one).
     """
     read = {role: list(paths) for role, paths in (inputs or {}).items()}
     read["an input file"] = [r.path for r in job.lines.inputs + job.side_inputs]
     read["the template"] = [template]
+    read["the baseline"] = [baseline]
     check_outputs(
         {"--json": json_path, "--findings-parquet": parquet_path, "--out": out},
         updated={"--into": into},
@@ -470,6 +483,13 @@ def write_outputs(
             def renamed(wanted: str, used: str) -> None:
                 job.notes.append(rename_note(wanted, used))
 
+            comparison = None
+            if baseline is not None:
+                from auditkit.compare import compare, read_run, run_from_result
+
+                progress("reading", str(baseline))
+                after = run_from_result(job.result, _head(job), json_records=json_records)
+                comparison = compare(read_run(baseline), after)
             target = into if into is not None else out
             progress("writing", str(target))
             written.append(
@@ -486,6 +506,7 @@ def write_outputs(
                         prepared_by=prepared_by,
                         on_rename=renamed,
                         **({"worklist_only": True} if worklist_only else {}),
+                        **({"comparison": comparison} if comparison is not None else {}),
                     )
                 )
             )

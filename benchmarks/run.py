@@ -172,6 +172,8 @@ def _floor_rows(result) -> pd.DataFrame:
                 plain = dict(zip(unique, (plain_doc_text(str(u)) for u in unique), strict=True))
                 text = text.map(plain).astype("string")
                 view[key] = text.mask(same | (text == ""))
+            elif key == "key":  # the hidden Key column (auditkit.engine.keys)
+                view[key] = found.keys(core).astype("string")
             elif key == "source_file":
                 view[key] = as_text(core[key]).str.replace(r"^.*[\\/]", "", regex=True)
             else:

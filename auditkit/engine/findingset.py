@@ -430,7 +430,8 @@ class FindingSet:
     """The findings of a run as columns (see the module docstring).
 
     ``core`` holds :data:`CORE_COLUMNS` plus ``part`` and ``row``, which locate each finding's
-    values in ``values[part]`` (the ``m.``/``ev.`` columns of the audit frame it came from).
+    values in ``values[part]`` (the ``m.``/``ev.`` columns of the audit frame it came from),
+    and ``key_hash``/``key_seq``, each finding's stable key (:meth:`keys` gives it as text).
     """
 
     core: pd.DataFrame
@@ -467,7 +468,7 @@ class FindingSet:
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in CORE_COLUMNS})
             frame["part"] = pd.Series(dtype=np.int32)
             frame["row"] = pd.Series(dtype=np.int64)
-            return cls(_typed_core(frame), [])
+            return cls(_typed_core(frame), []).with_keys()
         cats = {
             name: pd.api.types.union_categoricals(
                 [categorical(c[name]) for c in cores], ignore_order=True
@@ -479,7 +480,34 @@ class FindingSet:
         )
         for name, values_ in cats.items():
             plain[name] = pd.Series(values_, index=plain.index)
-        return cls(_typed_core(plain), values)
+        return cls(_typed_core(plain), values).with_keys()
+
+    def with_keys(self) -> FindingSet:
+        """The set with each finding's stable key in the core (``key_hash``, a 64-bit hash of
+        where the finding is, and ``key_seq``, its occurrence number among findings of one
+        place; see :mod:`auditkit.engine.keys`), computed once, when the set is built."""
+        from auditkit.engine.keys import hashes, occurrences
+
+        core = self.core
+        h = hashes(core)
+
+        def tiebreak(where: np.ndarray) -> pd.Series:
+            part = core.iloc[where]
+            text = part["template"].astype("string").fillna("").reset_index(drop=True)
+            covers = part["covers"].astype("string").fillna("").reset_index(drop=True)
+            return text + KEYS_SEP + covers + KEYS_SEP + self.evidence_json(part)
+
+        core["key_hash"] = h
+        core["key_seq"] = occurrences(h, tiebreak)
+        return self
+
+    def keys(self, core: pd.DataFrame | None = None) -> pd.Series:
+        """The key text of the findings in ``core`` (all when None): 16 hex digits, ``-N`` for
+        the N-th finding of one place (see :mod:`auditkit.engine.keys`)."""
+        from auditkit.engine.keys import key_text
+
+        core = self.core if core is None else core
+        return key_text(core["key_hash"].to_numpy(), core["key_seq"].to_numpy())
 
     def __len__(self) -> int:
         return len(self.core)

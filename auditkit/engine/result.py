@@ -90,6 +90,9 @@ class AuditResult:
     * ``worklist``: the ranked work list of open money as of the run's as-of date
       (:func:`auditkit.measures.worklist.work_list`'s columns, one row per item), or None when
       it was not made (no status column, or a caller that did not ask for it).
+    * ``trends``: the measures month by month of service for the practice, each physician and
+      each payer (:func:`auditkit.measures.trends.monthly`'s columns), or None when the data
+      has no date of service.
     """
 
     found: FindingSet
@@ -100,6 +103,7 @@ class AuditResult:
     timings: dict[str, float]
     edit_tables: list[dict[str, Any]]
     worklist: pd.DataFrame | None
+    trends: pd.DataFrame | None
 
     def __init__(
         self,
@@ -113,6 +117,7 @@ class AuditResult:
         *,
         found: FindingSet | None = None,
         worklist: pd.DataFrame | None = None,
+        trends: pd.DataFrame | None = None,
     ) -> None:
         if findings is not None or found is None:  # given findings win (dataclasses.replace)
             found = FindingSet.build([findings] if findings is not None else [])
@@ -125,6 +130,7 @@ class AuditResult:
         self.timings = timings if timings is not None else {}
         self.edit_tables = edit_tables if edit_tables is not None else []
         self.worklist = worklist
+        self.trends = trends
 
     @property
     def findings(self) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from auditkit.engine.settings import effective_settings, load_settings
 from auditkit.errors import InputError
 from auditkit.ingest.model import ClaimLines
 from auditkit.ingest.side_tables import SPECS, SideTable, as_side_table
-from auditkit.measures import kpis, revenue
+from auditkit.measures import kpis, revenue, trends
 from auditkit.measures.worklist import run_work_list
 
 # glibc mallopt() parameters (malloc.h).
@@ -271,6 +271,10 @@ def _run(
         runs.append(run)
         parts.append(found)
     timings["audits"] = sum(r.seconds for r in runs)
+    # The line findings per month of service, while the audits' line keys are alive.
+    clock = time.perf_counter()
+    trend_findings = trends.finding_counts(context, parts)
+    timings["trends"] = time.perf_counter() - clock
     context.release_audit_views()
     # What needs the lines comes first (the KPI tables, the summary's line figures), so that
     # they can be let go before the findings are joined.
@@ -280,6 +284,10 @@ def _run(
     if under is not None:
         tables["underpayment_by_payer"] = under
     timings["tables"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    trend_table = trends.monthly(context, trend_findings)
+    del trend_findings
+    timings["trends"] += time.perf_counter() - clock
     clock = time.perf_counter()
     summary = kpis.line_summary(context, tables)
     summary["clean_claim_target"] = config.settings(get("clean-claim-rate")).target
@@ -313,6 +321,7 @@ def _run(
         timings=timings,
         edit_tables=edit_tables,
         worklist=worklist,
+        trends=trend_table,
     )
 
 

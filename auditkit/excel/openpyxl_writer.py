@@ -43,6 +43,7 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -140,6 +141,7 @@ def write_workbook(
     prepared_by: str | None = None,
     on_rename: Callable[[str, str], None] | None = None,
     worklist_only: bool = False,
+    comparison: Any | None = None,
 ) -> Path:
     """Write the audit workbook for ``result`` to ``path`` and return the path.
 
@@ -149,7 +151,7 @@ def write_workbook(
     workbook already has a sheet of the user's called ``wanted``. Writing ``into`` a workbook
     that has a Work list, what people typed on it is read first and kept on the same items
     (:mod:`auditkit.excel.worklist_notes`). ``worklist_only``: the Work list and About sheets
-    only. Raises
+    only. ``comparison`` (``--baseline``): add its Comparison sheet. Raises
     :class:`OutputError` (one line) when the file cannot be written; the existing file is then
     left exactly as it was.
     """
@@ -177,6 +179,7 @@ def write_workbook(
             prepared_by=prepared_by,
             previous_worklist=previous,
             worklist_only=worklist_only,
+            comparison=comparison,
         )
         # Only the work list into a workbook with an audit: the audit's sheets stay.
         replacing = is_worklist_sheet if worklist_only and into is not None else None
@@ -513,6 +516,8 @@ class _SheetWriter:
         ws = self.ws
         for col, width in self.widths.items():
             ws.column_dimensions[get_column_letter(col)].width = round(width, 1)
+        for col in self.sheet.hidden_columns():
+            ws.column_dimensions[get_column_letter(col)].hidden = True
         ws.sheet_properties.tabColor = TAB_COLOR.get(self.sheet.role)
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.page_setup.orientation = "landscape"
@@ -806,10 +811,13 @@ class _SheetWriter:
         n = len(table)
         header = top + figure.table_offset
         first, last = header + 1, header + n
-        chart = BarChart()
-        chart.type = "bar" if spec.horizontal else "col"
-        chart.grouping = "stacked" if spec.stacked else "clustered"
-        if spec.stacked:
+        if spec.kind == "line":
+            chart = LineChart()
+        else:
+            chart = BarChart()
+            chart.type = "bar" if spec.horizontal else "col"
+            chart.grouping = "stacked" if spec.stacked else "clustered"
+        if spec.stacked and spec.kind != "line":
             chart.overlap = 100
         chart.title = spec.title
         chart.width = spec.width_cm or max(15.0, self._figure_chars() * _CHAR_CM)
@@ -821,11 +829,19 @@ class _SheetWriter:
         for series in spec.series:
             col = keys.index(series.column) + 1
             data = Reference(self.ws, min_col=col, min_row=first, max_row=last)
-            holder = lines if series.as_line else chart
+            holder = lines if series.as_line and spec.kind != "line" else chart
             holder.add_data(data, titles_from_data=False)
             drawn = holder.series[-1]
             drawn.tx = SeriesLabel(v=series.label)
-            if series.as_line:
+            if spec.kind == "line":  # a trend: a solid line with a marker on each month
+                drawn.graphicalProperties.line.solidFill = series.color
+                drawn.graphicalProperties.line.width = 22000
+                drawn.marker.symbol = "circle"
+                drawn.marker.size = 5
+                drawn.marker.graphicalProperties = GraphicalProperties(solidFill=series.color)
+                drawn.marker.graphicalProperties.line.solidFill = series.color
+                drawn.smooth = False
+            elif series.as_line:
                 drawn.graphicalProperties.line.solidFill = series.color
                 drawn.graphicalProperties.line.dashStyle = "dash"
                 drawn.graphicalProperties.line.width = 22000
@@ -837,7 +853,8 @@ class _SheetWriter:
         chart.set_categories(categories)
         fmt = "0%" if spec.value_kind == "percent" else number_format(spec.value_kind)
         chart.y_axis.number_format = fmt
-        chart.y_axis.scaling.min = 0
+        if spec.kind != "line":  # a trend's axis fits its values, so a change shows
+            chart.y_axis.scaling.min = 0
         if spec.value_max is not None:
             chart.y_axis.scaling.max = spec.value_max
         chart.x_axis.delete = False

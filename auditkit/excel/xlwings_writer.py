@@ -338,6 +338,8 @@ class _XlSheetWriter:
         ws = self.ws
         for col, width in self.widths.items():
             self._range(1, col).column_width = round(width, 1)
+        for col in self.sheet.hidden_columns():  # a width of 0 hides a column in Excel
+            self._range(1, col).column_width = 0
         ws.show_gridlines = self.sheet.role == "lines"
         frozen = None
         if self.sheet.freeze:
@@ -514,7 +516,9 @@ class _XlSheetWriter:
         address = ",".join(
             f"{_column_letter(c)}{header}:{_column_letter(c)}{last}" for c in columns
         )
-        if spec.horizontal:
+        if spec.kind == "line":
+            kind = "line_markers"
+        elif spec.horizontal:
             kind = "bar_stacked" if spec.stacked else "bar_clustered"
         else:
             kind = "column_stacked" if spec.stacked else "column_clustered"
@@ -530,7 +534,15 @@ class _XlSheetWriter:
         chart.title = spec.title
         for index, series in enumerate(drawn):
             shown = chart.series[index]
-            if series.as_line:
+            if spec.kind == "line":
+                color = _hex(series.color)
+                shown.set(
+                    name=series.label,
+                    line_color=color,
+                    marker_foreground_color=color,
+                    marker_background_color=color,
+                )
+            elif series.as_line:
                 shown.set(name=series.label, chart_type="line", line_color=_hex(series.color))
             elif series.color:
                 shown.set(name=series.label, fill_color=_hex(series.color))
@@ -540,7 +552,8 @@ class _XlSheetWriter:
         axis.number_format = (
             "0%" if spec.value_kind == "percent" else number_format(spec.value_kind)
         )
-        axis.minimum_scale = 0
+        if spec.kind != "line":  # a trend's axis fits its values, so a change shows
+            axis.minimum_scale = 0
         if spec.value_max is not None:
             axis.maximum_scale = spec.value_max
         if spec.horizontal:

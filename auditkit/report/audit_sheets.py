@@ -42,8 +42,10 @@ FINDING_VIEW: tuple[Column, ...] = (
     Column("evidence", "Evidence", wrap=True),
     Column("source_file", "Source file"),
     Column("source_row", "Source row", "ordinal", 12),
+    # The finding's stable key (auditkit.engine.keys), hidden: for matching runs, not reading.
+    Column("key", "Key", "text", 20, hidden=True),
 )
-_ALWAYS_SHOWN = frozenset({"severity", "message"})
+_ALWAYS_SHOWN = frozenset({"severity", "message", "key"})
 
 
 def audit_sheets(
@@ -169,6 +171,8 @@ def _findings_table(key: str, found: pd.DataFrame, run: AuditRun, source: Findin
                 data[name] = _extra_text(core[name], getattr(run, name))
             elif name == "in_total":
                 data[name] = in_total_text(core.reset_index(drop=True)).to_numpy()
+            elif name == "key":
+                data[name] = source.keys(core).to_numpy()
             elif name == "source_file":
                 # The file name is enough beside a finding; About lists the full paths.
                 text = as_text(core[name]).str.replace(r"^.*[\\/]", "", regex=True)

@@ -5,7 +5,9 @@ the actions worth the most counted money, practice, period, inputs,
 key indicators beside their benchmarks, top findings by dollars at risk linking to their rows,
 charts from :mod:`~auditkit.report.figures`), **Work list** when the run made one
 (:mod:`~auditkit.report.worklist_sheet`: open money ranked by amount and deadline, with columns
-for people, and **Closed since last run** for typed items no longer open), **one sheet per
+for people, and **Closed since last run** for typed items no longer open), **Trends** when the export
+spans two months of service or more (:mod:`~auditkit.report.trends_sheet`: month-by-month
+measures with line charts), **one sheet per
 audit that ran**
 (:mod:`~auditkit.report.audit_sheets`: why and fix above its findings table), optionally
 **Claim lines** (:mod:`~auditkit.report.line_sheets`: flagged lines coloured), and **About**
@@ -35,6 +37,7 @@ from auditkit.report.line_sheets import line_sheets
 from auditkit.report.model import Facts, Report, Text, Title
 from auditkit.report.safety import MAX_ROWS, clean_text, sheet_name
 from auditkit.report.summary_sheet import summary_sheet
+from auditkit.report.trends_sheet import trends_sheet
 from auditkit.report.worklist_sheet import worklist_sheets
 
 __all__ = ["build_report"]
@@ -52,6 +55,7 @@ def build_report(
     max_rows: int = MAX_ROWS,
     previous_worklist: pd.DataFrame | None = None,
     worklist_only: bool = False,
+    comparison: Any | None = None,
 ) -> Report:
     """The report model of the audit workbook for ``result``.
 
@@ -60,6 +64,8 @@ def build_report(
     ``previous_worklist``: what people typed on the work list of the workbook written into
     (:func:`auditkit.excel.worklist_notes.read_worklist_notes`), kept on the same items.
     ``worklist_only``: the Work list sheets and About only (``auditkit worklist``).
+    ``comparison``: a :class:`auditkit.compare.Comparison` with a baseline run
+    (``--baseline``): its Comparison sheet follows the Summary.
     """
     summary = result.summary or {}
     # The findings' core columns (their text is rendered from result.found when needed); the
@@ -94,10 +100,25 @@ def build_report(
     worklist_pages = worklist_sheets(
         getattr(result, "worklist", None), summary, previous_worklist, max_rows
     )
+    trends_page = trends_sheet(getattr(result, "trends", None))
+    trend_pages = [trends_page] if trends_page is not None and not worklist_only else []
+    compare_pages = []
+    if comparison is not None and not worklist_only:
+        from auditkit.report.compare_sheets import compare_sheets
+
+        compare_pages = compare_sheets(comparison, max_rows)
     if worklist_only:
         report.sheets = [*worklist_pages, about_page]
     else:
-        report.sheets = [summary_page, *worklist_pages, *audit_pages, *line_pages, about_page]
+        report.sheets = [
+            summary_page,
+            *compare_pages,
+            *worklist_pages,
+            *trend_pages,
+            *audit_pages,
+            *line_pages,
+            about_page,
+        ]
     _sanitise_blocks(report)
     taken: list[str] = []
     for sheet in report.sheets:

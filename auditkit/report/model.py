@@ -81,6 +81,9 @@ class Column:
     #: A column for people to fill in: its header stands out (style.ENTRY_HEADER_LOOK) and the
     #: whole column carries its number format, so what is typed later is formatted too.
     entry: bool = False
+    #: Hidden in the workbook (for tools, not people: a finding's key), unless another table
+    #: of the sheet shows a column there.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,14 @@ class Series:
 
 @dataclass
 class Chart:
-    """A bar chart over the figure's table: categories from one column, series from others."""
+    """A chart over the figure's table: categories from one column, series from others. A
+    ``"bar"`` chart draws bars (a series ``as_line`` over them); a ``"line"`` chart draws every
+    series as a line with markers (a trend over months; an empty cell leaves a gap)."""
 
     title: str
     category: str
     series: list[Series]
+    kind: str = "bar"  # "bar" or "line"
     value_kind: str = "integer"  # number format kind of the value axis
     horizontal: bool = False
     stacked: bool = False
@@ -225,6 +231,15 @@ class Sheet:
     #: Marked as auditkit's, so a later run writing into the workbook replaces it. False for a
     #: sheet whose loss would lose people's work (the chart-pull review): it is left alone.
     replaceable: bool = True
+
+    def hidden_columns(self) -> list[int]:
+        """1-based sheet columns to hide: a table's ``hidden`` column where no table of the
+        sheet shows a column."""
+        hidden, shown = set(), set()
+        for table in self.tables():
+            for i, column in enumerate(table.columns, start=1):
+                (hidden if column.hidden else shown).add(i)
+        return sorted(hidden - shown)
 
     def tables(self) -> list[Table]:
         found = []
