@@ -19,6 +19,7 @@ from auditkit.engine.findingset import FINDING_COLUMNS, FindingSet, jsonable
 from auditkit.engine.result import COVERS_SEP, SEVERITIES, AuditResult
 from auditkit.fileio import all_or_nothing, atomic_write, check_outputs
 from auditkit.ingest.model import ClaimLines
+from auditkit.measures.worklist import WORKLIST_COLUMNS
 
 PathLike = str | os.PathLike[str]
 #: Called with a short stage name ("reading", "auditing", "writing") and a detail.
@@ -295,27 +296,7 @@ def json_records(found: FindingSet, core: pd.DataFrame) -> list[str]:
 
 #: The keys of one work-list item in the JSON, in order (the work list's columns but ``pos``,
 #: the line's place in this run's table).
-WORKLIST_KEYS: tuple[str, ...] = (
-    "rank",
-    "claim_id",
-    "line",
-    "payer",
-    "provider",
-    "cpt",
-    "date_of_service",
-    "item",
-    "amount",
-    "amount_basis",
-    "reason",
-    "cause",
-    "action",
-    "deadline_kind",
-    "deadline",
-    "deadline_source_date_used",
-    "deadline_rule",
-    "days_left",
-    "priority",
-)
+WORKLIST_KEYS: tuple[str, ...] = tuple(c for c in WORKLIST_COLUMNS if c != "pos")
 
 
 def worklist_records(items: pd.DataFrame) -> list[str]:
@@ -505,7 +486,7 @@ def write_outputs(
                         period=period,
                         prepared_by=prepared_by,
                         on_rename=renamed,
-                        **({"worklist_only": True} if worklist_only else {}),
+                        worklist_only=worklist_only,
                         **({"comparison": comparison} if comparison is not None else {}),
                     )
                 )

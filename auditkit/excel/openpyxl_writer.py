@@ -55,7 +55,7 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 
 from auditkit.engine.result import AuditResult
-from auditkit.errors import OutputError
+from auditkit.errors import AuditkitError, OutputError
 from auditkit.excel import markers
 from auditkit.excel.package import (
     LOSS_WARNING,
@@ -290,21 +290,33 @@ def check_base(base: str | Path, *, target: str | Path | None = None) -> None:
 
 def _readable(base: Path, creating: bool, read: Callable[[], Any]) -> Any:
     """``read()`` with the workbook's reading errors as one-line OutputErrors."""
-    if not base.is_file():
-        hint = "check the --template path" if creating else "use --out to create a new workbook"
-        raise OutputError("does not exist", path=base, hint=hint)
+    hint = "check the --template path" if creating else "use --out to create a new workbook"
+    return read_workbook_file(base, read, error=OutputError, missing_hint=hint)
+
+
+def read_workbook_file(
+    path: Path,
+    read: Callable[[], Any],
+    *,
+    error: type[AuditkitError] = OutputError,
+    missing_hint: str | None = None,
+) -> Any:
+    """``read()`` of the workbook at ``path``, its reading errors (missing, locked, not a
+    workbook or damaged) turned into one-line ``error``s naming the file."""
+    if not path.is_file():
+        raise error("does not exist", path=path, hint=missing_hint)
     try:
         return read()
     except PermissionError as exc:
-        raise OutputError(
+        raise error(
             "cannot be read: permission denied, or it is open in another program",
-            path=base,
+            path=path,
             hint="close it and run again",
         ) from exc
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise OutputError(
+        raise error(
             "cannot be opened as an Excel workbook (password-protected or damaged?)",
-            path=base,
+            path=path,
             hint=type(exc).__name__,
         ) from exc
 

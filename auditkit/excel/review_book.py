@@ -13,17 +13,15 @@ keeping every other sheet as it is.
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from auditkit.errors import InputError, OutputError
-from auditkit.excel.openpyxl_writer import write_report
+from auditkit.excel.openpyxl_writer import read_workbook_file, write_report
 from auditkit.fileio import all_or_nothing, atomic_write_bytes
 from auditkit.ingest.model import FileReport
 from auditkit.measures.review_score import ReviewAnswers, ReviewScore, review_json
@@ -140,22 +138,9 @@ def read_review(path: str | Path) -> ReviewAnswers:
 
 
 def _open(source: Path):
-    if not source.is_file():
-        raise InputError("does not exist", path=source)
-    try:
-        return load_workbook(source, data_only=True)
-    except PermissionError as exc:
-        raise InputError(
-            "cannot be read: permission denied, or it is open in another program",
-            path=source,
-            hint="close it and run again",
-        ) from exc
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InputError(
-            "cannot be opened as an Excel workbook (password-protected or damaged?)",
-            path=source,
-            hint=type(exc).__name__,
-        ) from exc
+    return read_workbook_file(
+        source, lambda: load_workbook(source, data_only=True), error=InputError
+    )
 
 
 def _data_tables(rows: list[tuple], source: Path) -> dict[str, pd.DataFrame]:

@@ -208,27 +208,16 @@ def _check_one_kind(words: pd.Series) -> None:
 
 def _dates(values: pd.Series, name: str, n: int) -> tuple[pd.Series, pd.Series]:
     """A column of dates read as the export reader reads them (Excel serials, date cells, date
-    text), one per row, and per row the problem of a cell that is not a date.
-
-    Read once per distinct cell (a column of 100,000 rows holds a few hundred dates); blank
-    cells are left out of the parse (``norm.read_dates`` fails on a column of blanks only).
-    """
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    distinct = pd.Series(uniques, dtype=object)
-    text = norm.as_text(distinct)
-    dates = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
-    problem = pd.Series(pd.NA, index=distinct.index, dtype="string")
-    given = text.notna().to_numpy(dtype=bool)
-    if given.any():
-        parsed = norm.parse_dates(distinct[given])
-        dates[given] = parsed.values.to_numpy(dtype="datetime64[ns]")
-        bad = np.flatnonzero(given)[parsed.bad.to_numpy(dtype=bool)]
-        problem[bad] = f"{name}: not a date: " + text[bad].map(repr)
-    per_row = (
-        pd.Series(dates.array.take(codes, allow_fill=True)),
-        pd.Series(problem.array.take(codes, allow_fill=True)),
-    )
-    return _spread(per_row[0], n), _spread(per_row[1], n)
+    text; :func:`auditkit.ingest.normalise.parse_dates`, which works once per distinct cell),
+    one per row, and per row the problem of a cell that is not a date."""
+    cells = pd.Series(values.to_numpy(dtype=object), dtype=object)
+    parsed = norm.parse_dates(cells)
+    bad = parsed.bad.to_numpy(dtype=bool)
+    problem = pd.Series(pd.NA, index=cells.index, dtype="string")
+    if bad.any():
+        problem[bad] = f"{name}: not a date: " + norm.as_text(cells[bad]).map(repr)
+    dates = pd.Series(parsed.values.to_numpy(dtype="datetime64[ns]"))
+    return _spread(dates, n), _spread(problem, n)
 
 
 def _deadline_settings(
