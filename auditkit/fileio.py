@@ -15,21 +15,27 @@
   the block each :func:`atomic_write` leaves its temporary file in place; when the block ends
   without error all of them are put in place (if one replace fails, those already replaced are
   put back), and on any error none is and the temporary files are removed.
+* :func:`start_atomic_write` is :func:`atomic_write` run in a forked process while the caller
+  goes on (where the system forks safely: Linux), so that two outputs of one run are written
+  on two cores; :meth:`BackgroundWrite.finish` waits for it and puts the file in place (or
+  stages it in the :func:`all_or_nothing` block) exactly as :func:`atomic_write` would.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from auditkit.beside import fork_child
 from auditkit.errors import OutputError
 
 PathLike = str | os.PathLike[str]
@@ -179,23 +185,120 @@ def atomic_write(target: PathLike, write: Callable[[BinaryIO], None]) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     except OSError as exc:
         raise output_error(exc, shown) from exc
-    staged = _STAGED.get()
     kept = False
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
-        os.chmod(tmp, _mode_for(real))
-        if staged is None:
-            os.replace(tmp, real)
-        else:
-            staged.append(_Staged(Path(tmp), real, shown))
-            kept = True
+        kept = _put_in_place(Path(tmp), real, shown)
     except OSError as exc:
         raise output_error(exc, shown) from exc
     finally:
         if not kept and os.path.exists(tmp):
             os.unlink(tmp)
     return shown
+
+
+def _put_in_place(tmp: Path, real: Path, shown: Path, at: int | None = None) -> bool:
+    """Give the finished temporary file its permissions and replace the target with it, or
+    stage it in the current :func:`all_or_nothing` block, at place ``at`` of its outputs (the
+    end when None), so outputs are put in place in the order they were begun (True: it was
+    staged, keep it)."""
+    os.chmod(tmp, _mode_for(real))
+    staged = _STAGED.get()
+    if staged is None:
+        os.replace(tmp, real)
+        return False
+    staged.insert(len(staged) if at is None else at, _Staged(tmp, real, shown))
+    return True
+
+
+@dataclass
+class BackgroundWrite:
+    """An :func:`atomic_write` running in a child process (see :func:`start_atomic_write`)."""
+
+    pid: int
+    report: int  # the read end of a pipe the child writes its outcome to
+    temporary: Path
+    real: Path
+    shown: Path
+    #: Its place among the outputs staged in the all_or_nothing block when it was begun.
+    place: int | None = None
+    done: bool = False
+
+    def _wait(self) -> tuple[int, str]:
+        chunks = []
+        while chunk := os.read(self.report, 4096):
+            chunks.append(chunk)
+        os.close(self.report)
+        _, status = os.waitpid(self.pid, 0)
+        self.done = True
+        return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", "replace")
+
+    def finish(self) -> Path:
+        """Wait for the child; put its file in place (or stage it), as :func:`atomic_write`
+        would. Raises OutputError when the file could not be written (the target unchanged),
+        RuntimeError when the child failed otherwise."""
+        code, said = self._wait()
+        kept = False
+        try:
+            if code == 0:
+                kept = _put_in_place(self.temporary, self.real, self.shown, self.place)
+                return self.shown
+            kind, _, rest = said.partition(":")
+            if kind == "os":
+                number, _, text = rest.partition(":")
+                raise output_error(OSError(int(number or 0), text or None), self.shown)
+            raise RuntimeError(f"writing {self.shown.name} failed in its helper process ({code})")
+        except OSError as exc:
+            raise output_error(exc, self.shown) from exc
+        finally:
+            if not kept and self.temporary.exists():
+                self.temporary.unlink()
+
+    def abandon(self) -> None:
+        """Stop the child (the caller failed) and remove its temporary file."""
+        if not self.done:
+            with suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._wait()
+        self.temporary.unlink(missing_ok=True)
+
+
+def start_atomic_write(target: PathLike, write: Callable[[BinaryIO], None]) -> BackgroundWrite:
+    """:func:`atomic_write` of ``target`` in a forked child process; returns at once.
+
+    The child sees the parent's memory as it is now (copy on write: nothing is copied unless
+    written, and the child's objects are never garbage-collected, so their pages stay shared);
+    it writes the temporary file and exits. Call :meth:`BackgroundWrite.finish` (or
+    :meth:`~BackgroundWrite.abandon` on an error) in the same :func:`all_or_nothing` block.
+    Only where :func:`auditkit.beside.can_fork` says so.
+    """
+    shown = Path(target)
+    real = check_writable(shown)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+    except OSError as exc:
+        raise output_error(exc, shown) from exc
+    read_end, write_end = os.pipe()
+
+    def work() -> int:
+        # In the child: write, say how it went (an OSError's text only: no export values).
+        os.close(read_end)
+        code, said = 0, ""
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)
+        except OSError as exc:
+            code, said = 1, f"os:{exc.errno or 0}:{exc.strerror or ''}"
+        os.write(write_end, said.encode())
+        return code
+
+    pid = fork_child(work)
+    os.close(write_end)
+    os.close(fd)
+    staged = _STAGED.get()
+    place = len(staged) if staged is not None else None
+    return BackgroundWrite(pid, read_end, Path(tmp), real, shown, place)
 
 
 def atomic_write_bytes(target: PathLike, data: bytes) -> Path:

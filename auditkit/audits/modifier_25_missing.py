@@ -108,6 +108,6 @@ class Modifier25Missing(Audit):
         done = view.listing_text(same_physician_day, minor, keys)
         message = view.message(pos, TAIL)
         # The basis takes one of four values: a category (a byte per finding), not text.
-        basis = pd.Categorical(view.basis_at(pos))
+        basis = view.basis_at(pos)
         evidence = Evidence({"procedures": done, "dollars_basis": basis})
         return view.findings(self, pos, severity="high", message=message, evidence=evidence)

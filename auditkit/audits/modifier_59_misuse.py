@@ -293,7 +293,7 @@ class Modifier59Misuse(Audit):
             severity=np.asarray(EDIT_SEVERITY, dtype=object)[rank],
             message=message,
             dollars=np.where(bare, view.dollars[second], 0.0),
-            dollars_basis=np.where(bare, view.basis_at(second), "none"),
+            dollars_basis=np.where(bare, np.asarray(view.basis_at(second), dtype=object), "none"),
             evidence=Evidence({"column2_line": keys, "column2_has_modifier": ~bare}),
             fix=fix,
         )

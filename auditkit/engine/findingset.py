@@ -414,6 +414,42 @@ def normalise(part: pd.DataFrame) -> pd.DataFrame:
     return part
 
 
+def stack(pieces: Sequence[pd.Series]) -> pd.Series:
+    """``pd.concat(pieces)``, but pieces that are categoricals of one dtype are joined by their
+    codes. (pandas checks that the categories match by hashing them, every time: with a run's
+    claim ids as categories that is a tenth of a second per join.)"""
+    first = pieces[0].dtype if len(pieces) else None
+    if not isinstance(first, pd.CategoricalDtype) or not all(
+        _same_categories(p.dtype, first) for p in pieces[1:]
+    ):
+        return pd.concat(pieces)
+    codes = np.concatenate([np.asarray(p.cat.codes) for p in pieces])
+    index = pieces[0].index.append([p.index for p in pieces[1:]])
+    values = pd.Categorical.from_codes(codes, dtype=first, validate=False)
+    return pd.Series(values, index=index, name=pieces[0].name)
+
+
+def _same_categories(dtype: Any, first: pd.CategoricalDtype) -> bool:
+    """Whether ``dtype`` is ``first``: the same categories in the same order (compared
+    element by element, never hashed), and the same ordering flag."""
+    if dtype is first:
+        return True
+    if not isinstance(dtype, pd.CategoricalDtype) or dtype.ordered != first.ordered:
+        return False
+    mine, theirs = dtype.categories, first.categories
+    return mine is theirs or (mine.dtype == theirs.dtype and mine.equals(theirs))
+
+
+def stack_frames(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat(parts, ignore_index=True)`` of frames with the same columns, each
+    categorical column joined by :func:`stack` (one dtype in every part: by its codes)."""
+    columns = list(parts[0].columns)
+    if len(parts) < 2 or any(list(p.columns) != columns for p in parts[1:]):
+        return pd.concat(parts, ignore_index=True)
+    joined = {name: stack([p[name] for p in parts]).reset_index(drop=True) for name in columns}
+    return pd.DataFrame(joined, copy=False)
+
+
 def categorical(values: pd.Series) -> pd.Series:
     """Text as a category whose categories are ``string`` (so categories of several audits'
     frames can be joined)."""
@@ -516,6 +552,19 @@ class FindingSet:
         """The findings in another order (or a subset)."""
         return FindingSet(self.core.take(order).reset_index(drop=True), self.values)
 
+    def reorder(self, order: np.ndarray) -> None:
+        """Put this set's findings in another order (or keep a subset), in place, one column at
+        a time: each column in the old order is let go as soon as its new one is made, so the
+        whole table is never held twice (at 1.7 million findings that is 150 MB less at the
+        moment a run's memory peaks)."""
+        core = self.core
+        taken: dict[str, Any] = {}
+        for name in list(core.columns):
+            taken[name] = core[name].take(order).reset_index(drop=True)
+            del core[name]
+        self.core = pd.DataFrame(taken, copy=False)
+        self._rendered = None
+
     # -- values of a slice ------------------------------------------------------------------
 
     def lookup(self, core: pd.DataFrame) -> Any:
@@ -548,7 +597,7 @@ class FindingSet:
                 pieces = [p.astype(object) for p in pieces]
             # Indexed by position; rows of an audit without the name are not there (their
             # templates do not name it).
-            return pd.concat(pieces)
+            return stack(pieces)
 
         return find
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -16,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from auditkit import beside
+from auditkit.beside import glibc as _glibc
 from auditkit.claims import BLANK_MEANS_NONE, conform
 from auditkit.config import Config
 from auditkit.engine.context import Context, usable
@@ -33,17 +32,6 @@ from auditkit.measures.worklist import run_work_list
 
 # glibc mallopt() parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def _glibc() -> Any:
-    """The C library when it is glibc (mallopt and malloc_trim exist), else None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
 @contextlib.contextmanager
@@ -99,6 +87,11 @@ def _hand_back_arrow_memory() -> None:
     if libc is not None:  # and the C allocator's free pages, which the audits left behind
         libc.malloc_trim(0)
 
+
+#: Runs of at least this many lines make their work list in a child process beside the audits
+#: (where :func:`auditkit.beside.can_fork`): below it, starting the process costs more than the
+#: work list takes.
+BESIDE_MIN_LINES = 50_000
 
 #: During a run: blocks up to this size come from the heap (reused when freed), and free memory
 #: at the top of the heap is handed back to the system beyond this much.
@@ -183,7 +176,9 @@ def _finish(parts: list[pd.DataFrame], order: list[str]) -> FindingSet:
     audit = core["audit"].map({a: i for i, a in enumerate(order)}).astype("float64")
     # A stable sort on the three keys (the last is the primary one); missing ranks go last.
     ranked = np.lexsort([np.asarray(k, dtype="float64") for k in (audit, dollars, sev)])
-    return found.take(ranked)
+    del core, sev, dollars, audit
+    found.reorder(ranked)
+    return found
 
 
 def run_audits(
@@ -216,8 +211,11 @@ def run_audits(
     """
     config = load_settings(config)
     chosen = _selected(select)
-    with reuse_freed_memory():
-        return _run(lines, chosen, config, auths, fee_schedule, keep_columns, with_worklist)
+    # (``cleanup`` stops a child process of the run that is still working when the run fails.)
+    with reuse_freed_memory(), contextlib.ExitStack() as cleanup:
+        return _run(
+            lines, chosen, config, auths, fee_schedule, keep_columns, with_worklist, cleanup
+        )
 
 
 def _run(
@@ -228,6 +226,7 @@ def _run(
     fee_schedule: SideTable | pd.DataFrame | None,
     keep_columns: Sequence[str] | None = None,
     with_worklist: bool = True,
+    cleanup: contextlib.ExitStack | None = None,
 ) -> AuditResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -243,6 +242,16 @@ def _run(
         fee_schedule=side["fee_schedule"].frame if side["fee_schedule"] is not None else None,
     )
     timings["prepare"] = time.perf_counter() - started
+    # The work list needs the lines only, not the audits: on a big run it is made in a child
+    # process on the other core while the audits run here (see auditkit.beside).
+    under_settings = config.settings(get("underpayment"))
+    worklist_beside = (
+        beside.start(lambda: run_work_list(context, under_settings))
+        if with_worklist and len(frame) >= BESIDE_MIN_LINES
+        else None
+    )
+    if worklist_beside is not None and cleanup is not None:
+        cleanup.callback(worklist_beside.cancel)  # nothing once its result is taken
     runs: list[AuditRun] = []
     parts: list[pd.DataFrame] = []
     for audit_cls in chosen:
@@ -295,10 +304,15 @@ def _run(
     summary["audits_skipped"] = sum(r.status == "skipped" for r in runs)
     timings["summary"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    worklist = (
-        run_work_list(context, config.settings(get("underpayment"))) if with_worklist else None
-    )
-    timings["worklist"] = time.perf_counter() - clock
+    worklist = None
+    if worklist_beside is not None:
+        try:
+            worklist = worklist_beside.result()
+        except beside.BesideError:
+            worklist_beside = None  # made here instead
+    if with_worklist and worklist_beside is None:
+        worklist = run_work_list(context, under_settings)
+    timings["worklist"] = time.perf_counter() - clock  # (made beside: the wait for it)
     edit_tables = [{**t.about(), "description": t.describe()} for t in context.edit_tables_used()]
     context.release()  # the run's shared arrays are freed now, not at the next collection
     if keep_columns is not None and isinstance(lines, ClaimLines):

@@ -36,6 +36,7 @@ from auditkit.claims import LIST_SEP
 from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit
 from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, Message, line_findings, line_keys
+from auditkit.engine.findingset import stack_frames
 from auditkit.engine.result import empty_findings
 from auditkit.reference import FAMILIES
 
@@ -286,6 +287,10 @@ def template(*pieces: str | pd.Categorical) -> str | pd.Categorical:
 def arrow_text(values: Any) -> pd.Series:
     """Text as a Series of Arrow strings (whole-array conversions only)."""
     return pd.Series(values).astype("string[pyarrow]").reset_index(drop=True)
+
+
+#: The dollar bases of a line's :attr:`CodingView.dollars`, in the order of their codes.
+_LINE_BASES = pd.Index(["paid amount", "expected payment", "charge", "none"], dtype=object)
 
 
 class CodingView:
@@ -542,16 +547,14 @@ class CodingView:
         unpaid = np.where(np.isnan(expected), np.maximum(self._charge, 0.0), expected)
         return np.where(paid > 0, paid, unpaid)
 
-    def basis_at(self, pos: np.ndarray) -> np.ndarray:
-        """What each line's :attr:`dollars` are (a dollar basis), at ``pos`` only."""
+    def basis_at(self, pos: np.ndarray) -> pd.Categorical:
+        """What each line's :attr:`dollars` are (a dollar basis), at ``pos`` only: a
+        categorical (a byte per line, not the words)."""
         paid = self._paid[pos]
         expected = ~np.isnan(self._expected[pos])
         has_charge = self._charge[pos] > 0
-        return np.where(
-            paid > 0,
-            "paid amount",
-            np.where(expected, "expected payment", np.where(has_charge, "charge", "none")),
-        )
+        codes = np.where(paid > 0, 0, np.where(expected, 1, np.where(has_charge, 2, 3)))
+        return pd.Categorical.from_codes(codes.astype(np.int8), categories=_LINE_BASES)
 
     # -- text for messages (only ever built for the flagged lines) ------------------------------
 
@@ -809,7 +812,7 @@ def concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
         return empty_findings()
     if len(parts) > 1:
         parts = _shared_categories(parts)
-    return pd.concat(parts, ignore_index=True)
+    return stack_frames(parts)
 
 
 def _shared_categories(parts: list[pd.DataFrame]) -> list[pd.DataFrame]:

@@ -145,10 +145,12 @@ def finding_counts(ctx: Context, parts: list[pd.DataFrame]) -> pd.DataFrame:
         chosen = covers.filter(pa.array(is_line))
         audits.append(str(part["audit"].iloc[0]))
         claims.append((part, is_line))
-        chunks.append(chosen.cast(pa.large_string()))
+        chunks.append(chosen)
         sizes.append(len(chosen))
     if not chunks:
         return empty
+    if sum(c.nbytes for c in chunks) >= 2**31 - 1:  # past what 32-bit offsets reach
+        chunks = [c.cast(pa.large_string()) for c in chunks]
     keys = pa.concat_arrays(chunks)
     del chunks
     if pc.any(pc.match_substring(keys, COVERS_SEP)).as_py():

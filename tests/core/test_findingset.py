@@ -180,6 +180,20 @@ def test_take_reorders_findings_not_their_values() -> None:
     assert flipped.messages(flipped.core).tolist()[1].startswith("20553 on claim C2")
 
 
+def test_reorder_in_place_matches_take_and_forgets_rendered_messages() -> None:
+    parts = [_units(4), findings_frame(Other, severity="info", scope="practice", message="x")]
+    found = FindingSet.build([p.copy() for p in parts])
+    order = np.array([4, 2, 0, 3])
+    expected = found.take(order)
+    assert found.messages(found.core).tolist()[0].startswith("20553 on claim C0")  # rendered once
+    found.reorder(order)
+    pd.testing.assert_frame_equal(found.core, expected.core)
+    assert list(found.core.dtypes) == list(expected.core.dtypes)
+    # The messages follow the new order (the ones rendered in the old order are not reused).
+    assert found.messages(found.core).tolist() == expected.messages(expected.core).tolist()
+    assert found.messages(found.core).tolist()[0] == "x"
+
+
 def test_each_finding_reads_its_own_audits_values() -> None:
     # "units" is a message-only value of one audit and evidence of another: each message reads
     # its own audit's, and whole numbers stay whole when the frames are joined.
@@ -231,3 +245,25 @@ def test_a_large_set_keeps_no_message_text(monkeypatch: pytest.MonkeyPatch) -> N
     found = FindingSet.build([_units(4)])
     assert found.messages(found.core.iloc[1:3]).tolist()[0].startswith("20553 on claim C1")
     assert found._rendered is None
+
+
+def test_stack_joins_categoricals_of_one_dtype_by_their_codes() -> None:
+    from auditkit.engine.findingset import stack, stack_frames
+
+    dtype = pd.CategoricalDtype(pd.Index(["C1", "C2", "C3"], dtype="string"))
+    a = pd.Series(pd.Categorical(["C3", "C1"], dtype=dtype), index=[5, 9], name="claim")
+    # The same categories in another Index object still join by codes, keeping the index.
+    b = pd.Series(
+        pd.Categorical(["C2", None], dtype=pd.CategoricalDtype(dtype.categories.copy())),
+        index=[1, 2],
+        name="claim",
+    )
+    joined = stack([a, b])
+    pd.testing.assert_series_equal(joined, pd.concat([a, b]))
+    assert isinstance(joined.dtype, pd.CategoricalDtype)
+    # Other categories (or another order of them) fall back to pandas' own join.
+    other = pd.Series(pd.Categorical(["C3"], categories=["C3", "C1"]), index=[0], name="claim")
+    mixed = stack([a, other])
+    assert mixed.astype(object).tolist() == ["C3", "C1", "C3"]
+    frames = [pd.DataFrame({"claim": a, "n": [1, 2]}), pd.DataFrame({"claim": b, "n": [3, 4]})]
+    pd.testing.assert_frame_equal(stack_frames(frames), pd.concat(frames, ignore_index=True))
