@@ -59,6 +59,9 @@ def _cp1252_to_utf8(values: pa.Array) -> pa.Array:
     data = data[offsets[0] : offsets[-1]]
     offsets = offsets - offsets[0]
     high = np.flatnonzero(data >= 0x80)
+    if not len(high):
+        # ASCII only (claim and account numbers): the bytes are UTF-8 as they are
+        return values.cast(pa.large_string())
     extra = _CP1252_EXTRA[data[high]]
     out = data.copy()
     out[high] = _CP1252_FIRST[data[high]]
@@ -104,7 +107,10 @@ def _without_nuls(values: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
 def _clean_cells(text: pa.Array) -> pa.Array:
     """Trimmed, with blank cells null (pyarrow's Unicode whitespace, as :func:`blank_to_na`)."""
     trimmed = pc.utf8_trim_whitespace(text)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+    blank = pc.equal(trimmed, "")
+    if not pc.any(blank).as_py():
+        return trimmed  # no blank cell: spare a copy of a million claim numbers
+    return pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
 
 
 class _DictColumn:
@@ -136,7 +142,7 @@ class _DictColumn:
                 out[position:end] = block_codes
                 out[position:end] += start
             else:
-                out[position:end] = lookup[start:][block_codes]
+                np.take(lookup[start:], block_codes, out=out[position:end])
             position = end
         self.blocks = []
         return out
