@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
-from auditkit.report.safety import formula_like
+from auditkit.report.safety import arrow_text, edge_bytes, formula_like_array, utf8_bytes
 
 #: Rows turned into XML at a time (bounds memory: about 50 MB of XML per chunk at most).
 CHUNK_ROWS = 20_000
@@ -62,23 +62,30 @@ class RowBlock:
     def last_column(self) -> int:
         return self.first_column + len(self.formats) - 1
 
-    def xml_chunks(self, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
-        """The ``<row>`` elements, UTF-8 encoded, a chunk at a time."""
+    def xml_chunks(self, chunk_rows: int = CHUNK_ROWS) -> Iterator[memoryview]:
+        """The ``<row>`` elements, UTF-8 encoded, a chunk at a time.
+
+        Each chunk is a view of the joined Arrow string data (no copy into Python strings or
+        bytes): it stays valid after the next chunk is made, so a writer may hold on to it.
+        """
         for start in range(0, len(self.frame), chunk_rows):
-            part = self.frame.iloc[start : start + chunk_rows]
-            if self.fill is not None:
-                part = self.fill(part)
-            numbers = np.arange(self.first_row + start, self.first_row + start + len(part))
-            rows = pa.array(numbers.astype(str))
-            cells = [
-                _cells(part.iloc[:, j], fmt, get_column_letter(self.first_column + j), rows)
-                for j, fmt in enumerate(self.formats)
-            ]
-            height = self._height_attributes(start, len(part))
-            xml = pc.binary_join_element_wise(
-                '<row r="', rows, '"', height, ">", *cells, "</row>", ""
-            )
-            yield "".join(xml.to_pylist()).encode("utf-8", "replace")
+            # One expression: no reference to this chunk's arrays is left while the next one
+            # is made.
+            yield _joined(self._chunk_xml(start, chunk_rows))
+
+    def _chunk_xml(self, start: int, chunk_rows: int) -> pa.StringArray:
+        """The ``<row>`` elements of rows ``start`` to ``start + chunk_rows``, one a row."""
+        part = self.frame.iloc[start : start + chunk_rows]
+        if self.fill is not None:
+            part = self.fill(part)
+        numbers = np.arange(self.first_row + start, self.first_row + start + len(part))
+        rows = pc.cast(pa.array(numbers), pa.string())
+        cells = [
+            _cells(part.iloc[:, j], fmt, get_column_letter(self.first_column + j), rows)
+            for j, fmt in enumerate(self.formats)
+        ]
+        height = self._height_attributes(start, len(part))
+        return pc.binary_join_element_wise('<row r="', rows, '"', height, ">", *cells, "</row>", "")
 
     def _height_attributes(self, start: int, n: int) -> pa.Array | str:
         if self.heights is None:
@@ -94,19 +101,23 @@ def _cells(values: pd.Series, fmt: CellFormat, letter: str, rows: pa.Array) -> p
     style = f' s="{fmt.style_id}"' if fmt.style_id else ""
     kind = fmt.kind
     if kind == "text":
-        text = values.astype("string")
-        present = (text.fillna("") != "").to_numpy(dtype=bool)
-        escaped = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
+        text = pc.cast(arrow_text(values), pa.string())
+        present, first, last = edge_bytes(text)
+        escaped = text
+        data, offsets = utf8_bytes(text)
+        used = data[offsets[0] : offsets[-1]]
         for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-            escaped = pc.replace_substring(escaped, char, entity)
+            if (used == ord(char)).any():  # most chunks have few of these characters, if any
+                escaped = pc.replace_substring(escaped, char, entity)
         if fmt.quote_style_id is not None:
-            quoted = formula_like(values).to_numpy(dtype=bool)
-            style_attr = pa.array(np.where(quoted, f' s="{fmt.quote_style_id}"', style))
+            quoted = formula_like_array(text)  # on the text itself, before escaping
+            style_attr = pc.if_else(quoted, f' s="{fmt.quote_style_id}"', style)
         else:
             style_attr = style
-        # xml:space="preserve" only where leading or trailing spaces must survive.
-        spaced = pc.fill_null(pc.match_substring_regex(escaped, r"^\s|\s$"), False)
-        t_open = pc.if_else(spaced, '<t xml:space="preserve">', "<t>")
+        # xml:space="preserve" only where leading or trailing spaces must survive (escaping
+        # changes no other first or last character into or out of a space).
+        spaced = np.isin(first, _SPACE_BYTES) | np.isin(last, _SPACE_BYTES)
+        t_open = pc.if_else(present & spaced, '<t xml:space="preserve">', "<t>")
         body = (' t="inlineStr"><is>', t_open, escaped, "</t></is></c>")
         return _join(letter, rows, style_attr, body, present)
     if kind == "bool":
@@ -125,6 +136,20 @@ def _cells(values: pd.Series, fmt: CellFormat, letter: str, rows: pa.Array) -> p
         numbers = np.where(present, numbers, 0.0)
     text = pc.cast(pa.array(numbers), pa.string())
     return _join(letter, rows, style, ("><v>", text, "</v></c>"), present)
+
+
+#: The characters of the regular expression class ``\s`` (RE2: tab, newline, form feed,
+#: carriage return, space) but the carriage return, which is written as ``&#13;``: a value
+#: starting or ending with one of these needs ``xml:space="preserve"`` to keep it.
+_SPACE_BYTES = np.array([ord(c) for c in "\t\n\f "], dtype=np.uint8)
+
+
+def _joined(xml: pa.StringArray) -> memoryview:
+    """All values of a string array (without nulls) one after another, as a view of its data."""
+    offsets = np.frombuffer(xml.buffers()[1], dtype=np.int32)
+    first, last = offsets[xml.offset], offsets[xml.offset + len(xml)]
+    data = xml.buffers()[2]
+    return memoryview(data)[first:last] if data is not None else memoryview(b"")
 
 
 def _join(letter: str, rows: pa.Array, style, body: tuple, present: np.ndarray) -> pa.Array:
