@@ -289,6 +289,11 @@ def arrow_text(values: Any) -> pd.Series:
     return pd.Series(values).astype("string[pyarrow]").reset_index(drop=True)
 
 
+def _as_string(values: pd.Series) -> pd.Series:
+    """Values as ``string`` text, nothing else changed (distinct values stay distinct)."""
+    return values.astype("string")
+
+
 #: The dollar bases of a line's :attr:`CodingView.dollars`, in the order of their codes.
 _LINE_BASES = pd.Index(["paid amount", "expected payment", "charge", "none"], dtype=object)
 
@@ -566,6 +571,17 @@ class CodingView:
         -1) and the labels as a categorical dtype. Each distinct value is tidied once."""
         codes, uniques = self.factorized(column)
         texts = tidy(pd.Series(uniques)).astype("string")
+        if (
+            tidy is _as_string
+            and isinstance(getattr(uniques, "dtype", None), pd.StringDtype)
+            and not texts.isna().any()
+            and not texts.eq(missing).any()
+        ):
+            # Distinct values stay distinct as strings: the labels are the values, then the
+            # missing one (no second factorize of a run's hundreds of thousands of claim ids).
+            labels = pd.concat([texts, pd.Series([missing], dtype="string")], ignore_index=True)
+            table = np.arange(len(labels), dtype=np.int64)
+            return codes, table, pd.CategoricalDtype(pd.Index(labels))
         texts = pd.concat([texts, pd.Series([missing], dtype="string")], ignore_index=True)
         table, labels = pd.factorize(texts.fillna(missing))
         return codes, table.astype(np.int64), pd.CategoricalDtype(pd.Index(labels))
@@ -580,7 +596,7 @@ class CodingView:
     def _claim_label(self) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
         if "claim_id" not in self.lines.columns:
             return self._constant_label("(no claim id)")
-        return self._label("claim_id", lambda t: t.astype("string"), "(no claim id)")
+        return self._label("claim_id", _as_string, "(no claim id)")
 
     @cached_property
     def _date_label(self) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:

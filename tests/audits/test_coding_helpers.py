@@ -103,3 +103,27 @@ def test_all_coding_audits_run_on_a_generated_practice() -> None:
     # The unplanted base data is clean for every coding rule.
     assert result.findings.empty, result.findings[["audit", "message"]].head().to_string()
     assert isinstance(result.findings, pd.DataFrame)
+
+
+def test_claim_labels_take_the_short_way_only_where_it_gives_the_same_labels() -> None:
+    rows = [
+        {"claim_id": "C2", "cpt": "20552"},
+        {"claim_id": None, "cpt": "20552"},
+        {"claim_id": "C1", "cpt": "20553"},
+        {"claim_id": "C2", "cpt": "99213"},
+    ]
+    view = view_of(rows)
+    codes, table, dtype = view._claim_label
+    # The long way: tidy (not the plain string cast), factorize again.
+    long_codes, long_table, long_dtype = view._label(
+        "claim_id", lambda t: t.astype("string").str.strip(), "(no claim id)"
+    )
+    assert list(dtype.categories) == list(long_dtype.categories)
+    assert np.array_equal(table[codes], long_table[long_codes])
+    shown = pd.Categorical.from_codes(table[codes], dtype=dtype)
+    assert list(shown) == ["C2", "(no claim id)", "C1", "C2"]
+    # A claim id that is the missing label itself: the short way is not taken, and the
+    # missing claim shares its label rather than making a second one.
+    same = view_of([{"claim_id": "(no claim id)", "cpt": "20552"}, {"claim_id": None, "cpt": "1"}])
+    codes, table, dtype = same._claim_label
+    assert list(dtype.categories) == ["(no claim id)"]
