@@ -75,7 +75,11 @@ def fork_child(work: Callable[[], int]) -> int:
         # would be copied (the child keeping the old one), for nothing.
         libc.malloc_trim(0)
     gc.freeze()  # this process's objects: out of the collector's reach in the child
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had (a limit, no memory to commit): the caller's turn
+        gc.unfreeze()
+        raise
     if pid == 0:
         gc.disable()
         code = 2
@@ -142,8 +146,8 @@ class Beside:
 
 
 def start(func: Callable[[], Any]) -> Beside | None:
-    """Run ``func()`` in a child process; None where :func:`can_fork` says no (the caller
-    then calls it itself). The result travels back pickled, so it should be data (frames,
+    """Run ``func()`` in a child process; None where :func:`can_fork` says no or the system
+    gives no process (the caller then calls it itself). The result travels back pickled, so it should be data (frames,
     arrays), not open files or locks."""
     if not can_fork():
         return None
@@ -156,7 +160,12 @@ def start(func: Callable[[], Any]) -> Beside | None:
             out.write(data)
         return 0
 
-    pid = fork_child(work)
+    try:
+        pid = fork_child(work)
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
     os.close(write_end)
     return Beside(pid, read_end)
 

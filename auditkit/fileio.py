@@ -264,8 +264,11 @@ class BackgroundWrite:
         self.temporary.unlink(missing_ok=True)
 
 
-def start_atomic_write(target: PathLike, write: Callable[[BinaryIO], None]) -> BackgroundWrite:
-    """:func:`atomic_write` of ``target`` in a forked child process; returns at once.
+def start_atomic_write(
+    target: PathLike, write: Callable[[BinaryIO], None]
+) -> BackgroundWrite | None:
+    """:func:`atomic_write` of ``target`` in a forked child process; returns at once (None
+    when the system gives no process: the caller then writes it itself).
 
     The child sees the parent's memory as it is now (copy on write: nothing is copied unless
     written, and the child's objects are never garbage-collected, so their pages stay shared);
@@ -293,7 +296,13 @@ def start_atomic_write(target: PathLike, write: Callable[[BinaryIO], None]) -> B
         os.write(write_end, said.encode())
         return code
 
-    pid = fork_child(work)
+    try:
+        pid = fork_child(work)
+    except OSError:
+        for end in (read_end, write_end, fd):
+            os.close(end)
+        os.unlink(tmp)
+        return None
     os.close(write_end)
     os.close(fd)
     staged = _STAGED.get()

@@ -477,7 +477,7 @@ def write_outputs(
             if workbook and can_fork() and len(job.result.found) <= BESIDE_MAX_FINDINGS:
                 # The JSON in a child process while this one writes the workbook: two cores.
                 beside = start_atomic_write(json_path, _json_writer(job))
-            else:
+            if beside is None:
                 written.append(write_json(job, json_path))
         try:
             _write_rest(

@@ -467,7 +467,7 @@ def report(results: dict, sizes: list[int], extras: dict) -> str:
             lines.append(
                 f"| {flavour} | {n:,} | {s['findings']:,} | {s['findings'] / max(n, 1):.2f} "
                 f"| {_fmt(s['read'])} | {_fmt(s['audit'])} | {_fmt(s['write'])} "
-                f"| {s['rss_mb']:.0f} MB | {_fmt(e['seconds'])} | {e['rss_mb']:.0f} MB "
+                f"| {s['rss_mb']:.0f} MiB | {_fmt(e['seconds'])} | {e['rss_mb']:.0f} MiB "
                 f"| {_fmt(f['read'])} | {_fmt(f['write'])} | {_fmt(_floor_total(f))} "
                 f"| {_ratio(r):.2f}x |"
             )
@@ -486,9 +486,9 @@ def report(results: dict, sizes: list[int], extras: dict) -> str:
         rss = max(top["e2e"]["rss_mb"], top["stages"]["rss_mb"])
         budgets.append(
             (
-                f"{flavour}: peak memory at {hi:,} lines <= {BUDGET_RSS_MB / 1024:g} GB",
+                f"{flavour}: peak memory at {hi:,} lines <= {BUDGET_RSS_MB / 1024:g} GiB",
                 rss <= BUDGET_RSS_MB,
-                f"{rss:.0f} MB",
+                f"{rss:.0f} MiB",
             )
         )
     if hi != lo:
@@ -564,14 +564,14 @@ def report(results: dict, sizes: list[int], extras: dict) -> str:
             lines.append(
                 f"| {label} (cache {'empty' if label == 'first' else 'filled'}) | "
                 f"{_fmt(r['seconds'])} | {r['edits_kept'] or 0:,} | {r['findings']:,} | "
-                f"{r['rss_mb']:.0f} MB |"
+                f"{r['rss_mb']:.0f} MiB |"
             )
     if extras.get("x12"):
         x = extras["x12"]
         lines += ["", "## X12 835 reader", ""]
         lines.append(
             f"A generated 100,000-claim 835 file ({x['mb']:.1f} MB, {x['lines']:,} service lines) "
-            f"reads into claim lines in {_fmt(x['read'])}, peak RSS {x['rss_mb']:.0f} MB."
+            f"reads into claim lines in {_fmt(x['read'])}, peak RSS {x['rss_mb']:.0f} MiB."
         )
     lines += ["", "## Reading the numbers", ""]
     lines += _notes(results, flavours, lo, hi)
@@ -634,6 +634,14 @@ def _notes(results: dict, flavours: list[str], lo: int, hi: int) -> list[str]:
         "too, in a workbook of their own, timed apart. With them in the floor, auditkit / floor "
         f"at {hi:,} lines is: " + "; ".join(withwl) + "."
     )
+    peaks = "; ".join(
+        f"{f} {max(results[f][hi]['e2e']['rss_mb'], results[f][hi]['stages']['rss_mb']):,.0f} MiB"
+        for f in flavours
+    )
+    notes.append(
+        "- Memory is in MiB (2^20 bytes). The issue's 1.5 GB is read as 1.5 GiB (1,536 MiB); "
+        f"read as 1.5 x 10^9 bytes it is 1,431 MiB. Peaks at {hi:,} lines: {peaks}."
+    )
     notes.append("- Timings vary by about 10-15% between runs on this shared 2-core machine.")
     return notes
 
@@ -675,7 +683,7 @@ def _render_section(x: dict) -> list[str]:
         if r.get("seconds") is None or "error" in r:
             lines.append(f"| {label} | failed: {r.get('error', '?')[:200]} | |")
         else:
-            lines.append(f"| {label} | {_fmt(r['seconds'])} | {r['rss_mb']:.0f} MB |")
+            lines.append(f"| {label} | {_fmt(r['seconds'])} | {r['rss_mb']:.0f} MiB |")
     return lines
 
 

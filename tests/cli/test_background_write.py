@@ -115,3 +115,15 @@ def test_many_findings_are_written_one_output_after_the_other(job, tmp_path, mon
     monkeypatch.setattr(pipeline, "start_atomic_write", None)  # would fail if called
     pipeline.write_outputs(job, json_path=tmp_path / "a.json", out=tmp_path / "a.xlsx")
     assert _names(tmp_path) == ["a.json", "a.xlsx"]
+
+
+def test_no_process_to_be_had_writes_the_json_here(job, tmp_path, monkeypatch):
+    import os
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    paths = pipeline.write_outputs(job, json_path=tmp_path / "a.json", out=tmp_path / "a.xlsx")
+    assert [p.name for p in paths] == ["a.json", "a.xlsx"]
+    assert _names(tmp_path) == ["a.json", "a.xlsx"]  # no temporary file left

@@ -117,3 +117,13 @@ def test_a_run_that_fails_stops_its_child(monkeypatch: pytest.MonkeyPatch) -> No
     assert time.perf_counter() - started < 30
     with pytest.raises(ChildProcessError):
         os.waitpid(jobs[0].pid, os.WNOHANG)  # stopped and reaped
+
+
+def test_no_process_to_be_had_means_the_work_is_done_here(monkeypatch: pytest.MonkeyPatch):
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    alone = _work_list(monkeypatch, min_lines=10**12)
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert beside.start(lambda: 1) is None
+    pd.testing.assert_frame_equal(_work_list(monkeypatch, min_lines=0), alone)
