@@ -100,12 +100,13 @@ class Context:
     #: (at a million lines the coding view alone is a few hundred MB).
     AUDIT_ONLY: tuple[str, ...] = ("coding.view",)
 
-    def release_audit_views(self) -> None:
-        """Drop what only the audits use (the coding view, each line's key); the key
-        indicators computed after the audits do not read them."""
+    def release_audit_views(self, line_keys: bool = True) -> None:
+        """Drop what only the audits use (the coding view and, unless ``line_keys`` is False,
+        each line's key); the key indicators computed after the audits do not read them."""
         for key in self.AUDIT_ONLY:
             self._memo.pop(key, None)
-        self.__dict__.pop("line_keys", None)
+        if line_keys:
+            self.__dict__.pop("line_keys", None)
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per run: for measures computed outside this class (revenue)."""

@@ -196,3 +196,12 @@ def test_one_month_export_has_no_trends_sheet(lines: pd.DataFrame) -> None:
 
 def test_no_dates_no_trends(lines: pd.DataFrame) -> None:
     assert run_audits(lines.assign(date_of_service=pd.NaT)).trends is None
+
+
+def test_claim_ids_are_found_among_the_runs_claims_as_text() -> None:
+    from auditkit.measures.trends import _positions_in
+
+    values = pd.Series(["C2", "", "C9", "C1", "c1"], dtype="string")
+    claims = pd.Index(["C1", "C2", "C3"], dtype="string")
+    expected = claims.get_indexer(values.to_numpy(dtype=object))
+    assert _positions_in(values, claims).tolist() == expected.tolist() == [1, -1, -1, 0, -1]
