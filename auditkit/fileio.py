@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import select
 import signal
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from auditkit.beside import fork_child
+from auditkit.beside import WAIT_SECONDS, BesideError, fork_child
 from auditkit.errors import OutputError
 
 PathLike = str | os.PathLike[str]
@@ -225,20 +227,36 @@ class BackgroundWrite:
     place: int | None = None
     done: bool = False
 
-    def _wait(self) -> tuple[int, str]:
+    def _wait(self, timeout: float | None = None) -> tuple[int, str] | None:
+        """The child's exit code and what it said, once it ends; None when it has not ended
+        within ``timeout`` seconds (it is left running)."""
         chunks = []
-        while chunk := os.read(self.report, 4096):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.report], [], [], left)[0]:
+                    return None
+            chunk = os.read(self.report, 4096)
+            if not chunk:
+                break
             chunks.append(chunk)
         os.close(self.report)
         _, status = os.waitpid(self.pid, 0)
         self.done = True
         return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", "replace")
 
-    def finish(self) -> Path:
+    def finish(self, wait: float | None = None) -> Path:
         """Wait for the child; put its file in place (or stage it), as :func:`atomic_write`
         would. Raises OutputError when the file could not be written (the target unchanged),
-        RuntimeError when the child failed otherwise."""
-        code, said = self._wait()
+        RuntimeError when the child failed otherwise, and BesideError (after stopping it) when
+        it has not finished ``wait`` seconds (WAIT_SECONDS) from now: the caller then writes
+        the file itself."""
+        ended = self._wait(WAIT_SECONDS if wait is None else wait)
+        if ended is None:
+            self.abandon()
+            raise BesideError(f"writing {self.shown.name} took too long in its helper process")
+        code, said = ended
         kept = False
         try:
             if code == 0:

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from auditkit.beside import can_fork
+from auditkit.beside import BesideError, can_fork
 from auditkit.engine.findingset import FINDING_COLUMNS, FindingSet, jsonable
 from auditkit.engine.result import COVERS_SEP, SEVERITIES, AuditResult
 from auditkit.fileio import (
@@ -500,7 +500,10 @@ def write_outputs(
                 beside.abandon()
             raise
         if beside is not None:
-            written.insert(0, beside.finish())
+            try:
+                written.insert(0, beside.finish())
+            except BesideError:  # the child hung: the JSON is written here after all
+                written.insert(0, write_json(job, json_path))
     return written
 
 

@@ -127,3 +127,33 @@ def test_no_process_to_be_had_writes_the_json_here(job, tmp_path, monkeypatch):
     paths = pipeline.write_outputs(job, json_path=tmp_path / "a.json", out=tmp_path / "a.xlsx")
     assert [p.name for p in paths] == ["a.json", "a.xlsx"]
     assert _names(tmp_path) == ["a.json", "a.xlsx"]  # no temporary file left
+
+
+def test_a_child_that_hangs_is_stopped_and_the_json_written_here(job, tmp_path, monkeypatch):
+    import os
+    import time
+
+    from auditkit import fileio
+
+    parent = os.getpid()
+    real = pipeline._json_writer
+
+    def hangs_in_the_child(job):
+        write = real(job)
+
+        def maybe_hang(handle):
+            if os.getpid() != parent:
+                time.sleep(60)  # stopped long before this ends
+            write(handle)
+
+        return maybe_hang
+
+    monkeypatch.setattr(pipeline, "_json_writer", hangs_in_the_child)
+    monkeypatch.setattr(fileio, "WAIT_SECONDS", 0.5)
+    started = time.perf_counter()
+    pipeline.write_outputs(job, json_path=tmp_path / "a.json", out=tmp_path / "a.xlsx")
+    assert time.perf_counter() - started < 30
+    assert _names(tmp_path) == ["a.json", "a.xlsx"]
+    monkeypatch.setattr(pipeline, "_json_writer", real)
+    pipeline.write_json(job, tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
