@@ -181,12 +181,7 @@ def atomic_write(target: PathLike, write: Callable[[BinaryIO], None]) -> Path:
     on any failure it is removed and ``target`` is left as it was. Inside
     :func:`all_or_nothing` the replace waits for the end of the block.
     """
-    shown = Path(target)
-    real = check_writable(shown)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
-    except OSError as exc:
-        raise output_error(exc, shown) from exc
+    shown, real, fd, tmp = _temporary_beside(target)
     kept = False
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -198,6 +193,18 @@ def atomic_write(target: PathLike, write: Callable[[BinaryIO], None]) -> Path:
         if not kept and os.path.exists(tmp):
             os.unlink(tmp)
     return shown
+
+
+def _temporary_beside(target: PathLike) -> tuple[Path, Path, int, str]:
+    """For writing ``target``: its name as given, the real file (checked writable), and an
+    open temporary file in the same folder (descriptor and path)."""
+    shown = Path(target)
+    real = check_writable(shown)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+    except OSError as exc:
+        raise output_error(exc, shown) from exc
+    return shown, real, fd, tmp
 
 
 def _put_in_place(tmp: Path, real: Path, shown: Path, at: int | None = None) -> bool:
@@ -294,12 +301,7 @@ def start_atomic_write(
     :meth:`~BackgroundWrite.abandon` on an error) in the same :func:`all_or_nothing` block.
     Only where :func:`auditkit.beside.can_fork` says so.
     """
-    shown = Path(target)
-    real = check_writable(shown)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
-    except OSError as exc:
-        raise output_error(exc, shown) from exc
+    shown, real, fd, tmp = _temporary_beside(target)
     read_end, write_end = os.pipe()
 
     def work() -> int:

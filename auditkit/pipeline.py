@@ -466,6 +466,45 @@ def write_outputs(
     )
     from auditkit.engine.runner import reuse_freed_memory
 
+    def rest() -> None:
+        """The outputs after the JSON: the Parquet file, the workbook."""
+        if parquet_path is not None:
+            progress("writing", str(parquet_path))
+            written.append(write_findings_parquet(job, parquet_path))
+        if out is not None or into is not None:
+            from auditkit.excel.openpyxl_writer import rename_note, write_workbook
+
+            def renamed(wanted: str, used: str) -> None:
+                job.notes.append(rename_note(wanted, used))
+
+            comparison = None
+            if baseline is not None:
+                from auditkit.compare import compare, read_run, run_from_result
+
+                progress("reading", str(baseline))
+                after = run_from_result(job.result, _head(job), json_records=json_records)
+                comparison = compare(read_run(baseline), after)
+            target = into if into is not None else out
+            progress("writing", str(target))
+            written.append(
+                Path(
+                    write_workbook(
+                        job.result,
+                        target if out is not None else into,
+                        lines=job.lines,
+                        into=into,
+                        template=template,
+                        with_lines=with_lines,
+                        practice=practice,
+                        period=period,
+                        prepared_by=prepared_by,
+                        on_rename=renamed,
+                        worklist_only=worklist_only,
+                        **({"comparison": comparison} if comparison is not None else {}),
+                    )
+                )
+            )
+
     written: list[Path] = []
     workbook = out is not None or into is not None
     # The writers allocate and free a slice at a time, with Arrow and numpy alike: one
@@ -480,21 +519,7 @@ def write_outputs(
             if beside is None:
                 written.append(write_json(job, json_path))
         try:
-            _write_rest(
-                job,
-                written,
-                parquet_path=parquet_path,
-                out=out,
-                into=into,
-                template=template,
-                with_lines=with_lines,
-                practice=practice,
-                period=period,
-                prepared_by=prepared_by,
-                progress=progress,
-                worklist_only=worklist_only,
-                baseline=baseline,
-            )
+            rest()
         except BaseException:
             if beside is not None:
                 beside.abandon()
@@ -505,61 +530,6 @@ def write_outputs(
             except BesideError:  # the child hung: the JSON is written here after all
                 written.insert(0, write_json(job, json_path))
     return written
-
-
-def _write_rest(
-    job: Job,
-    written: list[Path],
-    *,
-    parquet_path: PathLike | None,
-    out: PathLike | None,
-    into: PathLike | None,
-    template: PathLike | None,
-    with_lines: bool,
-    practice: str | None,
-    period: str | None,
-    prepared_by: str | None,
-    progress: Progress,
-    worklist_only: bool,
-    baseline: PathLike | None,
-) -> None:
-    """The outputs of :func:`write_outputs` after the JSON: the Parquet file, the workbook."""
-    if parquet_path is not None:
-        progress("writing", str(parquet_path))
-        written.append(write_findings_parquet(job, parquet_path))
-    if out is not None or into is not None:
-        from auditkit.excel.openpyxl_writer import rename_note, write_workbook
-
-        def renamed(wanted: str, used: str) -> None:
-            job.notes.append(rename_note(wanted, used))
-
-        comparison = None
-        if baseline is not None:
-            from auditkit.compare import compare, read_run, run_from_result
-
-            progress("reading", str(baseline))
-            after = run_from_result(job.result, _head(job), json_records=json_records)
-            comparison = compare(read_run(baseline), after)
-        target = into if into is not None else out
-        progress("writing", str(target))
-        written.append(
-            Path(
-                write_workbook(
-                    job.result,
-                    target if out is not None else into,
-                    lines=job.lines,
-                    into=into,
-                    template=template,
-                    with_lines=with_lines,
-                    practice=practice,
-                    period=period,
-                    prepared_by=prepared_by,
-                    on_rename=renamed,
-                    worklist_only=worklist_only,
-                    **({"comparison": comparison} if comparison is not None else {}),
-                )
-            )
-        )
 
 
 def worst_severity(result: AuditResult) -> str | None:

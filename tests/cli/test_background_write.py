@@ -101,8 +101,10 @@ def test_a_failed_workbook_stops_the_child_and_removes_its_file(job, tmp_path, m
     def no_workbook(*args, **kwargs):
         raise OutputError("cannot write: a test", path=tmp_path / "a.xlsx")
 
+    from auditkit.excel import openpyxl_writer
+
     monkeypatch.setattr(pipeline, "_json_writer", slow)
-    monkeypatch.setattr(pipeline, "_write_rest", no_workbook)
+    monkeypatch.setattr(openpyxl_writer, "write_workbook", no_workbook)
     with pytest.raises(OutputError, match="a test"):
         pipeline.write_outputs(job, json_path=tmp_path / "a.json", out=tmp_path / "a.xlsx")
     assert _names(tmp_path) == []
