@@ -466,12 +466,14 @@ def write_outputs(
     )
     from auditkit.engine.runner import reuse_freed_memory
 
+    workbook = out is not None or into is not None
+
     def rest() -> None:
         """The outputs after the JSON: the Parquet file, the workbook."""
         if parquet_path is not None:
             progress("writing", str(parquet_path))
             written.append(write_findings_parquet(job, parquet_path))
-        if out is not None or into is not None:
+        if workbook:
             from auditkit.excel.openpyxl_writer import rename_note, write_workbook
 
             def renamed(wanted: str, used: str) -> None:
@@ -506,7 +508,6 @@ def write_outputs(
             )
 
     written: list[Path] = []
-    workbook = out is not None or into is not None
     # The writers allocate and free a slice at a time, with Arrow and numpy alike: one
     # allocator for both (see reuse_freed_memory) keeps a million findings' peak down.
     with reuse_freed_memory(), all_or_nothing():

@@ -548,10 +548,6 @@ class FindingSet:
     def __len__(self) -> int:
         return len(self.core)
 
-    def take(self, order: np.ndarray) -> FindingSet:
-        """The findings in another order (or a subset)."""
-        return FindingSet(self.core.take(order).reset_index(drop=True), self.values)
-
     def reorder(self, order: np.ndarray) -> None:
         """Put this set's findings in another order (or keep a subset), in place, one column at
         a time: each column in the old order is let go as soon as its new one is made, so the

@@ -271,6 +271,18 @@ def _check_sizes(N: int, n: int, label: Any) -> None:  # noqa: N803 (N and n are
         raise ValueError(f"stratum {label!r}: {n} lines reviewed but the frame has only {N}")
 
 
+def _sizes(rows: list[dict[str, Any]], nothing: str) -> tuple[int, int]:
+    """The frame's lines and the lines reviewed over the strata ``rows`` (``N``, ``n``);
+    ValueError ("...: ``nothing``") when the frame is empty or no line was reviewed."""
+    frame_lines = sum(r["N"] for r in rows)
+    reviewed = sum(r["n"] for r in rows)
+    if not rows or frame_lines == 0:
+        raise ValueError(f"the frame is empty: {nothing}")
+    if reviewed == 0:
+        raise ValueError(f"no line of the sample was reviewed: {nothing}")
+    return frame_lines, reviewed
+
+
 def stratified_projection(strata: pd.DataFrame, confidence: float = 0.90) -> dict:
     """strata: one row per stratum with columns N (frame lines), n (lines reviewed, excluding
     unanswered), and `differences` (a list/array of the n per-line dollar differences: 0 for a
@@ -364,12 +376,7 @@ def stratified_projection(strata: pd.DataFrame, confidence: float = 0.90) -> dic
             {"stratum": label, "N": N, "n": n, "mean": mean, "variance": variance, "fpc": fpc}
         )
 
-    frame_lines = sum(r["N"] for r in rows)
-    reviewed = sum(r["n"] for r in rows)
-    if not rows or frame_lines == 0:
-        raise ValueError("the frame is empty: there is nothing to project")
-    if reviewed == 0:
-        raise ValueError("no line of the sample was reviewed: there is nothing to project")
+    frame_lines, reviewed = _sizes(rows, "there is nothing to project")
 
     used = [r for r in rows if r["n"] > 0]
     unprojected = sum(r["N"] for r in rows if r["n"] == 0 and r["N"] > 0)
@@ -587,12 +594,7 @@ def stratified_rate(strata: pd.DataFrame, confidence: float = 0.90, method: str 
                 "ci_high": high,
             }
         )
-    frame_lines = sum(r["N"] for r in rows)
-    reviewed = sum(r["n"] for r in rows)
-    if not rows or frame_lines == 0:
-        raise ValueError("the frame is empty: there is no error rate to estimate")
-    if reviewed == 0:
-        raise ValueError("no line of the sample was reviewed: there is no error rate to estimate")
+    frame_lines, reviewed = _sizes(rows, "there is no error rate to estimate")
 
     rated = [r for r in rows if r["n"] > 0]
     rated_lines = sum(r["N"] for r in rated)

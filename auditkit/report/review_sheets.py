@@ -92,6 +92,7 @@ SAMPLED_COLUMNS: tuple[Column, ...] = (
     Column("charge", "Charge", "currency"),
     Column("paid", "Paid", "currency"),
 )
+_SAMPLED = {column.key: column for column in SAMPLED_COLUMNS}
 #: The reviewer's columns.
 REVIEWER_COLUMNS: tuple[Column, ...] = (
     Column("supported", "Supported", width=12, choices=SUPPORTED_CHOICES, entry=True),
@@ -462,12 +463,9 @@ def _results_sheet(score: ReviewScore) -> Sheet:
             make_table(
                 "review-errors",
                 [
-                    Column("sample_id", "Sample id", "ordinal", 10),
+                    _SAMPLED["sample_id"],
                     *stratum_columns,
-                    Column("claim_id", "Claim"),
-                    Column("line", "Line", "ordinal", 7),
-                    Column("cpt", "Code", "text", 9),
-                    Column("units", "Units", "number", 9),
+                    *(_SAMPLED[key] for key in ("claim_id", "line", "cpt", "units")),
                     Column("supported", "Supported", "text", 11),
                     Column("correct_code", "Correct code", "text", 14),
                     Column("correct_units", "Correct units", "number", 14),

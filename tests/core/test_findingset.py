@@ -171,20 +171,20 @@ def test_classic_frame_round_trip() -> None:
     assert back["dollars_at_risk"].tolist() == [12.5, 0.0]
 
 
-def test_take_reorders_findings_not_their_values() -> None:
-    found = FindingSet.build(
+def test_reorder_moves_findings_not_their_values() -> None:
+    flipped = FindingSet.build(
         [_units(3), findings_frame(Other, severity="info", scope="practice", message="x")]
     )
-    flipped = found.take(np.array([3, 2, 1, 0]))
+    flipped.reorder(np.array([3, 2, 1, 0]))
     assert flipped.messages(flipped.core).tolist()[0] == "x"
     assert flipped.messages(flipped.core).tolist()[1].startswith("20553 on claim C2")
 
 
-def test_reorder_in_place_matches_take_and_forgets_rendered_messages() -> None:
+def test_reorder_in_place_matches_a_whole_take_and_forgets_rendered_messages() -> None:
     parts = [_units(4), findings_frame(Other, severity="info", scope="practice", message="x")]
     found = FindingSet.build([p.copy() for p in parts])
     order = np.array([4, 2, 0, 3])
-    expected = found.take(order)
+    expected = FindingSet(found.core.take(order).reset_index(drop=True), found.values)
     assert found.messages(found.core).tolist()[0].startswith("20553 on claim C0")  # rendered once
     found.reorder(order)
     pd.testing.assert_frame_equal(found.core, expected.core)
