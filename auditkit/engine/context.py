@@ -108,6 +108,39 @@ class Context:
         if line_keys:
             self.__dict__.pop("line_keys", None)
 
+    #: The codes most audits group by: :meth:`share` works them out up front.
+    SHARED_CODES: tuple[str, ...] = (
+        "claim_id",
+        "cpt",
+        "ctx.payer",
+        "ctx.status",
+        "ctx.provider",
+        "ctx.family",
+    )
+
+    def share(self) -> None:
+        """Work out now what audits in both processes of a split run read (the codes of
+        :data:`SHARED_CODES`, each line's fee), so that it is computed once and its memory is
+        shared by the child (see :mod:`auditkit.beside`) instead of made twice."""
+        for column in self.SHARED_CODES:
+            if column in _DERIVED or column in self.lines.columns:
+                self.codes(column)
+        if "cpt" in self.lines.columns:
+            self.line_fees()
+
+    def mark(self) -> frozenset[str]:
+        """What has been worked out so far (for :meth:`forget_since`)."""
+        return frozenset(self._memo) | frozenset(self.__dict__)
+
+    def forget_since(self, mark: frozenset[str]) -> None:
+        """Drop what was worked out after :meth:`mark` gave ``mark``: in a child process, what
+        its first piece of work made and the next one does not need."""
+        for key in [k for k in self._memo if k not in mark]:
+            del self._memo[key]
+        for name in [k for k, v in vars(type(self)).items() if isinstance(v, cached_property)]:
+            if name not in mark:
+                self.__dict__.pop(name, None)
+
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per run: for measures computed outside this class (revenue)."""
         if key not in self._memo:

@@ -88,10 +88,31 @@ def _hand_back_arrow_memory() -> None:
         libc.malloc_trim(0)
 
 
-#: Runs of at least this many lines make their work list in a child process beside the audits
-#: (where :func:`auditkit.beside.can_fork`): below it, starting the process costs more than the
-#: work list takes.
+def _lean_allocator() -> None:
+    """In a child process of the run: big blocks are mapped and unmapped again as glibc does
+    by default, so that the child's memory is what it holds, not the most it ever held (its
+    memory adds to this process's while both live)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 2**10)
+        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 2**10)
+        libc.malloc_trim(0)
+
+
+#: Runs of at least this many lines split their work over two processes (where
+#: :func:`auditkit.beside.can_fork`): a child makes the work list and runs
+#: :data:`BESIDE_AUDITS` while this process runs the other audits. Below it, starting the
+#: process costs more than it saves.
 BESIDE_MIN_LINES = 50_000
+
+#: The audits run in the child process on a split run. They look at claims, payers and
+#: denials rather than at each line's coding (so they share little with the other audits
+#: beyond what :meth:`Context.share` works out before the split), send back few findings
+#: whatever the export (patterns, not lines), and with the work list take about as long as
+#: the other audits take here (measured at 1,000,000 lines: docs/benchmarks.md).
+BESIDE_AUDITS = frozenset(
+    {"paid-vs-denied", "modifier-payer-inconsistent", "denial-root-cause", "slow-collection"}
+)
 
 #: During a run: blocks up to this size come from the heap (reused when freed), and free memory
 #: at the top of the heap is handed back to the system beyond this much.
@@ -161,6 +182,71 @@ def _side_skip(absent: list[str]) -> tuple[str, str]:
         for s in specs
     )
     return f"it needs {needs}", hint + " Then run again."
+
+
+def _run_one(
+    audit_cls: type[Audit],
+    frame: pd.DataFrame,
+    config: Config,
+    context: Context,
+    side: Mapping[str, SideTable | None],
+) -> tuple[AuditRun, pd.DataFrame]:
+    """One audit over the lines: its run (status, reason, findings, seconds) and findings."""
+    clock = time.perf_counter()
+    run = AuditRun(audit_cls.id, audit_cls.title, "ran", why=audit_cls.why(), fix=audit_cls.fix())
+    missing, reason = _missing(frame, audit_cls)
+    absent = [name for name in audit_cls.side_tables if side.get(name) is None]
+    # A skipped audit is not a finding: its reason and what to do are on its run.
+    found = empty_findings()
+    if reason:
+        run.status, run.reason, run.missing_columns = "skipped", reason, missing
+        run.hint = _skip_hint(audit_cls, missing)
+    elif absent:
+        run.status = "skipped"
+        run.reason, run.hint = _side_skip(absent)
+    else:
+        try:
+            found = audit_cls().run(frame, config.settings(audit_cls), context)
+        except NothingToAudit as nothing:
+            run.reason = str(nothing)
+            found = empty_findings()
+    run.findings = len(found)
+    run.seconds = time.perf_counter() - clock
+    return run, found
+
+
+def _start_beside(
+    chosen: list[type[Audit]],
+    frame: pd.DataFrame,
+    config: Config,
+    context: Context,
+    side: Mapping[str, SideTable | None],
+    with_worklist: bool,
+) -> tuple[beside.Beside | None, frozenset[str]]:
+    """On a big run, the child process that runs :data:`BESIDE_AUDITS` of ``chosen`` and then
+    makes the work list (what it returns: ``([(run, findings), ...], work list)``), and the ids
+    of those audits; ``(None, empty)`` when everything runs here.
+
+    What most audits read is worked out first (:meth:`Context.share`), so that both processes
+    use the one copy. In the child, what its audits worked out is let go before the work list
+    is made, and its allocator gives memory back as it is freed: its memory adds to this
+    process's while both live."""
+    ids = frozenset(a.id for a in chosen if a.id in BESIDE_AUDITS)
+    if len(frame) < BESIDE_MIN_LINES or not (ids or with_worklist) or not beside.can_fork():
+        return None, frozenset()
+    context.share()
+    shared = context.mark()
+    under_settings = config.settings(get("underpayment"))
+
+    def in_the_child() -> tuple[list[tuple[AuditRun, pd.DataFrame]], pd.DataFrame | None]:
+        _lean_allocator()
+        done = [_run_one(a, frame, config, context, side) for a in chosen if a.id in ids]
+        context.forget_since(shared)
+        _lean_allocator()  # (hands back what was just let go)
+        return done, run_work_list(context, under_settings) if with_worklist else None
+
+    job = beside.start(in_the_child)
+    return job, ids if job is not None else frozenset()
 
 
 def _finish(parts: list[pd.DataFrame], order: list[str]) -> FindingSet:
@@ -242,44 +328,33 @@ def _run(
         fee_schedule=side["fee_schedule"].frame if side["fee_schedule"] is not None else None,
     )
     timings["prepare"] = time.perf_counter() - started
-    # The work list needs the lines only, not the audits: on a big run it is made in a child
-    # process on the other core while the audits run here (see auditkit.beside).
+    clock = time.perf_counter()
     under_settings = config.settings(get("underpayment"))
-    worklist_beside = (
-        beside.start(lambda: run_work_list(context, under_settings))
-        if with_worklist and len(frame) >= BESIDE_MIN_LINES
-        else None
-    )
-    if worklist_beside is not None and cleanup is not None:
-        cleanup.callback(worklist_beside.cancel)  # nothing once its result is taken
-    runs: list[AuditRun] = []
-    parts: list[pd.DataFrame] = []
+    # On a big run a child process on the other core runs some of the audits and makes the
+    # work list while the rest run here (see _start_beside and auditkit.beside).
+    job, beside_ids = _start_beside(chosen, frame, config, context, side, with_worklist)
+    if job is not None and cleanup is not None:
+        cleanup.callback(job.cancel)  # nothing once its result is taken
+    done: dict[str, tuple[AuditRun, pd.DataFrame]] = {}
     for audit_cls in chosen:
-        clock = time.perf_counter()
-        run = AuditRun(
-            audit_cls.id, audit_cls.title, "ran", why=audit_cls.why(), fix=audit_cls.fix()
-        )
-        missing, reason = _missing(frame, audit_cls)
-        absent = [name for name in audit_cls.side_tables if side.get(name) is None]
-        # A skipped audit is not a finding: its reason and what to do are on its run.
-        found = empty_findings()
-        if reason:
-            run.status, run.reason, run.missing_columns = "skipped", reason, missing
-            run.hint = _skip_hint(audit_cls, missing)
-        elif absent:
-            run.status = "skipped"
-            run.reason, run.hint = _side_skip(absent)
-        else:
-            try:
-                found = audit_cls().run(frame, config.settings(audit_cls), context)
-            except NothingToAudit as nothing:
-                run.reason = str(nothing)
-                found = empty_findings()
-        run.findings = len(found)
-        run.seconds = time.perf_counter() - clock
-        runs.append(run)
-        parts.append(found)
-    timings["audits"] = sum(r.seconds for r in runs)
+        if audit_cls.id not in beside_ids:
+            done[audit_cls.id] = _run_one(audit_cls, frame, config, context, side)
+    worklist = None
+    worklist_made = False
+    if job is not None:
+        try:
+            theirs, worklist = job.result()
+            done.update((run.id, (run, found)) for run, found in theirs)
+            worklist_made = True
+        except beside.BesideError:
+            pass  # what the child was to do is done here
+    for audit_cls in chosen:
+        if audit_cls.id not in done:
+            done[audit_cls.id] = _run_one(audit_cls, frame, config, context, side)
+    runs = [done[a.id][0] for a in chosen]
+    parts = [done[a.id][1] for a in chosen]
+    del done
+    timings["audits"] = time.perf_counter() - clock
     # The line findings per month of service, while the audits' line keys are alive (the rest
     # of what only the audits use goes first: at a million lines it is some 100 MB).
     context.release_audit_views(line_keys=False)
@@ -306,15 +381,9 @@ def _run(
     summary["audits_skipped"] = sum(r.status == "skipped" for r in runs)
     timings["summary"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    worklist = None
-    if worklist_beside is not None:
-        try:
-            worklist = worklist_beside.result()
-        except beside.BesideError:
-            worklist_beside = None  # made here instead
-    if with_worklist and worklist_beside is None:
+    if with_worklist and not worklist_made:
         worklist = run_work_list(context, under_settings)
-    timings["worklist"] = time.perf_counter() - clock  # (made beside: the wait for it)
+    timings["worklist"] = time.perf_counter() - clock  # (0 when made beside the audits)
     edit_tables = [{**t.about(), "description": t.describe()} for t in context.edit_tables_used()]
     context.release()  # the run's shared arrays are freed now, not at the next collection
     if keep_columns is not None and isinstance(lines, ClaimLines):

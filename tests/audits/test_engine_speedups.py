@@ -198,3 +198,36 @@ def test_run_reports_timings_and_restores_the_allocator(messy: pd.DataFrame) -> 
         first.findings.drop(columns="evidence"), again.findings.drop(columns="evidence")
     )
     assert first.findings["evidence"].tolist() == again.findings["evidence"].tolist()
+
+
+def test_shared_measures_are_the_ones_worked_out_on_demand(messy: pd.DataFrame) -> None:
+    shared = Context(messy, Config())
+    shared.share()
+    mark = shared.mark()
+    assert {f"codes.{c}" for c in Context.SHARED_CODES} | {"line_fees"} <= mark
+    lazy = Context(messy, Config())
+    for column in Context.SHARED_CODES:
+        got, want = shared.codes(column), lazy.codes(column)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert list(got[1]) == list(want[1])
+    np.testing.assert_array_equal(shared.line_fees(), lazy.line_fees())
+
+
+def test_share_works_without_the_optional_columns(messy: pd.DataFrame) -> None:
+    ctx = Context(messy.drop(columns=["claim_id", "cpt"]), Config())
+    ctx.share()  # the derived columns stand in as constants; no claim or code codes, no fees
+    assert "codes.ctx.payer" in ctx.mark()
+    assert not {"codes.claim_id", "codes.cpt", "line_fees"} & ctx.mark()
+
+
+def test_forget_since_drops_only_what_came_after_the_mark(messy: pd.DataFrame) -> None:
+    ctx = Context(messy, Config())
+    ctx.codes("claim_id")
+    before = ctx.tpi_lines  # a cached property
+    mark = ctx.mark()
+    ctx.codes("payer")
+    ctx.status_is("denied")
+    assert ctx.reference is not None
+    ctx.forget_since(mark)
+    assert ctx.mark() == mark
+    assert ctx.tpi_lines is before  # kept, not worked out again

@@ -13,6 +13,8 @@ import pytest
 
 from auditkit import beside
 from auditkit.engine import runner
+from auditkit.engine.registry import all_audits, get
+from auditkit.engine.result import AuditResult
 from auditkit.ingest.loader import load
 
 pytestmark = pytest.mark.skipif(
@@ -57,15 +59,37 @@ def test_with_the_variable_set_nothing_forks(monkeypatch: pytest.MonkeyPatch) ->
     assert beside.start(lambda: 1) is None
 
 
-def _work_list(monkeypatch: pytest.MonkeyPatch, *, min_lines: int) -> pd.DataFrame:
+def _run(monkeypatch: pytest.MonkeyPatch, *, min_lines: int) -> AuditResult:
     monkeypatch.setattr(runner, "BESIDE_MIN_LINES", min_lines)
-    result = runner.run_audits(load(SAMPLE))
+    return runner.run_audits(load(SAMPLE))
+
+
+def _work_list(monkeypatch: pytest.MonkeyPatch, *, min_lines: int) -> pd.DataFrame:
+    result = _run(monkeypatch, min_lines=min_lines)
     assert result.worklist is not None and len(result.worklist)
     return result.worklist
 
 
-def test_the_work_list_made_beside_the_audits_is_the_one_made_after_them(
-    monkeypatch: pytest.MonkeyPatch,
+def _same_results(split: AuditResult, alone: AuditResult) -> None:
+    """The same findings, in the same order, the same runs, work list, summary and tables."""
+    pd.testing.assert_frame_equal(split.found.frame(), alone.found.frame())
+    assert len(split.found)  # (the sample has findings: the comparison compares something)
+
+    def runs(result: AuditResult) -> list[tuple]:
+        return [(r.id, r.status, r.reason, r.findings, r.missing_columns) for r in result.audits]
+
+    assert runs(split) == runs(alone)
+    pd.testing.assert_frame_equal(split.worklist, alone.worklist)
+    assert split.summary == alone.summary
+    assert split.tables.keys() == alone.tables.keys()
+    for name, table in alone.tables.items():
+        if isinstance(table, pd.DataFrame):
+            pd.testing.assert_frame_equal(split.tables[name], table)
+    pd.testing.assert_frame_equal(split.trends, alone.trends)
+
+
+def test_a_split_run_gives_what_a_run_in_one_process_gives(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     started = []
     real_start = beside.start
@@ -74,11 +98,35 @@ def test_the_work_list_made_beside_the_audits_is_the_one_made_after_them(
         started.append(func)
         return real_start(func)
 
+    # Each audit notes the process it ran in (a file: the child's memory is its own).
+    where = tmp_path / "pids"
+    for audit in all_audits():
+        real = audit.run
+
+        def noted(self, *args, _real=real, _id=audit.id, **kwargs):
+            with where.open("a") as out:
+                out.write(f"{_id} {os.getpid()}\n")
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(audit, "run", noted)
     monkeypatch.setattr(beside, "start", spy)
-    alone = _work_list(monkeypatch, min_lines=10**12)
+    alone = _run(monkeypatch, min_lines=10**12)
     assert not started
+    where.unlink()
+    split = _run(monkeypatch, min_lines=0)
+    assert len(started) == 1
+    ran_in = dict(line.split() for line in where.read_text().splitlines())
+    beside_ids = {a for a in ran_in if int(ran_in[a]) != os.getpid()}
+    assert beside_ids == set(runner.BESIDE_AUDITS)  # these ran in the child, the rest here
+    assert all(r.findings for r in alone.audits if r.id in beside_ids)  # and found something
+    _same_results(split, alone)
+
+
+def test_the_work_list_made_beside_the_audits_is_the_one_made_after_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone = _work_list(monkeypatch, min_lines=10**12)
     together = _work_list(monkeypatch, min_lines=0)
-    assert len(started) == 1  # made in the child this time
     pd.testing.assert_frame_equal(together, alone)
 
 
@@ -91,9 +139,25 @@ def test_a_work_list_the_child_fails_to_make_is_made_here(monkeypatch: pytest.Mo
             raise MemoryError
         return real(*args, **kwargs)
 
-    alone = _work_list(monkeypatch, min_lines=10**12)
+    alone = _run(monkeypatch, min_lines=10**12)
     monkeypatch.setattr(runner, "run_work_list", fails_in_the_child)
-    pd.testing.assert_frame_equal(_work_list(monkeypatch, min_lines=0), alone)
+    # the child's audits are run here too: the result is whole
+    _same_results(_run(monkeypatch, min_lines=0), alone)
+
+
+def test_an_audit_the_child_fails_to_run_is_run_here(monkeypatch: pytest.MonkeyPatch):
+    parent = os.getpid()
+    audit = get(sorted(runner.BESIDE_AUDITS)[0])
+    real = audit.run
+
+    def fails_in_the_child(self, *args, **kwargs):
+        if os.getpid() != parent:
+            raise MemoryError
+        return real(self, *args, **kwargs)
+
+    alone = _run(monkeypatch, min_lines=10**12)
+    monkeypatch.setattr(audit, "run", fails_in_the_child)
+    _same_results(_run(monkeypatch, min_lines=0), alone)
 
 
 def test_a_run_that_fails_stops_its_child(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,7 +173,8 @@ def test_a_run_that_fails_stops_its_child(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(beside, "start", spy)
     monkeypatch.setattr(runner, "run_work_list", lambda *a, **k: time.sleep(60))
-    monkeypatch.setattr(runner.trends, "finding_counts", broken)
+    here = next(a for a in all_audits() if a.id not in runner.BESIDE_AUDITS)
+    monkeypatch.setattr(here, "run", broken)  # an audit of this process's share fails
     monkeypatch.setattr(runner, "BESIDE_MIN_LINES", 0)
     started = time.perf_counter()
     with pytest.raises(RuntimeError, match="an audit bug"):
