@@ -110,9 +110,7 @@ BESIDE_MIN_LINES = 50_000
 #: beyond what :meth:`Context.share` works out before the split), send back few findings
 #: whatever the export (patterns, not lines), and with the work list take about as long as
 #: the other audits take here (measured at 1,000,000 lines: docs/benchmarks.md).
-BESIDE_AUDITS = frozenset(
-    {"paid-vs-denied", "modifier-payer-inconsistent", "denial-root-cause", "slow-collection"}
-)
+BESIDE_AUDITS = frozenset({"paid-vs-denied", "modifier-payer-inconsistent", "denial-root-cause"})
 
 #: During a run: blocks up to this size come from the heap (reused when freed), and free memory
 #: at the top of the heap is handed back to the system beyond this much.

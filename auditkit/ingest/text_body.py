@@ -114,7 +114,7 @@ def _clean_cells(text: pa.Array) -> pa.Array:
 
 
 class _DictColumn:
-    """One column of a streamed CSV: per block, the codes into that block's dictionary."""
+    """One column of a CSV read in blocks: per block, the codes into that block's dictionary."""
 
     def __init__(self) -> None:
         self.blocks: list[tuple[np.ndarray, int]] = []  # codes, start of the block's dictionary
@@ -178,7 +178,8 @@ class _DictColumn:
 def read_csv_columns(
     stream: Any, width: int, delimiter: str, codec: str
 ) -> tuple[pd.DataFrame, int] | None:
-    """Parse a CSV body (no header row; ``codec`` is UTF-8 or Windows-1252) with pyarrow.
+    """Parse a CSV body (no header row; ``codec`` is UTF-8 or Windows-1252) with pyarrow's
+    multi-threaded reader.
 
     Columns come back as categoricals of trimmed text, blanks missing: exports repeat a few
     values per column, so this holds a million lines in a fraction of the memory of text, and
@@ -196,7 +197,7 @@ def read_csv_columns(
     columns = [_DictColumn() for _ in names]
     cell = pa.dictionary(pa.int32(), pa.binary())
     try:
-        reader = pacsv.open_csv(
+        table = pacsv.read_csv(
             stream,
             read_options=pacsv.ReadOptions(column_names=names, block_size=ARROW_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(
@@ -208,11 +209,14 @@ def read_csv_columns(
                 quoted_strings_can_be_null=False,
             ),
         )
-        for batch in reader:
-            for column, values in zip(columns, batch.columns, strict=True):
-                column.add(values)
     except (pa.ArrowException, ValueError, OSError):
         return None
+    for column in columns:
+        # each column's blocks are taken over and let go in turn (the table holds 4 bytes a cell)
+        for values in table.column(0).chunks:
+            column.add(values)
+        table = table.remove_column(0)
+    del table
     frame = pd.DataFrame({i: column.finish(codec) for i, column in enumerate(columns)}, copy=False)
     return frame, sum(column.nuls for column in columns)
 

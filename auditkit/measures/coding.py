@@ -36,7 +36,7 @@ from auditkit.claims import LIST_SEP
 from auditkit.engine.context import Context, usable
 from auditkit.engine.contract import Audit, NothingToAudit
 from auditkit.engine.findings import FINDING_SOURCE_COLUMNS, Message, line_findings, line_keys
-from auditkit.engine.findingset import stack_frames
+from auditkit.engine.findingset import distinct_categories, stack_frames
 from auditkit.engine.result import empty_findings
 from auditkit.reference import FAMILIES
 
@@ -581,10 +581,10 @@ class CodingView:
             # missing one (no second factorize of a run's hundreds of thousands of claim ids).
             labels = pd.concat([texts, pd.Series([missing], dtype="string")], ignore_index=True)
             table = np.arange(len(labels), dtype=np.int64)
-            return codes, table, pd.CategoricalDtype(pd.Index(labels))
+            return codes, table, distinct_categories(pd.Index(labels))
         texts = pd.concat([texts, pd.Series([missing], dtype="string")], ignore_index=True)
         table, labels = pd.factorize(texts.fillna(missing))
-        return codes, table.astype(np.int64), pd.CategoricalDtype(pd.Index(labels))
+        return codes, table.astype(np.int64), distinct_categories(pd.Index(labels))
 
     @cached_property
     def _cpt_label(self) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
@@ -607,7 +607,7 @@ class CodingView:
         texts = dates_text(pd.Series(uniques, dtype=self.lines["date_of_service"].dtype))
         texts = pd.concat([texts, pd.Series(["no date"], dtype="string")], ignore_index=True)
         table, labels = pd.factorize(texts)
-        return codes, table.astype(np.int64), pd.CategoricalDtype(pd.Index(labels))
+        return codes, table.astype(np.int64), distinct_categories(pd.Index(labels))
 
     def _constant_label(self, text: str) -> tuple[np.ndarray, np.ndarray, pd.CategoricalDtype]:
         codes = np.full(self.n, -1, dtype=np.int8)

@@ -267,3 +267,45 @@ def test_stack_joins_categoricals_of_one_dtype_by_their_codes() -> None:
     assert mixed.astype(object).tolist() == ["C3", "C1", "C3"]
     frames = [pd.DataFrame({"claim": a, "n": [1, 2]}), pd.DataFrame({"claim": b, "n": [3, 4]})]
     pd.testing.assert_frame_equal(stack_frames(frames), pd.concat(frames, ignore_index=True))
+
+
+def test_stack_frames_with_other_columns_is_pandas_concat() -> None:
+    from auditkit.engine.findingset import stack_frames
+
+    dtype = pd.CategoricalDtype(pd.Index(["C1", "C2", "C3"], dtype="string"))
+    a = pd.DataFrame(
+        {
+            "claim": pd.Categorical(["C3", "C1"], dtype=dtype),
+            "n": [1, 2],
+            "only_a": ["x", "y"],
+            "kind": pd.Categorical(["p", "q"]),
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "units": [7.5],
+            "kind": pd.Categorical(["q"], categories=["q"]),  # other categories: pandas' join
+            "claim": pd.Categorical(["C2"], dtype=dtype),
+            "n": [3],
+        }
+    )
+    joined = stack_frames([a, b])
+    pd.testing.assert_frame_equal(joined, pd.concat([a, b], ignore_index=True))
+    assert joined["claim"].dtype is dtype  # joined by its codes, the dtype kept
+
+
+def test_distinct_categories_is_the_checked_dtype(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditkit.engine.findingset import distinct_categories
+
+    labels = pd.Index(["C9", "C1", "(no claim id)"], dtype="string")
+    checked = pd.CategoricalDtype(labels)
+    fast = distinct_categories(labels)
+    assert fast == checked and not fast.ordered
+    codes = np.array([2, 0, -1, 1])
+    pd.testing.assert_extension_array_equal(
+        pd.Categorical.from_codes(codes, dtype=fast),
+        pd.Categorical.from_codes(codes, dtype=checked),
+    )
+    # A pandas without the unchecked constructor gets the checked one.
+    monkeypatch.delattr(pd.CategoricalDtype, "_from_fastpath", raising=False)
+    assert distinct_categories(labels) == checked
