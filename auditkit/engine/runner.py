@@ -88,17 +88,6 @@ def _hand_back_arrow_memory() -> None:
         libc.malloc_trim(0)
 
 
-def _lean_allocator() -> None:
-    """In a child process of the run: big blocks are mapped and unmapped again as glibc does
-    by default, so that the child's memory is what it holds, not the most it ever held (its
-    memory adds to this process's while both live)."""
-    libc = _glibc()
-    if libc is not None:
-        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 2**10)
-        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 2**10)
-        libc.malloc_trim(0)
-
-
 #: Runs of at least this many lines split their work over two processes (where
 #: :func:`auditkit.beside.can_fork`): a child makes the work list and runs
 #: :data:`BESIDE_AUDITS` while this process runs the other audits. Below it, starting the
@@ -226,9 +215,9 @@ def _start_beside(
     of those audits; ``(None, empty)`` when everything runs here.
 
     What most audits read is worked out first (:meth:`Context.share`), so that both processes
-    use the one copy. In the child, what its audits worked out is let go before the work list
-    is made, and its allocator gives memory back as it is freed: its memory adds to this
-    process's while both live."""
+    use the one copy. In the child, what its audits worked out is let go (and its memory handed
+    back) before the work list is made: the child's memory adds to this process's while both
+    live."""
     ids = frozenset(a.id for a in chosen if a.id in BESIDE_AUDITS)
     if len(frame) < BESIDE_MIN_LINES or not (ids or with_worklist) or not beside.can_fork():
         return None, frozenset()
@@ -237,10 +226,9 @@ def _start_beside(
     under_settings = config.settings(get("underpayment"))
 
     def in_the_child() -> tuple[list[tuple[AuditRun, pd.DataFrame]], pd.DataFrame | None]:
-        _lean_allocator()
         done = [_run_one(a, frame, config, context, side) for a in chosen if a.id in ids]
         context.forget_since(shared)
-        _lean_allocator()  # (hands back what was just let go)
+        _hand_back_arrow_memory()
         return done, run_work_list(context, under_settings) if with_worklist else None
 
     job = beside.start(in_the_child)
