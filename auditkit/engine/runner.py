@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -208,28 +209,31 @@ def _start_beside(
     config: Config,
     context: Context,
     side: Mapping[str, SideTable | None],
-    with_worklist: bool,
+    worklist_under: SimpleNamespace | None,
 ) -> tuple[beside.Beside | None, frozenset[str]]:
     """On a big run, the child process that runs :data:`BESIDE_AUDITS` of ``chosen`` and then
-    makes the work list (what it returns: ``([(run, findings), ...], work list)``), and the ids
-    of those audits; ``(None, empty)`` when everything runs here.
+    makes the work list (with ``worklist_under``, the underpayment settings it reads; None: no
+    work list), returning ``([(run, findings), ...], work list)``; and the ids of those audits.
+    ``(None, empty)`` when everything runs here.
 
     What most audits read is worked out first (:meth:`Context.share`), so that both processes
     use the one copy. In the child, what its audits worked out is let go (and its memory handed
     back) before the work list is made: the child's memory adds to this process's while both
     live."""
     ids = frozenset(a.id for a in chosen if a.id in BESIDE_AUDITS)
-    if len(frame) < BESIDE_MIN_LINES or not (ids or with_worklist) or not beside.can_fork():
+    wanted = ids or worklist_under is not None
+    if len(frame) < BESIDE_MIN_LINES or not wanted or not beside.can_fork():
         return None, frozenset()
     context.share()
     shared = context.mark()
-    under_settings = config.settings(get("underpayment"))
 
     def in_the_child() -> tuple[list[tuple[AuditRun, pd.DataFrame]], pd.DataFrame | None]:
         done = [_run_one(a, frame, config, context, side) for a in chosen if a.id in ids]
         context.forget_since(shared)
         _hand_back_arrow_memory()
-        return done, run_work_list(context, under_settings) if with_worklist else None
+        if worklist_under is None:
+            return done, None
+        return done, run_work_list(context, worklist_under)
 
     job = beside.start(in_the_child)
     return job, ids if job is not None else frozenset()
@@ -318,7 +322,9 @@ def _run(
     under_settings = config.settings(get("underpayment"))
     # On a big run a child process on the other core runs some of the audits and makes the
     # work list while the rest run here (see _start_beside and auditkit.beside).
-    job, beside_ids = _start_beside(chosen, frame, config, context, side, with_worklist)
+    job, beside_ids = _start_beside(
+        chosen, frame, config, context, side, under_settings if with_worklist else None
+    )
     if job is not None and cleanup is not None:
         cleanup.callback(job.cancel)  # nothing once its result is taken
     done: dict[str, tuple[AuditRun, pd.DataFrame]] = {}
