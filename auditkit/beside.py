@@ -1,7 +1,9 @@
 """Work done in a forked child process while this one goes on: the second core of a laptop.
 
-A run does a few large pieces of work that do not depend on each other (the work list and the
-audits; the JSON and the workbook). Where the system forks safely (Linux), one of them runs in
+A run does a few large pieces of work that do not depend on each other (the work list with a
+few claim-level audits, and the other audits; the JSON and the workbook: see
+:func:`auditkit.engine.runner.run_audits` and :func:`auditkit.pipeline.write_outputs`). Where
+the system forks safely (Linux), one of them runs in
 a child process that sees this process's memory as it is at the fork (copy on write: nothing
 is copied unless written) and hands its result back through a pipe, while this process does
 the other. macOS and Windows do not fork safely with the libraries auditkit loads (and Excel
