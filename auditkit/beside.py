@@ -3,10 +3,9 @@
 A run does a few large pieces of work that do not depend on each other (the work list with a
 few claim-level audits, and the other audits; the JSON and the workbook: see
 :func:`auditkit.engine.runner.run_audits` and :func:`auditkit.pipeline.write_outputs`). Where
-the system forks safely (Linux), one of them runs in
-a child process that sees this process's memory as it is at the fork (copy on write: nothing
-is copied unless written) and hands its result back through a pipe, while this process does
-the other. macOS and Windows do not fork safely with the libraries auditkit loads (and Excel
+the system forks safely (Linux), one of them runs in a child process that sees this process's
+memory as it is at the fork (copy on write: nothing is copied unless written) and hands its
+result back through a pipe, while this process does the other. macOS and Windows do not fork safely with the libraries auditkit loads (and Excel
 runs there), so there everything runs in this process, one piece after the other, with the
 same results; so it does with ``AUDITKIT_ONE_PROCESS`` set.
 
@@ -64,6 +63,10 @@ class BesideError(RuntimeError):
     """The child did not deliver its result (it failed, or was stopped): do the work here."""
 
 
+class BesideTimeoutError(BesideError):
+    """The child had not finished in time, and was stopped."""
+
+
 def fork_child(work: Callable[[], int]) -> int:
     """Fork; in the child call ``work()`` and exit with the code it returns (2 when it
     raises), never returning; in this process return the child's pid. Standard streams are
@@ -114,12 +117,13 @@ class Beside:
                 self._chunks.append(chunk)
 
     def result(self, wait: float | None = None) -> Any:
-        """The function's return value. Raises BesideError when the child failed or did not
-        finish within ``wait`` seconds (:data:`WAIT_SECONDS`) from now (it is then stopped)."""
+        """The function's return value. Raises BesideError when the child failed, and
+        BesideTimeoutError when it did not finish within ``wait`` seconds (:data:`WAIT_SECONDS`)
+        from now (it is then stopped)."""
         self._reader.join(WAIT_SECONDS if wait is None else wait)
         if self._reader.is_alive():
             self.cancel()
-            raise BesideError("the child process took too long; stopped")
+            raise BesideTimeoutError("the child process took too long; stopped")
         code = self._reap()
         data = b"".join(self._chunks)
         self._chunks.clear()
@@ -149,8 +153,8 @@ class Beside:
 
 def start(func: Callable[[], Any]) -> Beside | None:
     """Run ``func()`` in a child process; None where :func:`can_fork` says no or the system
-    gives no process (the caller then calls it itself). The result travels back pickled, so it should be data (frames,
-    arrays), not open files or locks."""
+    gives no process (the caller then calls it itself). The result travels back pickled, so
+    it should be data (frames, arrays), not open files or locks."""
     if not can_fork():
         return None
     read_end, write_end = os.pipe()
@@ -172,4 +176,12 @@ def start(func: Callable[[], Any]) -> Beside | None:
     return Beside(pid, read_end)
 
 
-__all__ = ["WAIT_SECONDS", "Beside", "BesideError", "can_fork", "fork_child", "start"]
+__all__ = [
+    "WAIT_SECONDS",
+    "Beside",
+    "BesideError",
+    "BesideTimeoutError",
+    "can_fork",
+    "fork_child",
+    "start",
+]

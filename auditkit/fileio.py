@@ -25,19 +25,16 @@ from __future__ import annotations
 
 import os
 import secrets
-import select
-import signal
 import stat
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from auditkit.beside import WAIT_SECONDS, BesideError, fork_child
+from auditkit.beside import WAIT_SECONDS, Beside, BesideError, BesideTimeoutError, start
 from auditkit.errors import OutputError
 
 PathLike = str | os.PathLike[str]
@@ -225,33 +222,12 @@ def _put_in_place(tmp: Path, real: Path, shown: Path, at: int | None = None) -> 
 class BackgroundWrite:
     """An :func:`atomic_write` running in a child process (see :func:`start_atomic_write`)."""
 
-    pid: int
-    report: int  # the read end of a pipe the child writes its outcome to
+    job: Beside  # says "" when the file is written, "os:errno:text" on an OSError
     temporary: Path
     real: Path
     shown: Path
     #: Its place among the outputs staged in the all_or_nothing block when it was begun.
     place: int | None = None
-    done: bool = False
-
-    def _wait(self, timeout: float | None = None) -> tuple[int, str] | None:
-        """The child's exit code and what it said, once it ends; None when it has not ended
-        within ``timeout`` seconds (it is left running)."""
-        chunks = []
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([self.report], [], [], left)[0]:
-                    return None
-            chunk = os.read(self.report, 4096)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(self.report)
-        _, status = os.waitpid(self.pid, 0)
-        self.done = True
-        return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", "replace")
 
     def finish(self, wait: float | None = None) -> Path:
         """Wait for the child; put its file in place (or stage it), as :func:`atomic_write`
@@ -259,75 +235,65 @@ class BackgroundWrite:
         RuntimeError when the child failed otherwise, and BesideError (after stopping it) when
         it has not finished ``wait`` seconds (WAIT_SECONDS) from now: the caller then writes
         the file itself."""
-        ended = self._wait(WAIT_SECONDS if wait is None else wait)
-        if ended is None:
-            self.abandon()
-            raise BesideError(f"writing {self.shown.name} took too long in its helper process")
-        code, said = ended
         kept = False
         try:
-            if code == 0:
+            try:
+                said = self.job.result(WAIT_SECONDS if wait is None else wait)
+            except BesideTimeoutError:
+                raise BesideError(
+                    f"writing {self.shown.name} took too long in its helper process"
+                ) from None
+            except BesideError:  # a bug: its text may hold export values, so it is not passed on
+                raise RuntimeError(
+                    f"writing {self.shown.name} failed in its helper process"
+                ) from None
+            if not said:
                 kept = _put_in_place(self.temporary, self.real, self.shown, self.place)
                 return self.shown
-            kind, _, rest = said.partition(":")
-            if kind == "os":
-                number, _, text = rest.partition(":")
-                raise output_error(OSError(int(number or 0), text or None), self.shown)
-            raise RuntimeError(f"writing {self.shown.name} failed in its helper process ({code})")
+            number, _, text = said.removeprefix("os:").partition(":")
+            raise output_error(OSError(int(number or 0), text or None), self.shown)
         except OSError as exc:
             raise output_error(exc, self.shown) from exc
         finally:
-            if not kept and self.temporary.exists():
-                self.temporary.unlink()
+            if not kept:
+                self.temporary.unlink(missing_ok=True)
 
     def abandon(self) -> None:
         """Stop the child (the caller failed) and remove its temporary file."""
-        if not self.done:
-            with suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            self._wait()
+        self.job.cancel()
         self.temporary.unlink(missing_ok=True)
 
 
 def start_atomic_write(
     target: PathLike, write: Callable[[BinaryIO], None]
 ) -> BackgroundWrite | None:
-    """:func:`atomic_write` of ``target`` in a forked child process; returns at once (None
-    when the system gives no process: the caller then writes it itself).
+    """:func:`atomic_write` of ``target`` in a child process (:func:`auditkit.beside.start`);
+    returns at once (None where there is no child to be had: the caller then writes it itself).
 
     The child sees the parent's memory as it is now (copy on write: nothing is copied unless
     written, and the child's objects are never garbage-collected, so their pages stay shared);
     it writes the temporary file and exits. Call :meth:`BackgroundWrite.finish` (or
     :meth:`~BackgroundWrite.abandon` on an error) in the same :func:`all_or_nothing` block.
-    Only where :func:`auditkit.beside.can_fork` says so.
     """
     shown, real, fd, tmp = _temporary_beside(target)
-    read_end, write_end = os.pipe()
 
-    def work() -> int:
-        # In the child: write, say how it went (an OSError's text only: no export values).
-        os.close(read_end)
-        code, said = 0, ""
+    def work() -> str:
+        # In the child: write, and say how it went (an OSError's text only: no export values).
         try:
             with os.fdopen(fd, "wb") as handle:
                 write(handle)
         except OSError as exc:
-            code, said = 1, f"os:{exc.errno or 0}:{exc.strerror or ''}"
-        os.write(write_end, said.encode())
-        return code
+            return f"os:{exc.errno or 0}:{exc.strerror or ''}"
+        return ""
 
-    try:
-        pid = fork_child(work)
-    except OSError:
-        for end in (read_end, write_end, fd):
-            os.close(end)
+    job = start(work)
+    os.close(fd)  # the child has its own
+    if job is None:
         os.unlink(tmp)
         return None
-    os.close(write_end)
-    os.close(fd)
     staged = _STAGED.get()
     place = len(staged) if staged is not None else None
-    return BackgroundWrite(pid, read_end, Path(tmp), real, shown, place)
+    return BackgroundWrite(job, Path(tmp), real, shown, place)
 
 
 def atomic_write_bytes(target: PathLike, data: bytes) -> Path:

@@ -445,10 +445,6 @@ def stack_frames(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     categorical of one dtype is joined by :func:`stack` (by its codes)."""
     if len(parts) < 2:
         return pd.concat(parts, ignore_index=True)
-    columns = list(parts[0].columns)
-    if all(list(p.columns) == columns for p in parts[1:]):
-        joined = {name: stack([p[name] for p in parts]).reset_index(drop=True) for name in columns}
-        return pd.DataFrame(joined, copy=False)
     names = list(dict.fromkeys(c for p in parts for c in p.columns))
     by_codes = [
         name

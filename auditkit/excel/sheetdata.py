@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
-from auditkit.report.safety import arrow_text, edge_bytes, formula_like_array, utf8_bytes
+from auditkit.report.safety import arrow_text, edge_bytes, formula_start, utf8_bytes
 
 #: Rows turned into XML at a time (bounds memory: about 50 MB of XML per chunk at most).
 CHUNK_ROWS = 20_000
@@ -110,7 +110,7 @@ def _cells(values: pd.Series, fmt: CellFormat, letter: str, rows: pa.Array) -> p
             if (used == ord(char)).any():  # most chunks have few of these characters, if any
                 escaped = pc.replace_substring(escaped, char, entity)
         if fmt.quote_style_id is not None:
-            quoted = formula_like_array(text)  # on the text itself, before escaping
+            quoted = present & formula_start(first)  # on the text itself, before escaping
             style_attr = pc.if_else(quoted, f' s="{fmt.quote_style_id}"', style)
         else:
             style_attr = style

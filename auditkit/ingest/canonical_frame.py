@@ -112,7 +112,7 @@ def _distinct(columns: list[pd.Series]) -> _Distinct | None:
     distinct rows and the result is spread back: the same values as cleaning every line, since
     each cleaner's result for a line depends on that line's cells only (a date column's format
     is chosen from its distinct values in order of appearance, which this order keeps). Used
-    for categorical text (the streaming reader's) and for several text columns feeding one
+    for categorical text (the CSV reader's) and for several text columns feeding one
     list column; a single ``string`` column (mostly distinct values, or a workbook's) is
     cleaned as it is.
     """

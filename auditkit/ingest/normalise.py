@@ -84,7 +84,7 @@ def as_text(values: pd.Series) -> pd.Series:
     Whole-number floats lose their ``.0`` (``20552.0`` -> ``"20552"``); dates become ISO text.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
-        # the streaming CSV reader's columns: convert the categories, then spread them
+        # the CSV reader's columns: convert the categories, then spread them
         categories = as_text(pd.Series(values.cat.categories))
         codes = values.cat.codes.to_numpy()
         text = categories.array.take(codes, allow_fill=True)
@@ -401,7 +401,7 @@ def _spaceless_ascii(array: pa.ChunkedArray) -> bool:
 def clean_text(values: pd.Series) -> Parsed:
     """Free text (names, payers, claim numbers): trimmed, inner runs of spaces made one.
 
-    A text column that is clean already (the streaming reader's claim numbers: trimmed, blanks
+    A text column that is clean already (the CSV reader's claim numbers: trimmed, blanks
     missing) is found with one regex scan in pyarrow and returned as it is, rather than copied
     by trimming a million cells again.
     """

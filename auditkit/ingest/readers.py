@@ -9,7 +9,7 @@ The readers themselves:
 
 * :class:`~auditkit.ingest.text_reader.TextSource` - delimited text (CSV, TSV, TXT) in any of
   the encodings :mod:`auditkit.ingest.text_encoding` detects, its body parsed by
-  :mod:`auditkit.ingest.text_body` (pyarrow's streaming CSV reader, or Python's csv module for
+  :mod:`auditkit.ingest.text_body` (pyarrow's CSV reader, or Python's csv module for
   irregular files);
 * :class:`~auditkit.ingest.workbook_reader.WorkbookSource` - workbooks (.xlsx, .xlsm, .xlsb,
   .ods, legacy .xls), read with python-calamine.
@@ -45,7 +45,7 @@ class RawTable:
     """The export's cells below the header row.
 
     Text cells are trimmed, blank ones missing; a column of text is either ``string`` or
-    categorical with ``string`` categories (what the streaming CSV reader gives).
+    categorical with ``string`` categories (what the CSV reader gives).
     """
 
     headers: list[str]

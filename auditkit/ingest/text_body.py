@@ -1,9 +1,9 @@
-"""The body of a delimited text export, parsed: pyarrow's streaming CSV reader, or Python's csv
-module for irregular files.
+"""The body of a delimited text export, parsed: pyarrow's multi-threaded CSV reader, or
+Python's csv module for irregular files.
 
-:func:`read_csv_columns` streams the body from disk through pyarrow, cells kept as per-column
-dictionaries and decoded only once per distinct value, so neither the file nor its text is
-ever held whole. Files pyarrow cannot take (rows with a different number of fields, blank lines
+:func:`read_csv_columns` reads the body from disk through pyarrow a block at a time, cells kept
+as per-block dictionaries and decoded only once per distinct value, so neither the file nor its
+text is ever held whole. Files pyarrow cannot take (rows with a different number of fields, blank lines
 inside the data) are read by :func:`read_irregular`, which keeps exact row numbers.
 
 Both take CRLF, LF and bare CR line ends, mixed. :func:`read_csv_columns` removes NUL bytes from
@@ -26,9 +26,9 @@ from auditkit.ingest.model import RowProblem
 from auditkit.ingest.normalise import TEXT
 from auditkit.ingest.readers import clean_text_column, code_dtype
 
-#: Block size of pyarrow's streaming CSV reader (one record batch per block).
+#: Block size of pyarrow's CSV reader (each block is parsed on its own, in parallel).
 ARROW_BLOCK_BYTES = 4 * 1024 * 1024
-#: A streamed column is kept categorical when its values repeat this many times on average.
+#: A column read is kept categorical when its values repeat this many times on average.
 CATEGORICAL_REPEATS = 4
 
 

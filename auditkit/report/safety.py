@@ -42,7 +42,7 @@ __all__ = [
     "clean_text_series",
     "edge_bytes",
     "formula_like",
-    "formula_like_array",
+    "formula_start",
     "is_formula_like",
     "sheet_name",
     "table_name",
@@ -57,9 +57,9 @@ MAX_SHEET_NAME = 31
 #: Characters that need cleaning in pyarrow-backed text (which cannot hold surrogates at all).
 _NEEDS_CLEANING = "|".join((CONTROL_CHARS, "[\ufffe\uffff]"))
 _FORMULA_START = "^(?:" + "|".join(re.escape(p) for p in FORMULA_STARTS) + ")"
-#: The formula starts as bytes (each is one ASCII character: see formula_like_array).
+#: The formula starts as bytes (each is one ASCII character: see formula_start).
 _FORMULA_START_BYTES = np.array([ord(p) for p in FORMULA_STARTS], dtype=np.uint8)
-assert all(len(p) == 1 and p.isascii() for p in FORMULA_STARTS), "formula_like_array"
+assert all(len(p) == 1 and p.isascii() for p in FORMULA_STARTS), "formula_start"
 
 #: Characters Excel refuses in sheet names.
 INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -166,11 +166,10 @@ def formula_like(values: pd.Series) -> pd.Series:
     return text.str.contains(_FORMULA_START, regex=True).fillna(False).astype(bool)
 
 
-def formula_like_array(text: pa.Array) -> np.ndarray:
-    """:func:`formula_like` for an Arrow string array (the fast row path's cells), from each
-    value's first byte: every formula start is one ASCII character."""
-    filled, first, _ = edge_bytes(text)
-    return filled & np.isin(first, _FORMULA_START_BYTES)
+def formula_start(first: np.ndarray) -> np.ndarray:
+    """:func:`formula_like` from each value's first UTF-8 byte (as :func:`edge_bytes` gives
+    it, 0 for no text): every formula start is one ASCII character."""
+    return np.isin(first, _FORMULA_START_BYTES)
 
 
 def edge_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
